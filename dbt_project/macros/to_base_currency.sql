@@ -1,0 +1,15 @@
+{# Joins the fx range table for `amount_relation` (alias `amounts`): use `{{ base_amount('amounts.amount') }}`
+   in the select. An amount already in the base currency needs no rate; a missing rate gives null, never 1.0. #}
+{% macro fx_join(currency_column, date_expr) -%}
+    left join {{ ref('int_fx_rates_ranged') }} as fx
+        on fx.currency = {{ currency_column }}
+        and fx.valid_from <= {{ date_expr }}
+        and (fx.valid_to is null or {{ date_expr }} < fx.valid_to)
+{%- endmacro %}
+
+{% macro base_amount(amount_column, currency_column) -%}
+    case
+        when {{ currency_column }} = '{{ var("closedloop__base_currency") }}' then {{ amount_column }}
+        else {{ amount_column }} * fx.rate_to_base
+    end
+{%- endmacro %}

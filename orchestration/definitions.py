@@ -1,0 +1,16 @@
+"""Loads every asset, check, job, schedule and resource; nothing else."""
+
+import dagster as dg
+
+from orchestration.defs.automation.jobs import nightly_job, nightly_schedule
+from orchestration.defs.dbt.assets import dbt_marts, dbt_staging
+from orchestration.defs.extract.assets import extract_assets
+from orchestration.defs.publish.assets import serving_exports, serving_marts, serving_report
+from orchestration.defs.resources import build_resources
+
+defs = dg.Definitions(
+    assets=[*extract_assets, dbt_staging, dbt_marts, serving_marts, serving_exports, serving_report],
+    jobs=[nightly_job],
+    schedules=[nightly_schedule],
+    resources=build_resources(),
+)

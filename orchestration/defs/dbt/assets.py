@@ -1,0 +1,55 @@
+"""dbt, as two selections: staging (with the seeds) and the marts side (intermediate + marts). The quality gate
+sits between them, so a blocking check on staging stops the marts and publishing."""
+
+
+import contextlib
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from orchestration.defs.dbt.translator import ClosedloopTranslator
+from orchestration.defs.resources import dbt_project
+from orchestration.lib.progress import progress
+from orchestration.settings import load_settings
+
+STAGING_SELECT = "path:dbt_project/models/staging path:dbt_project/seeds"
+MARTS_SELECT = "path:dbt_project/models/intermediate path:dbt_project/models/marts"
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, label: str):
+    """`dbt build` on the selection; dbt's own console lines go to <data dir>/logs/dbt.log, not the terminal."""
+    log_dir = Path(load_settings().logs_dir)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    progress(f"dbt {label}: building")
+    with open(log_dir / "dbt.log", "a") as log, contextlib.redirect_stdout(log):
+        for event in dbt.cli(["build"], context=context).stream():
+            if isinstance(event, dg.Output):
+                progress(f"dbt {label}: built {context.asset_key_for_output(event.output_name).to_user_string()}")
+            elif isinstance(event, dg.AssetCheckResult) and not event.passed:
+                progress(f"dbt {label}: check failed {event.check_name} on {'.'.join(event.asset_key.path)}")
+            yield event
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    select=STAGING_SELECT,
+    dagster_dbt_translator=ClosedloopTranslator(),
+    name="dbt_staging",
+)
+def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    yield from _build(context, dbt, "staging")
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    select=MARTS_SELECT,
+    dagster_dbt_translator=ClosedloopTranslator(),
+    name="dbt_marts",
+)
+def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    yield from _build(context, dbt, "marts")
+
+
+def mart_keys() -> list[dg.AssetKey]:
+    return sorted((k for k in dbt_marts.keys if k.path[0] == "marts"), key=lambda k: k.to_user_string())

@@ -1,0 +1,64 @@
+"""Publish: the serving file BI reads, its Parquet exports and the HTML report."""
+
+
+import dagster as dg
+import duckdb
+
+from orchestration.defs.dbt.assets import mart_keys
+from orchestration.defs.resources import ClosedloopSettings
+from orchestration.lib.progress import progress
+from orchestration.lib.publish import export_parquet, publish
+
+
+@dg.asset(
+    key=["serving", "marts"],
+    deps=mart_keys(),
+    group_name="publish",
+    kinds={"duckdb"},
+    description="serving.duckdb: the marts copied into a new file, checked, and renamed over the old one in one step.",
+)
+def serving_marts(context: dg.AssetExecutionContext, settings: ClosedloopSettings) -> dg.MaterializeResult:
+    cfg = settings.get()
+    published = publish(cfg.warehouse_path, cfg.serving_path, context.run_id)
+    progress(f"publish: {len(published.tables)} marts → {published.path}")
+    return dg.MaterializeResult(
+        metadata={"path": str(published.path), **{name: rows for name, rows in published.tables.items()}}
+    )
+
+
+@dg.asset(
+    key=["serving", "exports"],
+    deps=[serving_marts],
+    group_name="publish",
+    kinds={"parquet"},
+    description="Parquet copies of the published marts in <data dir>/exports/.",
+)
+def serving_exports(settings: ClosedloopSettings) -> dg.MaterializeResult:
+    cfg = settings.get()
+    written = export_parquet(cfg.serving_path, cfg.exports_dir)
+    return dg.MaterializeResult(metadata={"files": len(written), "dir": str(cfg.exports_dir)})
+
+
+@dg.asset(
+    key=["serving", "report"],
+    deps=[serving_marts],
+    group_name="publish",
+    kinds={"html"},
+    description="report/index.html: a self-contained HTML report (charts inline, works offline).",
+)
+def serving_report(context: dg.AssetExecutionContext, settings: ClosedloopSettings) -> dg.MaterializeResult:
+    from orchestration.lib.report import write_report
+
+    cfg = settings.get()
+    summary = {"run_id": context.run_id, "rows_loaded": _rows_loaded(cfg.warehouse_path, context.run_id)}
+    path = write_report(cfg.serving_path, cfg.report_path, summary)
+    progress(f"report: {path}")
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
+
+
+def _rows_loaded(warehouse_path, run_id: str) -> dict[str, int]:
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        rows = con.execute(
+            "select source, sum(row_count) from raw._loaded_files where run_id = ? group by 1 order by 1", [run_id]
+        ).fetchall()
+    return {source: int(count) for source, count in rows}

@@ -1,0 +1,275 @@
+"""Reads landing files into `raw.<source>` tables of the DuckDB warehouse.
+
+Every contract column lands as text, exactly as delivered (staging casts); unknown columns go to `_extra` as
+JSON. Each file is loaded once, keyed by the SHA-256 of its content, inside one transaction, so a refused file
+leaves nothing half-loaded. Phones are normalised here because `phonenumbers` is Python: only the distinct
+values of a file go through it, never every row.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from orchestration.lib.contract import CONTRACTS, SourceContract
+from orchestration.lib.normalise import normalise_phones
+
+EXTENSIONS = (".csv", ".jsonl", ".ndjson", ".parquet")
+METADATA_COLUMNS = ("_extra", "_phone_e164", "_row_number", "_source_file", "_file_hash", "_loaded_at", "_run_id")
+
+
+class LandingError(Exception):
+    """A delivered file that cannot be loaded; the message names the file, the line and the rule."""
+
+    def __init__(self, path: Path, reason: str, line: int | None = None):
+        self.path, self.reason, self.line = Path(path), reason, line
+        where = f"{self.path}" + (f", line {line}" if line else "")
+        super().__init__(f"{where}: {reason}")
+
+
+@dataclass
+class SourceLoad:
+    source: str
+    files_loaded: list[str] = field(default_factory=list)
+    files_skipped: list[str] = field(default_factory=list)
+    rows: int = 0
+
+
+def discover(landing_dir: Path, source: str) -> list[Path]:
+    folder = landing_dir / source
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(EXTENSIONS))
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Every raw table exists, even for a source never delivered, so staging views always compile."""
+    con.execute("create schema if not exists raw")
+    con.execute(
+        "create table if not exists raw._loaded_files (file_hash varchar primary key, source varchar,"
+        " file_name varchar, row_count bigint, loaded_at timestamp, run_id varchar)"
+    )
+    for contract in CONTRACTS.values():
+        columns = ", ".join(f'"{c}" varchar' for c in contract.columns)
+        con.execute(
+            f"create table if not exists raw.{contract.name} ({columns}, _extra varchar, _phone_e164 varchar,"
+            " _row_number bigint, _source_file varchar, _file_hash varchar, _loaded_at timestamp, _run_id varchar)"
+        )
+
+
+def load_source(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    files: list[Path],
+    run_id: str,
+    loaded_at: datetime | None = None,
+    encoding: str = "utf-8",
+    phone_region: str = "US",
+) -> SourceLoad:
+    """Loads the files of one source not loaded before; raises LandingError on the first bad file."""
+    contract = CONTRACTS[source]
+    loaded_at = loaded_at or datetime.now(timezone.utc).replace(tzinfo=None)
+    result = SourceLoad(source)
+    for path in files:
+        digest = file_hash(path)
+        if con.execute("select 1 from raw._loaded_files where file_hash = ?", [digest]).fetchone():
+            result.files_skipped.append(path.name)
+            continue
+        result.rows += _load_file(con, contract, path, digest, run_id, loaded_at, encoding, phone_region)
+        result.files_loaded.append(path.name)
+    return result
+
+
+def _load_file(con, contract, path, digest, run_id, loaded_at, encoding, phone_region) -> int:
+    relation, header = _open_relation(con, path, encoding)
+    _check_columns(path, contract, header)
+    con.execute("begin transaction")
+    try:
+        con.execute(f"create or replace temp view _landing_file as {relation}")
+        rows = _count_rows(con, path)
+        if rows == 0:
+            raise LandingError(path, "the file has no data rows (an export with a header only is refused)")
+        _register_phones(con, contract, phone_region)
+        con.execute(_insert_sql(contract, header), [path.name, digest, loaded_at, run_id])
+        con.execute(
+            "insert into raw._loaded_files values (?, ?, ?, ?, ?, ?)",
+            [digest, contract.name, path.name, rows, loaded_at, run_id],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return rows
+
+
+def _open_relation(con, path: Path, encoding: str) -> tuple[str, list[str]]:
+    """SQL for reading the file with every column as text, and its column names as delivered."""
+    quoted = _sql_string(str(path))
+    name = path.name.lower()
+    if name.endswith(".parquet"):
+        try:
+            header = [row[0] for row in con.execute(f"describe select * from read_parquet({quoted})").fetchall()]
+        except duckdb.Error as exc:
+            raise LandingError(path, f"not a readable Parquet file ({_first_line(exc)})") from exc
+        return f"select * from read_parquet({quoted})", header
+    if name.endswith((".jsonl", ".ndjson")):
+        return _open_jsonl(con, path, quoted)
+    header = _csv_header(path, encoding)
+    columns = "{" + ", ".join(f"{_sql_string(h)}: 'VARCHAR'" for h in header) + "}"
+    duck_encoding = "utf-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig") else encoding
+    return (
+        f"select * from read_csv({quoted}, header=true, auto_detect=false, delim=',', quote='\"',"
+        f" escape='\"', strict_mode=true, null_padding=false, encoding={_sql_string(duck_encoding)},"
+        f" columns={columns})",
+        header,
+    )
+
+
+def _csv_header(path: Path, encoding: str) -> list[str]:
+    with path.open("rb") as handle:
+        first = handle.readline()
+    if not first.strip():
+        raise LandingError(path, "the file is empty (no header row)", line=1)
+    try:
+        text = first.decode("utf-8-sig" if encoding.lower().startswith("utf") else encoding)
+    except UnicodeDecodeError as exc:
+        raise LandingError(path, _encoding_hint(exc), line=1) from exc
+    header = next(csv.reader(io.StringIO(text)))
+    if len(set(header)) != len(header):
+        dupes = sorted({h for h in header if header.count(h) > 1})
+        raise LandingError(path, f"the header repeats column(s) {', '.join(dupes)}", line=1)
+    return header
+
+
+def _open_jsonl(con, path: Path, quoted: str) -> tuple[str, list[str]]:
+    source = f"read_json_objects({quoted}, format='newline_delimited')"
+    try:
+        keys = con.execute(f"select distinct unnest(json_keys(json)) from {source}").fetchall()
+    except duckdb.Error as exc:
+        raise LandingError(path, f"not valid JSON lines ({_first_line(exc)})", _error_line(exc)) from exc
+    header = sorted(k[0] for k in keys)
+    columns = ", ".join(f"json ->> {_sql_string(k)} as {_ident(k)}" for k in header)
+    return f"select {columns or 'null as _empty'} from {source}", header
+
+
+def _check_columns(path: Path, contract: SourceContract, header: list[str]) -> None:
+    present = {_canonical(h) for h in header}
+    missing = [c for c in contract.required if c not in present]
+    if missing:
+        hints = []
+        for column in missing:
+            close = difflib.get_close_matches(column, sorted(present), n=1, cutoff=0.6)
+            hints.append(f"{column} (found {close[0]!r} — renamed?)" if close else column)
+        raise LandingError(path, f"missing required column(s) for {contract.name}: {', '.join(hints)}", line=1)
+    if contract.one_of and not present.intersection(contract.one_of):
+        raise LandingError(path, f"{contract.name} needs at least one of the columns {', '.join(contract.one_of)}")
+
+
+def _count_rows(con, path: Path) -> int:
+    try:
+        return con.execute("select count(*) from _landing_file").fetchone()[0]
+    except duckdb.Error as exc:
+        raise LandingError(path, _describe_read_error(exc), _error_line(exc)) from exc
+
+
+def _register_phones(con, contract: SourceContract, region: str) -> None:
+    """A temp table phone → E.164 for this file's distinct phones (Python runs once per distinct value)."""
+    con.execute("create or replace temp table _phones (phone varchar, phone_e164 varchar)")
+    if "phone" not in contract.columns:
+        return
+    phone_column = con.execute(
+        "select column_name from (describe select * from _landing_file) where lower(trim(column_name)) = 'phone'"
+    ).fetchone()
+    if not phone_column:
+        return
+    distinct = [r[0] for r in con.execute(f"select distinct {_ident(phone_column[0])}::varchar from _landing_file").fetchall()]
+    distinct = [value for value in distinct if value is not None]
+    if distinct:
+        # an Arrow table, not executemany: row-by-row inserts are slow in DuckDB
+        phones = pa.table({"phone": distinct, "phone_e164": normalise_phones(distinct, region)})
+        con.register("_phones_arrow", phones)
+        con.execute("insert into _phones select * from _phones_arrow")
+        con.unregister("_phones_arrow")
+
+
+def _insert_sql(contract: SourceContract, header: list[str]) -> str:
+    by_canonical = {_canonical(h): h for h in header}
+    selects = []
+    for column in contract.columns:
+        original = by_canonical.get(column)
+        selects.append(f"cast(f.{_ident(original)} as varchar)" if original else "cast(null as varchar)")
+    extras = [h for h in header if _canonical(h) not in contract.columns]
+    extra_sql = (
+        "to_json(struct_pack(" + ", ".join(f"{_ident(h)} := cast(f.{_ident(h)} as varchar)" for h in extras) + "))::varchar"
+        if extras
+        else "cast(null as varchar)"
+    )
+    phone = by_canonical.get("phone")
+    phone_join = f" left join _phones p on p.phone = cast(f.{_ident(phone)} as varchar)" if phone else ""
+    phone_sql = "p.phone_e164" if phone else "cast(null as varchar)"
+    # row_number() over () keeps file order because DuckDB preserves insertion order for a single scan
+    return (
+        f"insert into raw.{contract.name} select {', '.join(selects)}, {extra_sql}, {phone_sql},"
+        " row_number() over (), ?, ?, ?, ? from _landing_file f" + phone_join
+    )
+
+
+def _canonical(column: str) -> str:
+    """Header names match the contract regardless of case, surrounding spaces and a UTF-8 BOM."""
+    return column.replace("\ufeff", "").strip().lower().replace(" ", "_")
+
+
+def _describe_read_error(exc: Exception) -> str:
+    text = str(exc)
+    if "not utf-8 encoded" in text or "Invalid unicode" in text:
+        return (
+            "the file is not UTF-8 encoded (re-export it as UTF-8, or set CLOSEDLOOP_CSV_ENCODING, e.g. latin-1)"
+        )
+    expected = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+    if expected:
+        return f"expected {expected.group(1)} fields, found {expected.group(2)} (check quoting and separators)"
+    if "unterminated quote" in text.lower() or "quote" in text.lower() and "value with" in text.lower():
+        return "a quoted value is never closed (unterminated quote)"
+    return _first_line(exc)
+
+
+def _error_line(exc: Exception) -> int | None:
+    match = re.search(r"(?:CSV Error on Line|line)[: ]+(\d+)", str(exc), re.IGNORECASE)
+    return int(match.group(1)) if match else None
+
+
+def _encoding_hint(exc: UnicodeDecodeError) -> str:
+    return (
+        f"the file is not UTF-8 encoded (byte 0x{exc.object[exc.start]:02x}); re-export it as UTF-8, or set"
+        " CLOSEDLOOP_CSV_ENCODING, e.g. latin-1"
+    )
+
+
+def _first_line(exc: Exception) -> str:
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

@@ -1,0 +1,104 @@
+"""Every path and setting of closedloop, read from the environment in one place.
+
+The dbt profile reads the same environment variables (see `dbt_env`), so Dagster, the CLI and dbt always agree
+on where the warehouse is.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = REPO_ROOT
+DBT_PROFILES_DIR = REPO_ROOT / "dbt_project"
+# the dbt installed beside this Python (the venv's), whether or not the venv is on PATH
+DBT_EXECUTABLE = shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
+
+SOURCES = (
+    "touchpoints",
+    "leads",
+    "deals",
+    "deal_stage_history",
+    "activities",
+    "ad_spend",
+    "orders",
+    "fx_rates",
+    "erasure_requests",
+)
+REQUIRED_SOURCES = ("touchpoints", "leads", "deals")
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path
+    data_dir: Path
+    dbt_target: str = "duckdb"
+    csv_encoding: str = "utf-8"
+    default_phone_region: str = "US"
+    base_currency: str = "USD"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def serving_path(self) -> Path:
+        return self.data_dir / "serving.duckdb"
+
+    @property
+    def quality_dir(self) -> Path:
+        return self.data_dir / "quality"
+
+    @property
+    def report_path(self) -> Path:
+        return self.data_dir / "report" / "index.html"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.data_dir / "exports"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.data_dir / "dagster"
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment variables the dbt profile reads (absolute paths: dbt may run from another cwd)."""
+        return {
+            "CLOSEDLOOP_DATA_DIR": str(self.data_dir.resolve()),
+            "CLOSEDLOOP_LANDING_DIR": str(self.landing_dir.resolve()),
+            "CLOSEDLOOP_DBT_TARGET": self.dbt_target,
+            "CLOSEDLOOP_BASE_CURRENCY": self.base_currency,
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DBT_LOG_PATH": str(self.logs_dir.resolve()),
+            "DO_NOT_TRACK": "1",
+        }
+
+
+def load_settings(landing_dir: str | Path | None = None, data_dir: str | Path | None = None) -> Settings:
+    """Flags beat environment variables, which beat the defaults (`data/landing`, `data`)."""
+    env = os.environ
+    data = Path(data_dir or env.get("CLOSEDLOOP_DATA_DIR") or REPO_ROOT / "data")
+    landing = Path(landing_dir or env.get("CLOSEDLOOP_LANDING_DIR") or data / "landing")
+    return Settings(
+        landing_dir=landing.resolve(),
+        data_dir=data.resolve(),
+        dbt_target=env.get("CLOSEDLOOP_DBT_TARGET", "duckdb"),
+        csv_encoding=env.get("CLOSEDLOOP_CSV_ENCODING", "utf-8"),
+        default_phone_region=env.get("CLOSEDLOOP_DEFAULT_REGION", "US"),
+        base_currency=env.get("CLOSEDLOOP_BASE_CURRENCY", "USD"),
+    )
+
+
+def apply_to_environment(settings: Settings) -> None:
+    """Export the settings so dbt subprocesses and the Dagster definitions read the same values."""
+    os.environ.update(settings.dbt_env())
+    os.environ["CLOSEDLOOP_LANDING_DIR"] = str(settings.landing_dir)
+    os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
