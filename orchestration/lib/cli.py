@@ -112,7 +112,8 @@ def _execute(settings: Settings) -> int:
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            # failures are summarised below; Dagster's own console lines would bury them in stack traces
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         )
     if result.success:
         _print_summary(settings, result.run_id)
@@ -154,16 +155,29 @@ def _print_failure(settings: Settings, result) -> int:
         if event.is_step_failure:
             failures.append((event.step_key, _root_error(event.step_failure_data.error)))
     refused = [(step, err) for step, err in failures if err.cls_name in REFUSAL_ERRORS]
-    shown = refused or failures
-    lines = [f"closedloop run {result.run_id}: {'data refused' if refused else 'failed'}; nothing was published"]
-    lines.append(f"(the last good serving file {settings.serving_path} is unchanged).")
-    for step, err in shown:
-        message = err.message.strip().splitlines()[0] if err.message.strip() else err.cls_name
-        lines.append(f"- {step}: {message}")
-    if not refused:
-        lines.append(f"Run logs: closedloop ui, or {settings.dagster_home}.")
+    serving = (
+        f"the last good serving file {settings.serving_path} is unchanged"
+        if settings.serving_path.exists()
+        else "there is no serving file yet"
+    )
+    lines = [f"closedloop run {result.run_id}: {'data refused' if refused else 'failed'}; nothing was published ({serving})."]
+    for step, err in refused or failures:
+        lines.append(f"- {step.replace('__', '/')}: {_message(err)}")
     print("\n".join(textwrap.fill(line, 110, subsequent_indent="  ") for line in lines), file=sys.stderr)
+    if not refused:
+        for _, err in failures:
+            print(err.to_string(), file=sys.stderr)
+        print(f"Run logs: closedloop ui, or {settings.dagster_home}.", file=sys.stderr)
     return EXIT_REFUSED if refused else EXIT_CRASH
+
+
+def _message(error) -> str:
+    """The exception's own message, without Dagster's `module.Class: ` prefix."""
+    text = error.message.strip()
+    prefix = f"{error.cls_name}: "
+    if prefix in text:
+        text = text.split(prefix, 1)[1]
+    return text.splitlines()[0] if text else error.cls_name
 
 
 def _root_error(error):

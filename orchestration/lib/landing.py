@@ -103,11 +103,9 @@ def _load_file(con, contract, path, digest, run_id, loaded_at, encoding, phone_r
     con.execute("begin transaction")
     try:
         con.execute(f"create or replace temp view _landing_file as {relation}")
-        rows = _count_rows(con, path)
+        rows = _insert(con, path, contract, header, phone_region, [path.name, digest, loaded_at, run_id])
         if rows == 0:
             raise LandingError(path, "the file has no data rows (an export with a header only is refused)")
-        _register_phones(con, contract, phone_region)
-        con.execute(_insert_sql(contract, header), [path.name, digest, loaded_at, run_id])
         con.execute(
             "insert into raw._loaded_files values (?, ?, ?, ?, ?, ?)",
             [digest, contract.name, path.name, rows, loaded_at, run_id],
@@ -182,9 +180,11 @@ def _check_columns(path: Path, contract: SourceContract, header: list[str]) -> N
         raise LandingError(path, f"{contract.name} needs at least one of the columns {', '.join(contract.one_of)}")
 
 
-def _count_rows(con, path: Path) -> int:
+def _insert(con, path: Path, contract: SourceContract, header: list[str], phone_region: str, params: list) -> int:
+    """Reads the file in one pass while inserting; DuckDB reports a malformed line while it reads."""
     try:
-        return con.execute("select count(*) from _landing_file").fetchone()[0]
+        _register_phones(con, contract, phone_region)
+        return con.execute(_insert_sql(contract, header), params).fetchone()[0]
     except duckdb.Error as exc:
         raise LandingError(path, _describe_read_error(exc), _error_line(exc)) from exc
 

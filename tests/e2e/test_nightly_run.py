@@ -1,0 +1,155 @@
+"""End to end: `closedloop run` as a user runs it, on a generated landing zone, one scenario in order.
+
+first run publishes → the same files again change nothing → a malformed file is refused and the serving file
+stays byte-identical → a new day of files is loaded incrementally while a BI reader holds the old file open.
+"""
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.lib.generate import generate_landing
+from orchestration.lib.lock import exclusive_lock
+
+CLOSEDLOOP = str(Path(sys.executable).parent / "closedloop")
+MARTS = ("marts.dim_campaigns", "marts.fct_conversions", "marts.fct_touchpoints")
+
+pytestmark = pytest.mark.slow
+
+
+def closedloop(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([CLOSEDLOOP, *args], capture_output=True, text=True, timeout=600)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def snapshot(path: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {name: con.execute(f"select * from {name} order by all").fetchall() for name in MARTS}
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    root = tmp_path_factory.mktemp("nightly")
+    landing, data = root / "landing", root / "data"
+    generate_landing(landing, leads=300, days=45, seed=11)
+    return {"landing": landing, "data": data, "args": ["--landing", str(landing), "--data-dir", str(data)]}
+
+
+def landing_oracle(landing: Path) -> dict[str, int]:
+    """Counts straight from the delivered files with DuckDB's own CSV reader: an independent check."""
+    with duckdb.connect() as con:
+        touch = con.execute(
+            f"select count(distinct touchpoint_id) from read_csv('{landing}/touchpoints/*.csv', all_varchar=true)"
+        ).fetchone()[0]
+        deals = con.execute(
+            f"select count(distinct deal_id), count(distinct deal_id) filter (where trim(lower(outcome)) = 'won')"
+            f" from read_csv('{landing}/deals/*.csv', all_varchar=true)"
+        ).fetchone()
+    return {"touchpoints": touch, "deals": deals[0], "won": deals[1]}
+
+
+def test_first_run_publishes_everything(workspace):
+    result = closedloop("run", *workspace["args"])
+    assert result.returncode == 0, result.stderr
+    data = workspace["data"]
+    assert str(data / "serving.duckdb") in result.stdout and "report" in result.stdout
+    expected = landing_oracle(workspace["landing"])
+    with duckdb.connect(str(data / "serving.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from marts.fct_touchpoints").fetchone()[0] == expected["touchpoints"]
+        opportunities, won = con.execute(
+            "select count(*) filter (where conversion_type = 'opportunity_created'),"
+            " count(*) filter (where conversion_type = 'deal_won') from marts.fct_conversions"
+        ).fetchone()
+        assert (opportunities, won) == (expected["deals"], expected["won"])
+        assert con.execute("select count(*) from marts.fct_touchpoints where channel = 'other'").fetchone()[0] < expected["touchpoints"] * 0.05
+        columns = {r[0] for r in con.execute("select column_name from information_schema.columns").fetchall()}
+        assert not {"email", "phone", "first_name", "last_name"} & columns, "PII reached the serving file"
+    assert (data / "report" / "index.html").stat().st_size > 5000
+    assert {p.name for p in (data / "exports").glob("*.parquet")} == {m.split(".")[1] + ".parquet" for m in MARTS}
+    workspace["first"] = snapshot(data / "serving.duckdb")
+
+
+def test_same_files_again_change_nothing(workspace):
+    result = closedloop("run", *workspace["args"])
+    assert result.returncode == 0, result.stderr
+    assert "nothing new" in result.stdout
+    assert snapshot(workspace["data"] / "serving.duckdb") == workspace["first"]
+
+
+def test_malformed_file_is_refused_and_serving_untouched(workspace):
+    serving = workspace["data"] / "serving.duckdb"
+    before = sha256(serving)
+    bad = workspace["landing"] / "touchpoints" / "touchpoints_broken.csv"
+    header = (workspace["landing"] / "touchpoints").glob("*.csv").__next__().read_text().splitlines()[0]
+    width = header.count(",") + 1
+    bad.write_text(f"{header}\n" + ",".join(["tX1", "2026-10-01T10:00:00Z", "anon"] + [""] * (width - 3)) + "\n"
+                   + ",".join(["tX2"] + [""] * width) + "\n")
+    result = closedloop("run", *workspace["args"])
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "touchpoints_broken.csv, line 3" in result.stderr and "fields" in result.stderr
+    assert "unchanged" in result.stderr
+    assert sha256(serving) == before
+    bad.unlink()
+
+
+def test_new_day_loads_incrementally_while_a_reader_holds_the_old_file(workspace):
+    data, landing = workspace["data"], workspace["landing"]
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        old_loaded = con.execute("select min(loaded_at), max(loaded_at), count(*) from marts.fct_touchpoints").fetchone()
+    header = next((landing / "touchpoints").glob("*.csv")).read_text().splitlines()[0].split(",")
+    new_rows = []
+    for i in range(5):
+        row = dict.fromkeys(header, "")
+        row.update(touchpoint_id=f"new-{i}", occurred_at="2026-10-31T12:00:00Z", anonymous_id=f"anon-new-{i}",
+                   touchpoint_type="page_view", page_url="https://www.example-shop.com/?utm_source=newsletter&utm_medium=email&utm_campaign=late")
+        new_rows.append(",".join(row[c] for c in header))
+    (landing / "touchpoints" / "touchpoints_new_day.csv").write_text(",".join(header) + "\n" + "\n".join(new_rows) + "\n")
+
+    reader = duckdb.connect(str(data / "serving.duckdb"), read_only=True)
+    try:
+        result = closedloop("run", *workspace["args"])
+        assert result.returncode == 0, result.stderr
+        # the reader opened before the publish still sees the old, whole file
+        assert reader.execute("select count(*) from marts.fct_touchpoints").fetchone()[0] == old_loaded[2]
+    finally:
+        reader.close()
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        first_loaded, count = con.execute(
+            "select min(loaded_at), count(*) from marts.fct_touchpoints where touchpoint_id not like 'new-%'"
+        ).fetchone()
+        new = con.execute("select count(*), min(channel) from marts.fct_touchpoints where touchpoint_id like 'new-%'").fetchone()
+    assert (first_loaded, count) == (old_loaded[0], old_loaded[2]), "old rows were rebuilt, not kept"
+    assert new == (5, "email")
+    with duckdb.connect(str(data / "serving.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from marts.fct_touchpoints").fetchone()[0] == old_loaded[2] + 5
+
+
+def test_missing_landing_directory_is_a_usage_error(tmp_path):
+    result = closedloop("run", "--landing", str(tmp_path / "nope"), "--data-dir", str(tmp_path / "data"))
+    assert result.returncode == 2
+    assert "nope" in result.stderr and "does not exist" in result.stderr
+
+
+def test_a_second_writer_is_turned_away(tmp_path):
+    (tmp_path / "landing").mkdir()
+    with exclusive_lock(tmp_path / "data" / ".closedloop.lock"):
+        result = closedloop("run", "--landing", str(tmp_path / "landing"), "--data-dir", str(tmp_path / "data"))
+    assert result.returncode == 2 and "one writer at a time" in result.stderr
+
+
+def test_missing_required_source_is_refused(tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(Path(__file__).parents[1] / "fixtures" / "landing_small", landing)
+    shutil.rmtree(landing / "deals")
+    result = closedloop("run", "--landing", str(landing), "--data-dir", str(tmp_path / "data"))
+    assert result.returncode == 1
+    assert "required source deals" in result.stderr
+    assert not (tmp_path / "data" / "serving.duckdb").exists()

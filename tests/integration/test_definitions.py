@@ -1,0 +1,42 @@
+"""The Dagster definitions load (after `dbt parse`) and hold the nightly job, its schedule and the dbt checks."""
+
+import subprocess
+
+import dagster as dg
+import pytest
+
+from orchestration.settings import DBT_EXECUTABLE, DBT_PROFILES_DIR, DBT_PROJECT_DIR
+
+
+@pytest.fixture(scope="module")
+def defs():
+    subprocess.run(
+        [DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROFILES_DIR)],
+        check=True,
+    )
+    from orchestration.definitions import defs
+
+    return defs
+
+
+def test_nightly_job_and_schedule(defs):
+    job = defs.resolve_job_def("nightly")
+    schedule = defs.resolve_schedule_def("nightly_at_2am")
+    assert schedule.cron_schedule == "0 2 * * *" and schedule.job_name == job.name
+
+
+def test_lineage_runs_from_raw_through_dbt_to_serving(defs):
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    assert {"raw/touchpoints", "staging/stg_web__touchpoints", "marts/fct_touchpoints", "serving/marts", "serving/report"} <= keys
+    parents = lambda key: {p.to_user_string() for p in graph.get(dg.AssetKey.from_user_string(key)).parent_keys}
+    assert "raw/touchpoints" in parents("staging/stg_web__touchpoints")
+    assert "marts/fct_touchpoints" in parents("serving/marts")
+    assert "serving/marts" in parents("serving/report")
+
+
+def test_dbt_tests_are_asset_checks(defs):
+    graph = defs.resolve_asset_graph()
+    checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
+    assert ("marts/fct_touchpoints", "unique_fct_touchpoints_touchpoint_id") in checks
+    assert ("marts/fct_conversions", "not_null_fct_conversions_conversion_id") in checks

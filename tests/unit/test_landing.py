@@ -1,0 +1,146 @@
+"""The landing reader against real files and a real DuckDB database."""
+
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from orchestration.lib.landing import LandingError, discover, ensure_raw_tables, load_source
+
+HEADER = "deal_id,lead_id,created_at,updated_at,stage,amount,currency,closed_at,outcome,loss_reason,product,owner"
+ROW = "D1,L1,2026-03-05T10:00:00Z,,qualification,100,USD,,open,,crm,alice"
+LOADED_AT = datetime(2026, 11, 1, 2, 0)
+
+
+@pytest.fixture()
+def con(tmp_path):
+    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    ensure_raw_tables(connection)
+    yield connection
+    connection.close()
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    return path
+
+
+def load(con, source, *paths, **kwargs):
+    return load_source(con, source, list(paths), run_id="test", loaded_at=LOADED_AT, **kwargs)
+
+
+def test_loads_every_column_as_text_with_lineage(con, tmp_path):
+    path = write(tmp_path / "deals" / "d.csv", f"{HEADER}\n{ROW}\nD2,L2,2026-03-06,,proposal,\"1,5\",EUR,,open,,crm,bob\n")
+    result = load(con, "deals", path)
+    assert result.rows == 2 and result.files_loaded == ["d.csv"]
+    rows = con.execute("select deal_id, amount, _source_file, _row_number, _loaded_at from raw.deals order by 1").fetchall()
+    assert rows == [("D1", "100", "d.csv", 1, LOADED_AT), ("D2", "1,5", "d.csv", 2, LOADED_AT)]
+    types = dict(con.execute("select column_name, column_type from (describe raw.deals)").fetchall())
+    assert types["amount"] == "VARCHAR" and types["_row_number"] == "BIGINT"
+
+
+def test_bom_header_case_blank_lines_and_extra_columns(con, tmp_path):
+    text = "\ufeff" + HEADER.upper().replace("OWNER", " Owner ") + ",crm_score\n\n" + ROW + ",87\n\n"
+    path = write(tmp_path / "deals" / "d.csv", text)
+    assert load(con, "deals", path).rows == 1
+    assert con.execute("select deal_id, owner, _extra from raw.deals").fetchone() == ("D1", "alice", '{"crm_score":"87"}')
+
+
+def test_same_content_is_loaded_once_even_renamed(con, tmp_path):
+    first = write(tmp_path / "deals" / "a.csv", f"{HEADER}\n{ROW}\n")
+    again = write(tmp_path / "deals" / "b.csv", f"{HEADER}\n{ROW}\n")
+    assert load(con, "deals", first).rows == 1
+    second = load(con, "deals", first, again)
+    assert second.rows == 0 and second.files_skipped == ["a.csv", "b.csv"]
+    assert con.execute("select count(*) from raw.deals").fetchone()[0] == 1
+
+
+def test_missing_required_column_names_file_and_likely_rename(con, tmp_path):
+    path = write(tmp_path / "deals" / "d.csv", HEADER.replace("amount", "amount_usd") + "\n" + ROW + "\n")
+    with pytest.raises(LandingError) as error:
+        load(con, "deals", path)
+    message = str(error.value)
+    assert "d.csv" in message and "amount" in message and "'amount_usd'" in message and "renamed" in message
+    assert con.execute("select count(*) from raw.deals").fetchone()[0] == 0
+
+
+def test_ragged_row_names_its_line_and_loads_nothing(con, tmp_path):
+    good = write(tmp_path / "deals" / "a.csv", f"{HEADER}\n{ROW}\n")
+    bad = write(tmp_path / "deals" / "b.csv", f"{HEADER}\n{ROW.replace('D1', 'D2')}\n{ROW.replace('D1', 'D3')},extra\n")
+    with pytest.raises(LandingError) as error:
+        load(con, "deals", good, bad)
+    assert error.value.line == 3 and "b.csv" in str(error.value) and "expected 12 fields, found 13" in str(error.value)
+    # the good file committed on its own; nothing of the bad one
+    assert con.execute("select list(deal_id order by deal_id) from raw.deals").fetchone()[0] == ["D1"]
+    assert con.execute("select count(*) from raw._loaded_files").fetchone()[0] == 1
+
+
+def test_unterminated_quote_is_refused(con, tmp_path):
+    path = write(tmp_path / "deals" / "d.csv", f'{HEADER}\n{ROW}\nD2,L2,"2026-03-06,,proposal,1,USD,,open,,crm,bob\n')
+    with pytest.raises(LandingError) as error:
+        load(con, "deals", path)
+    assert "d.csv" in str(error.value)
+
+
+def test_latin1_is_refused_with_a_hint_and_loads_with_the_setting(con, tmp_path):
+    path = write(tmp_path / "deals" / "d.csv", (f"{HEADER}\n" + ROW.replace("alice", "andré") + "\n").encode("latin-1"))
+    with pytest.raises(LandingError) as error:
+        load(con, "deals", path)
+    assert "not UTF-8" in str(error.value) and "CLOSEDLOOP_CSV_ENCODING" in str(error.value)
+    assert load(con, "deals", path, encoding="latin-1").rows == 1
+    assert con.execute("select owner from raw.deals").fetchone()[0] == "andré"
+
+
+@pytest.mark.parametrize("text", ["", HEADER + "\n"])
+def test_empty_file_or_header_only_is_refused(con, tmp_path, text):
+    path = write(tmp_path / "deals" / "d.csv", text)
+    with pytest.raises(LandingError, match="empty|no data rows"):
+        load(con, "deals", path)
+
+
+def test_touchpoints_need_an_identifier_column(con, tmp_path):
+    path = write(tmp_path / "touchpoints" / "t.csv", "touchpoint_id,occurred_at,touchpoint_type\nt1,2026-01-01,page_view\n")
+    with pytest.raises(LandingError, match="at least one of the columns anonymous_id, email, phone"):
+        load(con, "touchpoints", path)
+
+
+def test_phones_normalised_once_per_distinct_value(con, tmp_path):
+    text = (
+        "touchpoint_id,occurred_at,phone,touchpoint_type\n"
+        "t1,2026-01-01,(415) 555-0101,chat\nt2,2026-01-01,+1 415 555 0101,chat\n"
+        "t3,2026-01-01,415.555.0101,chat\nt4,2026-01-01,12,chat\nt5,2026-01-01,,chat\n"
+    )
+    load(con, "touchpoints", write(tmp_path / "touchpoints" / "t.csv", text))
+    phones = con.execute("select touchpoint_id, _phone_e164 from raw.touchpoints order by 1").fetchall()
+    assert phones == [("t1", "+14155550101"), ("t2", "+14155550101"), ("t3", "+14155550101"), ("t4", None), ("t5", None)]
+
+
+def test_jsonl_and_parquet_load_like_csv(con, tmp_path):
+    jsonl = write(
+        tmp_path / "deals" / "d.jsonl",
+        '{"deal_id": "D1", "lead_id": "L1", "created_at": "2026-03-05", "stage": "proposal", "amount": 10.5,'
+        ' "currency": "USD", "outcome": "open", "owner": "alice", "note": "x"}\n',
+    )
+    table = pa.table({c: [v] for c, v in zip(HEADER.split(","), ROW.replace("D1", "D2").split(","))})
+    parquet = tmp_path / "deals" / "d.parquet"
+    pq.write_table(table, parquet)
+    assert load(con, "deals", jsonl, parquet).rows == 2
+    rows = con.execute("select deal_id, amount, _extra from raw.deals order by 1").fetchall()
+    assert rows == [("D1", "10.5", '{"note":"x"}'), ("D2", "100", None)]
+
+
+def test_jsonl_syntax_error_is_refused(con, tmp_path):
+    path = write(tmp_path / "deals" / "d.jsonl", '{"deal_id": "D1"}\n{"deal_id": \n')
+    with pytest.raises(LandingError, match="d.jsonl"):
+        load(con, "deals", path)
+
+
+def test_discover_lists_supported_files_in_order(tmp_path):
+    for name in ("b.csv", "a.parquet", "c.jsonl", "notes.txt"):
+        write(tmp_path / "leads" / name, "x")
+    assert [p.name for p in discover(tmp_path, "leads")] == ["a.parquet", "b.csv", "c.jsonl"]
+    assert discover(tmp_path, "orders") == []
