@@ -21,43 +21,104 @@
     nullif(substring({{ expr }} from {{ pattern }}), '')
 {%- endmacro %}
 
+{#- Text -> typed values. Every engine first checks the text against the same grammar, so a value reads the same
+    way (or is null) everywhere, whatever the engine's own casts would tolerate; and on Postgres, where a cast
+    raises instead of giving null, the check also keeps one bad value from failing the build. [0-9], not \d:
+    a Postgres \d can match non-ASCII digits that the cast then refuses. -#}
+
+{# ISO-8601 date, or date and time with an optional offset (Z, +hh, +hhmm, +hh:mm); 24:00 is the next midnight. #}
+{% macro iso_timestamp_pattern() -%}
+    '^([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([T ](([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]+)?)?|24:00(:00([.]0+)?)?)(Z|[+-](0[0-9]|1[0-5])(:?[0-5][0-9])?)?)?$'
+{%- endmacro %}
+
+{# A decimal with an optional exponent of up to 3 digits: no thousands separators, currency signs, nan or inf. #}
+{% macro number_pattern() -%}
+    '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]{1,3})?$'
+{%- endmacro %}
+
 {# ISO-8601 text to a UTC timestamp without time zone: offsets converted, naive values read as UTC,
-   anything unparseable becomes null (the quality gate reports it). #}
+   anything else (or a day that does not exist) becomes null (the quality gate reports it). #}
 {% macro to_utc_timestamp(expr) -%}
     {{ return(adapter.dispatch('to_utc_timestamp', 'closedloop')(expr)) }}
 {%- endmacro %}
 {% macro default__to_utc_timestamp(expr) -%}
     {# the duckdb profile sets TimeZone=UTC, so naive text is read as UTC #}
-    cast(try_cast(trim({{ expr }}) as timestamptz) as timestamp)
+    case when {{ regex_match('trim(' ~ expr ~ ')', iso_timestamp_pattern()) }}
+        then cast(try_cast(trim({{ expr }}) as timestamptz) as timestamp)
+    end
 {%- endmacro %}
 {% macro postgres__to_utc_timestamp(expr) -%}
-    case
-        when trim({{ expr }}) ~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)$'
-            then cast(trim({{ expr }}) as timestamptz) at time zone 'UTC'
-        when trim({{ expr }}) ~ '^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$'
-            then cast(trim({{ expr }}) as timestamp)
+    {%- set text = 'trim(' ~ expr ~ ')' -%}
+    case when {{ closedloop.postgres__is_iso_timestamp(text) }} then
+        case when {{ text }} ~ ':[0-9]{2}([.][0-9]+)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$'
+            then cast({{ closedloop.postgres__micros(text) }} as timestamptz) at time zone 'UTC'
+            {# naive text is UTC whatever the session time zone #}
+            else cast({{ closedloop.postgres__micros(text) }} as timestamp)
+        end
     end
+{%- endmacro %}
+
+{# Nested cases: Postgres may evaluate the operands of `and` in any order, and the day check casts substrings. #}
+{% macro postgres__is_iso_timestamp(text) -%}
+    case when {{ text }} ~ {{ iso_timestamp_pattern() }}
+        then {{ closedloop.postgres__is_calendar_day(
+            'cast(substring(' ~ text ~ ' from 1 for 4) as integer)',
+            'cast(substring(' ~ text ~ ' from 6 for 2) as integer)',
+            'cast(substring(' ~ text ~ ' from 9 for 2) as integer)') }}
+        else false
+    end
+{%- endmacro %}
+
+{# No 30 February: DuckDB's try_cast gives null there, Postgres' cast an error. #}
+{% macro postgres__is_calendar_day(year, month, day) -%}
+    ({{ day }} <= case
+        when {{ month }} in (4, 6, 9, 11) then 30
+        when {{ month }} <> 2 then 31
+        when {{ year }} % 4 = 0 and ({{ year }} % 100 <> 0 or {{ year }} % 400 = 0) then 29
+        else 28
+    end)
+{%- endmacro %}
+
+{# DuckDB keeps microseconds and drops further digits; Postgres would round them. #}
+{% macro postgres__micros(text) -%}
+    regexp_replace({{ text }}, '([.][0-9]{6})[0-9]+', '\1')
 {%- endmacro %}
 
 {% macro to_number(expr) -%}
     {{ return(adapter.dispatch('to_number', 'closedloop')(expr)) }}
 {%- endmacro %}
 {% macro default__to_number(expr) -%}
-    try_cast(trim({{ expr }}) as double)
+    case when {{ regex_match('trim(' ~ expr ~ ')', number_pattern()) }} then try_cast(trim({{ expr }}) as double) end
 {%- endmacro %}
+{# Beyond the double range DuckDB gives +-inf (or 0) where Postgres raises, so the magnitude is checked as numeric. #}
 {% macro postgres__to_number(expr) -%}
-    case when trim({{ expr }}) ~ '^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$'
-        then cast(trim({{ expr }}) as double precision) end
+    {%- set text = 'trim(' ~ expr ~ ')' -%}
+    {%- set sign = "case when " ~ text ~ " like '-%' then '-' else '' end" -%}
+    case when {{ text }} ~ {{ number_pattern() }} then
+        case
+            when abs(cast({{ text }} as numeric)) > 1.7976931348623157e308
+                then cast({{ sign }} || 'Infinity' as double precision)
+            when abs(cast({{ text }} as numeric)) < 2.4703282292062328e-324
+                then cast({{ sign }} || '0' as double precision)
+            else cast({{ text }} as double precision)
+        end
+    end
 {%- endmacro %}
 
+{# The date part of an ISO-8601 value; like a cast through timestamp, an offset is ignored (the local date). #}
 {% macro to_date(expr) -%}
     {{ return(adapter.dispatch('to_date', 'closedloop')(expr)) }}
 {%- endmacro %}
 {% macro default__to_date(expr) -%}
-    cast(try_cast(trim({{ expr }}) as timestamp) as date)
+    case when {{ regex_match('trim(' ~ expr ~ ')', iso_timestamp_pattern()) }}
+        then cast(try_cast(trim({{ expr }}) as timestamp) as date)
+    end
 {%- endmacro %}
 {% macro postgres__to_date(expr) -%}
-    case when trim({{ expr }}) ~ '^\d{4}-\d{2}-\d{2}([T ].*)?$' then cast(substring(trim({{ expr }}) from 1 for 10) as date) end
+    {%- set text = 'trim(' ~ expr ~ ')' -%}
+    case when {{ closedloop.postgres__is_iso_timestamp(text) }}
+        then cast(cast({{ closedloop.postgres__micros(text) }} as timestamp) as date)
+    end
 {%- endmacro %}
 
 {% macro to_boolean(expr) -%}

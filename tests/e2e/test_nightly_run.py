@@ -39,7 +39,7 @@ def snapshot(path: Path) -> dict[str, list[tuple]]:
 def workspace(tmp_path_factory):
     root = tmp_path_factory.mktemp("nightly")
     landing, data = root / "landing", root / "data"
-    generate_landing(landing, leads=300, days=45, seed=11)
+    generate_landing(landing, leads=400, days=120, seed=11)
     return {"landing": landing, "data": data, "args": ["--landing", str(landing), "--data-dir", str(data)]}
 
 
@@ -91,7 +91,7 @@ def test_malformed_file_is_refused_and_serving_untouched(workspace):
     header = (workspace["landing"] / "touchpoints").glob("*.csv").__next__().read_text().splitlines()[0]
     width = header.count(",") + 1
     bad.write_text(f"{header}\n" + ",".join(["tX1", "2026-10-01T10:00:00Z", "anon"] + [""] * (width - 3)) + "\n"
-                   + ",".join(["tX2"] + [""] * width) + "\n")
+                   + ",".join(["tX2"] + [""] * (width - 1) + ["stray"]) + "\n")
     result = closedloop("run", *workspace["args"])
     assert result.returncode == 1, result.stdout + result.stderr
     assert "touchpoints_broken.csv, line 3" in result.stderr and "fields" in result.stderr

@@ -39,7 +39,7 @@ spend_campaigns as (
         min(channel) as channel,
         min(spend_date) as first_spend_date,
         max(spend_date) as last_spend_date,
-        sum(spend_base) as spend
+        {{ exact_sum("spend_base") }} as spend
     from spend
     group by 1, 2, 3
 

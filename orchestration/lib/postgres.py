@@ -1,0 +1,148 @@
+"""Copies the raw tables of the DuckDB warehouse into schema `raw` of PostgreSQL, for the postgres dbt target.
+
+The extract step always loads into DuckDB (it reads the files once and keeps the load bookkeeping); this copy
+then makes the same raw rows available to a PostgreSQL server so dbt can build the models there (SPEC §1.3).
+It is incremental by file: only files (`_file_hash`) that Postgres' `raw._loaded_files` does not list yet are
+copied, each source in one transaction together with its `_loaded_files` rows, so an interrupted copy leaves
+whole files or nothing. Rows stream through a temporary CSV written by DuckDB's COPY and read by Postgres'
+COPY: nothing is held in memory and Python never touches a row.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import duckdb
+import psycopg2
+import pyarrow as pa
+
+from orchestration.lib.contract import CONTRACTS
+
+LOADED_FILES = "_loaded_files"
+# DuckDB column type -> PostgreSQL type; anything else is copied as text
+POSTGRES_TYPES = {
+    "VARCHAR": "text",
+    "BIGINT": "bigint",
+    "INTEGER": "integer",
+    "DOUBLE": "double precision",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+}
+
+
+def postgres_settings_from_env(environ: dict[str, str] | None = None) -> dict[str, str | int]:
+    """psycopg2 connection keywords from the CLOSEDLOOP_PG_* variables (the same ones the dbt profile reads)."""
+    env = os.environ if environ is None else environ
+    settings: dict[str, str | int] = {
+        "host": env.get("CLOSEDLOOP_PG_HOST", "localhost"),
+        "port": int(env.get("CLOSEDLOOP_PG_PORT", "5432")),
+        "user": env.get("CLOSEDLOOP_PG_USER", "closedloop"),
+        "dbname": env.get("CLOSEDLOOP_PG_DATABASE", "closedloop"),
+    }
+    if env.get("CLOSEDLOOP_PG_PASSWORD"):
+        settings["password"] = env["CLOSEDLOOP_PG_PASSWORD"]
+    return settings
+
+
+def copy_raw_to_postgres(warehouse_path: Path, conninfo: dict | str) -> dict[str, int]:
+    """Copies the raw rows of files Postgres does not have yet; returns rows copied per table.
+
+    `conninfo` is a libpq string or psycopg2 keywords (see `postgres_settings_from_env`). The DuckDB file is
+    opened read-only, so it must not be open for writing in another process at the same time.
+    """
+    duck = duckdb.connect(str(warehouse_path), read_only=True)
+    pg = psycopg2.connect(conninfo) if isinstance(conninfo, str) else psycopg2.connect(**conninfo)
+    copied = {name: 0 for name in CONTRACTS} | {LOADED_FILES: 0}
+    try:
+        with tempfile.TemporaryDirectory(prefix="closedloop-pgcopy-") as scratch:
+            with pg:  # commits the DDL before any data moves
+                with pg.cursor() as cur:
+                    cur.execute("create schema if not exists raw")
+                    _ensure_table(cur, LOADED_FILES, _columns(duck, LOADED_FILES), primary_key="file_hash")
+                    for name in CONTRACTS:
+                        _ensure_table(cur, name, _columns(duck, name))
+            for name in CONTRACTS:
+                with pg:  # one transaction per source: its rows and its _loaded_files rows, or nothing
+                    with pg.cursor() as cur:
+                        hashes = _new_file_hashes(duck, cur, name)
+                        if not hashes:
+                            continue
+                        duck.register("_new_files", pa.table({"file_hash": hashes}))
+                        try:
+                            copied[name] = _copy_rows(duck, cur, name, "_file_hash", Path(scratch))
+                            copied[LOADED_FILES] += _copy_rows(duck, cur, LOADED_FILES, "file_hash", Path(scratch))
+                        finally:
+                            duck.unregister("_new_files")
+    finally:
+        pg.close()
+        duck.close()
+    return copied
+
+
+def _columns(duck: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    rows = duck.execute(
+        "select column_name, data_type from information_schema.columns"
+        " where table_schema = 'raw' and table_name = ? order by ordinal_position",
+        [table],
+    ).fetchall()
+    if not rows:
+        raise ValueError(f"raw.{table} does not exist in the DuckDB warehouse; run the extract step first")
+    return rows
+
+
+def _ensure_table(cur, table: str, columns: list[tuple[str, str]], primary_key: str | None = None) -> None:
+    """Creates raw.<table>, or adds the columns a newer contract brought (existing columns are never changed)."""
+    definitions = [f"{_ident(name)} {POSTGRES_TYPES.get(kind, 'text')}" for name, kind in columns]
+    if primary_key:
+        definitions.append(f"primary key ({_ident(primary_key)})")
+    cur.execute(f"create table if not exists raw.{_ident(table)} ({', '.join(definitions)})")
+    cur.execute(
+        "select column_name from information_schema.columns where table_schema = 'raw' and table_name = %s", [table]
+    )
+    present = {row[0] for row in cur.fetchall()}
+    for name, kind in columns:
+        if name not in present:  # only then: alter table locks out the readers of the table
+            cur.execute(f"alter table raw.{_ident(table)} add column {_ident(name)} {POSTGRES_TYPES.get(kind, 'text')}")
+
+
+def _new_file_hashes(duck: duckdb.DuckDBPyConnection, cur, source: str) -> list[str]:
+    # a transaction-level lock per source: two copies running at once never copy the same file twice
+    cur.execute("select pg_advisory_xact_lock(hashtext(%s))", [f"closedloop.raw.{source}"])
+    cur.execute("select file_hash from raw._loaded_files where source = %s", [source])
+    present = {row[0] for row in cur.fetchall()}
+    loaded = duck.execute(
+        "select file_hash from raw._loaded_files where source = ? order by loaded_at, file_name", [source]
+    ).fetchall()
+    return [row[0] for row in loaded if row[0] not in present]
+
+
+def _copy_rows(duck, cur, table: str, hash_column: str, scratch: Path) -> int:
+    """DuckDB writes the new files' rows to a CSV, Postgres reads it with COPY (null = unquoted empty field)."""
+    columns = _columns(duck, table)
+    names = ", ".join(_ident(name) for name, kind in columns)
+    selects = ", ".join(
+        _ident(name) if kind in POSTGRES_TYPES else f"cast({_ident(name)} as varchar)" for name, kind in columns
+    )
+    csv_path = scratch / f"{table}.csv"
+    duck.execute(
+        f"copy (select {selects} from raw.{_ident(table)}"
+        f" where {_ident(hash_column)} in (select file_hash from _new_files))"
+        f" to '{_escape(str(csv_path))}' (format csv, header false)"
+    )
+    with csv_path.open("r", encoding="utf-8", newline="") as handle:
+        cur.copy_expert(f"copy raw.{_ident(table)} ({names}) from stdin with (format csv)", handle, size=1 << 20)
+    rows = cur.rowcount
+    csv_path.unlink()
+    return rows
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _escape(value: str) -> str:
+    return value.replace("'", "''")

@@ -1,0 +1,22 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+import pytest
+
+from postgres_server import PostgresNotInstalled, PostgresServer
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real throwaway PostgreSQL cluster for the whole session (`@pytest.mark.postgres` tests).
+
+    Fails, never skips, without the server binaries: CI installs them (`apt-get install -y postgresql`)."""
+    try:
+        server = PostgresServer.start()
+    except PostgresNotInstalled as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
