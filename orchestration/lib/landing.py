@@ -245,7 +245,7 @@ def _describe_read_error(exc: Exception) -> str:
     expected = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
     if expected:
         return f"expected {expected.group(1)} fields, found {expected.group(2)} (check quoting and separators)"
-    if "unterminated quote" in text.lower() or "quote" in text.lower() and "value with" in text.lower():
+    if "unterminated quote" in text:
         return "a quoted value is never closed (unterminated quote)"
     return _first_line(exc)
 

@@ -1,5 +1,7 @@
-{# Joins the fx range table for `amount_relation` (alias `amounts`): use `{{ base_amount('amounts.amount') }}`
-   in the select. An amount already in the base currency needs no rate; a missing rate gives null, never 1.0. #}
+{# Base-currency amounts. In a model: `from amounts {{ fx_join('amounts.currency', 'amounts.some_date') }}` and
+   `{{ base_amount('amounts.amount', 'amounts.currency') }} as amount_base`. The rate is the latest one on or
+   before the date (int_fx_rates_ranged); an amount already in the base currency needs none; a missing rate gives
+   null, never 1.0. #}
 {% macro fx_join(currency_column, date_expr) -%}
     left join {{ ref('int_fx_rates_ranged') }} as fx
         on fx.currency = {{ currency_column }}
