@@ -71,9 +71,12 @@ def _generate(args) -> int:
 
     if args.leads <= 0 or args.days <= 0:
         raise UsageError("--leads and --days must be positive")
-    summary = generate_landing(
-        args.out, leads=args.leads, days=args.days, seed=args.seed, fmt=args.format, progress=progress
-    )
+    try:
+        summary = generate_landing(
+            args.out, leads=args.leads, days=args.days, seed=args.seed, fmt=args.format, progress=progress
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
     for source, rows in summary["rows"].items():
         print(f"{source:>20}: {rows:>12,} rows")
     print(f"landing zone written to {args.out.resolve()} ({summary['files']} files)")

@@ -66,6 +66,7 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         "create table if not exists raw._loaded_files (file_hash varchar primary key, source varchar,"
         " file_name varchar, row_count bigint, loaded_at timestamp, run_id varchar)"
     )
+    con.execute("create table if not exists raw._phone_numbers (phone varchar, region varchar, phone_e164 varchar)")
     for contract in CONTRACTS.values():
         columns = ", ".join(f'"{c}" varchar' for c in contract.columns)
         con.execute(
@@ -181,17 +182,17 @@ def _check_columns(path: Path, contract: SourceContract, header: list[str]) -> N
 
 
 def _insert(con, path: Path, contract: SourceContract, header: list[str], phone_region: str, params: list) -> int:
-    """Reads the file in one pass while inserting; DuckDB reports a malformed line while it reads."""
+    """Reads the file while inserting; DuckDB reports a malformed line while it reads."""
     try:
         _register_phones(con, contract, phone_region)
-        return con.execute(_insert_sql(contract, header), params).fetchone()[0]
+        return con.execute(_insert_sql(contract, header, phone_region), params).fetchone()[0]
     except duckdb.Error as exc:
         raise LandingError(path, _describe_read_error(exc), _error_line(exc)) from exc
 
 
 def _register_phones(con, contract: SourceContract, region: str) -> None:
-    """A temp table phone → E.164 for this file's distinct phones (Python runs once per distinct value)."""
-    con.execute("create or replace temp table _phones (phone varchar, phone_e164 varchar)")
+    """Adds this file's new distinct phones to raw._phone_numbers (phone, region → E.164). Python runs once per
+    value ever seen, not per row: the same people call in night after night."""
     if "phone" not in contract.columns:
         return
     phone_column = con.execute(
@@ -199,17 +200,21 @@ def _register_phones(con, contract: SourceContract, region: str) -> None:
     ).fetchone()
     if not phone_column:
         return
-    distinct = [r[0] for r in con.execute(f"select distinct {_ident(phone_column[0])}::varchar from _landing_file").fetchall()]
-    distinct = [value for value in distinct if value is not None]
+    new = con.execute(
+        f"select distinct cast({_ident(phone_column[0])} as varchar) as phone from _landing_file"
+        " where phone is not null and phone not in (select phone from raw._phone_numbers where region = ?)",
+        [region],
+    ).fetchall()
+    distinct = [row[0] for row in new]
     if distinct:
         # an Arrow table, not executemany: row-by-row inserts are slow in DuckDB
-        phones = pa.table({"phone": distinct, "phone_e164": normalise_phones(distinct, region)})
+        phones = pa.table({"phone": distinct, "region": [region] * len(distinct), "phone_e164": normalise_phones(distinct, region)})
         con.register("_phones_arrow", phones)
-        con.execute("insert into _phones select * from _phones_arrow")
+        con.execute("insert into raw._phone_numbers select phone, region, phone_e164 from _phones_arrow")
         con.unregister("_phones_arrow")
 
 
-def _insert_sql(contract: SourceContract, header: list[str]) -> str:
+def _insert_sql(contract: SourceContract, header: list[str], phone_region: str) -> str:
     by_canonical = {_canonical(h): h for h in header}
     selects = []
     for column in contract.columns:
@@ -222,12 +227,18 @@ def _insert_sql(contract: SourceContract, header: list[str]) -> str:
         else "cast(null as varchar)"
     )
     phone = by_canonical.get("phone")
-    phone_join = f" left join _phones p on p.phone = cast(f.{_ident(phone)} as varchar)" if phone else ""
+    phone_join = (
+        f" left join raw._phone_numbers p on p.phone = cast(f.{_ident(phone)} as varchar)"
+        f" and p.region = {_sql_string(phone_region)}"
+        if phone
+        else ""
+    )
     phone_sql = "p.phone_e164" if phone else "cast(null as varchar)"
-    # row_number() over () keeps file order because DuckDB preserves insertion order for a single scan
+    # numbered before the join (a join does not keep row order); one scan of a file keeps its order in DuckDB
     return (
         f"insert into raw.{contract.name} select {', '.join(selects)}, {extra_sql}, {phone_sql},"
-        " row_number() over (), ?, ?, ?, ? from _landing_file f" + phone_join
+        " f._file_row, ?, ?, ?, ?"
+        " from (select *, row_number() over () as _file_row from _landing_file) as f" + phone_join
     )
 
 

@@ -272,3 +272,11 @@ def test_timestamp_styles():
     t = np.array([1_780_000_000] * 3)  # 2026-05-28T20:26:40Z
     got = timestamps(t, offset_minutes=np.array([120, 120, -330]), style=np.array([0, 1, 2])).to_pylist()
     assert got == ["2026-05-28T20:26:40Z", "2026-05-28T20:26:40", "2026-05-28T14:56:40-05:30"]
+
+
+def test_refuses_to_overwrite_a_folder_it_did_not_write(tmp_path):
+    (tmp_path / "leads").mkdir()
+    (tmp_path / "leads" / "leads_2026-01.csv").write_text("real export\n")
+    with pytest.raises(ValueError, match="not written by closedloop generate"):
+        generate_landing(tmp_path, leads=50, days=30, seed=1)
+    assert (tmp_path / "leads" / "leads_2026-01.csv").read_text() == "real export\n"

@@ -102,7 +102,10 @@ def _split(total: int, parts: int) -> list[int]:
 
 
 def _clear_previous(out_dir: Path) -> None:
-    """Remove files an earlier run wrote here, so appending starts from empty files."""
+    """Remove files an earlier run wrote here, so appending starts from empty files. A folder with files but no
+    ground_truth.json may hold real exports: never touch it."""
+    if out_dir.is_dir() and any(out_dir.rglob("*.*")) and not (out_dir / "ground_truth.json").exists():
+        raise ValueError(f"{out_dir} is not empty and was not written by closedloop generate; choose another --out")
     for source in SOURCES:
         for path in (out_dir / source).glob(f"{source}_????-??.*"):
             if path.suffix in (".csv", ".parquet"):
