@@ -127,11 +127,9 @@ def _execute(settings: Settings) -> int:
 def _print_summary(settings: Settings, run_id: str) -> None:
     import duckdb
 
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        loaded = con.execute(
-            "select source, count(*), sum(row_count) from raw._loaded_files where run_id = ? group by 1 order by 1",
-            [run_id],
-        ).fetchall()
+    from orchestration.lib.landing import loaded_in_run
+
+    loaded = loaded_in_run(settings.warehouse_path, run_id)
     with duckdb.connect(str(settings.serving_path), read_only=True) as con:
         marts = con.execute(
             "select table_schema || '.' || table_name from information_schema.tables"

@@ -98,6 +98,16 @@ def load_source(
     return result
 
 
+def loaded_in_run(warehouse_path: Path, run_id: str) -> list[tuple[str, int, int]]:
+    """(source, files, rows) loaded by one run, from raw._loaded_files."""
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        rows = con.execute(
+            "select source, count(*), sum(row_count) from raw._loaded_files where run_id = ? group by 1 order by 1",
+            [run_id],
+        ).fetchall()
+    return [(source, int(files), int(count)) for source, files, count in rows]
+
+
 def _load_file(con, contract, path, digest, run_id, loaded_at, encoding, phone_region) -> int:
     relation, header = _open_relation(con, path, encoding)
     _check_columns(path, contract, header)

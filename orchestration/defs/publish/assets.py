@@ -2,10 +2,10 @@
 
 
 import dagster as dg
-import duckdb
 
 from orchestration.defs.dbt.assets import mart_keys
 from orchestration.defs.resources import ClosedloopSettings
+from orchestration.lib.landing import loaded_in_run
 from orchestration.lib.progress import progress
 from orchestration.lib.publish import export_parquet, publish
 
@@ -50,15 +50,9 @@ def serving_report(context: dg.AssetExecutionContext, settings: ClosedloopSettin
     from orchestration.lib.report import write_report
 
     cfg = settings.get()
-    summary = {"run_id": context.run_id, "rows_loaded": _rows_loaded(cfg.warehouse_path, context.run_id)}
+    loaded = loaded_in_run(cfg.warehouse_path, context.run_id)
+    summary = {"run_id": context.run_id, "rows_loaded": {source: rows for source, _, rows in loaded}}
     path = write_report(cfg.serving_path, cfg.report_path, summary)
     progress(f"report: {path}")
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
 
-
-def _rows_loaded(warehouse_path, run_id: str) -> dict[str, int]:
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
-        rows = con.execute(
-            "select source, sum(row_count) from raw._loaded_files where run_id = ? group by 1 order by 1", [run_id]
-        ).fetchall()
-    return {source: int(count) for source, count in rows}
