@@ -1,0 +1,65 @@
+"""Identity resolution on aggregated identifier pairs: known duplicates, junk identifiers, order independence."""
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from orchestration.lib.identity import blocked, resolve_people
+
+
+def people(pairs, singles=()):
+    frame = pd.DataFrame(pairs, columns=["left", "right"])
+    result = resolve_people(frame, singles)
+    return dict(zip(result["identifier"], result["person_id"]))
+
+
+def test_shared_email_phone_and_cookie_make_one_person():
+    mapping = people(
+        [
+            ("email:ann@gmail.com", "phone:+14155550101"),  # lead L1
+            ("phone:+14155550101", "email:ann@work.io"),  # lead L2, same phone
+            ("anon:c1", "email:ann@work.io"),  # form fill on cookie c1
+        ],
+        singles=["anon:c2", "email:bob@corp.io"],
+    )
+    ann = {mapping[k] for k in ("email:ann@gmail.com", "phone:+14155550101", "email:ann@work.io", "anon:c1")}
+    assert len(ann) == 1
+    assert len({mapping["anon:c2"], mapping["email:bob@corp.io"], ann.pop()}) == 3
+
+
+def test_blocklisted_values_never_link_people():
+    mapping = people(
+        [
+            ("email:ann@corp.io", "phone:+11111111111"),
+            ("email:bob@corp.io", "phone:+11111111111"),
+            ("email:carl@corp.io", "email:test@test.com"),
+            ("email:dan@corp.io", "email:test@test.com"),
+        ]
+    )
+    assert len({mapping[f"email:{n}@corp.io"] for n in ("ann", "bob", "carl", "dan")}) == 4
+    assert "phone:+11111111111" not in mapping and "email:test@test.com" not in mapping
+
+
+def test_blocked_rules():
+    values = pd.Series(["email:x@example.com", "email:noreply@acme.io", "phone:+15555555555", "phone:+14155550101",
+                        "email:ann@acme.io", "anon:1111"])
+    assert blocked(values).tolist() == [True, True, True, False, False, False]
+    assert blocked(pd.Series(["phone:+1 111-111-1111"])).tolist() == [True]
+
+
+def test_person_ids_are_stable_keys():
+    mapping = people([("email:a@x.io", "anon:1")])
+    assert mapping["email:a@x.io"] == mapping["anon:1"]
+    assert mapping["anon:1"].startswith("p_") and len(mapping["anon:1"]) == 18
+    assert people([("anon:1", "email:a@x.io")]) == mapping
+
+
+identifiers = st.sampled_from([f"email:u{i}@x.io" for i in range(8)] + [f"anon:{i}" for i in range(8)] + ["phone:+14155550101"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(identifiers, identifiers), max_size=25), st.randoms())
+def test_result_does_not_depend_on_input_order(pairs, random):
+    shuffled = [(b, a) if random.random() < 0.5 else (a, b) for a, b in pairs]
+    random.shuffle(shuffled)
+    assert people(pairs) == people(shuffled)
