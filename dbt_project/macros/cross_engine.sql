@@ -142,3 +142,8 @@
     {%- endfor -%}
     {{ dbt.hash(dbt.concat(parts)) }}
 {%- endmacro %}
+
+{# A whole number from text: null when it is not a number or does not fit a bigint (never a build error). #}
+{% macro to_integer(expr) -%}
+    case when abs({{ to_number(expr) }}) < 9.2e18 then cast({{ to_number(expr) }} as bigint) end
+{%- endmacro %}

@@ -17,8 +17,8 @@ cleaned as (
         {{ clean_text('utm_campaign') }} as utm_campaign,
         {{ to_number('spend') }} as spend,
         upper(trim(currency)) as currency,
-        cast({{ to_number('impressions') }} as bigint) as impressions,
-        cast({{ to_number('clicks') }} as bigint) as clicks,
+        {{ to_integer("impressions") }} as impressions,
+        {{ to_integer("clicks") }} as clicks,
         _source_file,
         _row_number,
         _loaded_at
