@@ -194,24 +194,26 @@ def _check_columns(path: Path, contract: SourceContract, header: list[str]) -> N
 def _insert(con, path: Path, contract: SourceContract, header: list[str], phone_region: str, params: list) -> int:
     """Reads the file while inserting; DuckDB reports a malformed line while it reads."""
     try:
-        _register_phones(con, contract, phone_region)
+        _register_phones(con, _phone_column(contract, header), phone_region)
         return con.execute(_insert_sql(contract, header, phone_region), params).fetchone()[0]
     except duckdb.Error as exc:
         raise LandingError(path, _describe_read_error(exc), _error_line(exc)) from exc
 
 
-def _register_phones(con, contract: SourceContract, region: str) -> None:
+def _phone_column(contract: SourceContract, header: list[str]) -> str | None:
+    """The file's own name of the phone column, when the source has one and the file delivers it."""
+    if "phone" not in contract.columns:
+        return None
+    return next((h for h in header if _canonical(h) == "phone"), None)
+
+
+def _register_phones(con, phone_column: str | None, region: str) -> None:
     """Adds this file's new distinct phones to raw._phone_numbers (phone, region → E.164). Python runs once per
     value ever seen, not per row: the same people call in night after night."""
-    if "phone" not in contract.columns:
-        return
-    phone_column = con.execute(
-        "select column_name from (describe select * from _landing_file) where lower(trim(column_name)) = 'phone'"
-    ).fetchone()
-    if not phone_column:
+    if phone_column is None:
         return
     new = con.execute(
-        f"select distinct cast({_ident(phone_column[0])} as varchar) as phone from _landing_file"
+        f"select distinct cast({_ident(phone_column)} as varchar) as phone from _landing_file"
         " where phone is not null and phone not in (select phone from raw._phone_numbers where region = ?)",
         [region],
     ).fetchall()
@@ -236,7 +238,7 @@ def _insert_sql(contract: SourceContract, header: list[str], phone_region: str) 
         if extras
         else "cast(null as varchar)"
     )
-    phone = by_canonical.get("phone")
+    phone = _phone_column(contract, header)
     phone_join = (
         f" left join raw._phone_numbers p on p.phone = cast(f.{_ident(phone)} as varchar)"
         f" and p.region = {_sql_string(phone_region)}"

@@ -1,19 +1,14 @@
 """The Dagster definitions load (after `dbt parse`) and hold the nightly job, its schedule and the dbt checks."""
 
-import subprocess
-
 import dagster as dg
 import pytest
 
-from orchestration.settings import DBT_EXECUTABLE, DBT_PROFILES_DIR, DBT_PROJECT_DIR
+from orchestration.lib.cli import prepare_dbt_manifest
 
 
 @pytest.fixture(scope="module")
 def defs():
-    subprocess.run(
-        [DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROFILES_DIR)],
-        check=True,
-    )
+    prepare_dbt_manifest()
     from orchestration.definitions import defs
 
     return defs
