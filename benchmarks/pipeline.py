@@ -2,9 +2,10 @@
 
     python benchmarks/pipeline.py --leads 100000 [--days 365] [--workdir DIR]
 
-Stages: generate, extract (landing → raw), dbt staging, dbt marts, publish (+ exports and report); then the
-same on a second night: the newest month of files is held back from the first night and delivered on the second,
-to time the incremental path. Each stage runs in its own process so its peak memory (max RSS) is its own.
+Stages: generate, extract (landing → raw), dbt staging, the quality gate, identity resolution, dbt marts, publish
+(+ exports and report); then the same on a second night: the newest month of files is held back from the first
+night and delivered on the second, to time the incremental path. Each stage runs in its own process so its peak memory
+(max RSS) is its own.
 """
 
 from __future__ import annotations
@@ -58,6 +59,31 @@ def stage_dbt(work: Path, select: str) -> dict:
     return {}
 
 
+def stage_identity(work: Path) -> dict:
+    """Identity resolution (the identity asset's work): edges in, people, hashes and the duplicate rate out."""
+    from orchestration.lib.people import resolve_identity
+    from orchestration.lib.warehouse import open_warehouse
+
+    data = work / "data"
+    with open_warehouse("duckdb", data / "warehouse.duckdb") as warehouse:
+        outcome = resolve_identity(warehouse, b"benchmark", "bench", 0.05)
+    return {"rows": outcome.identifiers, "people": outcome.people}
+
+
+def stage_gate(work: Path, night: str) -> dict:
+    """The quality gate: Great Expectations suites in SQL, quarantine, quality tables, Data Docs."""
+    from orchestration.lib.quality import warehouse_url
+    from orchestration.lib.quality.gate import run_gate
+    from orchestration.settings import Settings
+
+    data = work / "data"
+    settings = Settings(landing_dir=work / "landing", data_dir=data)
+    outcome = run_gate(warehouse_url(settings), data / "quality", f"bench-{night}", 0.02)
+    if not outcome.passed:
+        print(f"gate blocked (the benchmark goes on): {outcome.blocking_reason}")
+    return {"rows": sum(d.rows_checked for d in outcome.datasets)}
+
+
 def stage_publish(work: Path) -> dict:
     from orchestration.lib.publish import export_parquet, publish
     from orchestration.lib.report import write_report
@@ -69,15 +95,16 @@ def stage_publish(work: Path) -> dict:
     return {"rows": sum(published.tables.values())}
 
 
-STAGING = "path:dbt_project/models/staging path:dbt_project/seeds"
-MARTS = "path:dbt_project/models/intermediate path:dbt_project/models/marts"
+# the pipeline's two selections (orchestration/defs/dbt/assets.py); the gate and identity run between them
+STAGING = "fqn:staging fqn:quality resource_type:seed int_identity__edges"
+MARTS = "fqn:intermediate fqn:marts --exclude int_identity__edges"
 
 
 def run_stage(name: str, work: Path, args) -> tuple[float, float, dict]:
     """Runs one stage in a child process; returns (seconds, peak RSS in MB, stage output)."""
     out = work / f"{name}.json"
     command = [sys.executable, __file__, "--stage", name, "--workdir", str(work), "--leads", str(args.leads),
-               "--days", str(args.days)]
+               "--days", str(args.days), "--night", getattr(args, "night", "full")]
     start = time.monotonic()
     process = subprocess.Popen(command)
     _, status, usage = os.wait4(process.pid, 0)
@@ -111,6 +138,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--stage")
+    parser.add_argument("--night", default="full")
     args = parser.parse_args()
 
     if args.stage:
@@ -119,6 +147,8 @@ def main() -> None:
             "generate": lambda: stage_generate(work, args.leads, args.days),
             "extract": lambda: stage_extract(work),
             "dbt_staging": lambda: stage_dbt(work, STAGING),
+            "gate": lambda: stage_gate(work, args.night),
+            "identity": lambda: stage_identity(work),
             "dbt_marts": lambda: stage_dbt(work, MARTS),
             "publish": lambda: stage_publish(work),
         }[args.stage]()
@@ -135,7 +165,8 @@ def main() -> None:
     for night in ("full", "incremental"):
         if night == "incremental":
             deliver(work / "held", work / "landing")
-        for stage in ("extract", "dbt_staging", "dbt_marts", "publish"):
+        args.night = night
+        for stage in ("extract", "dbt_staging", "gate", "identity", "dbt_marts", "publish"):
             seconds, rss, output = run_stage(stage, work, args)
             rows.append((f"{night}: {stage}", seconds, rss, output.get("rows")))
 

@@ -5,11 +5,16 @@ import dagster as dg
 from orchestration.defs.automation.jobs import nightly_job, nightly_schedule
 from orchestration.defs.dbt.assets import dbt_marts, dbt_staging
 from orchestration.defs.extract.assets import extract_assets
+from orchestration.defs.identity.assets import identity_people
 from orchestration.defs.publish.assets import serving_exports, serving_marts, serving_report
+from orchestration.defs.quality.assets import quality_gate
 from orchestration.defs.resources import build_resources
 
 defs = dg.Definitions(
-    assets=[*extract_assets, dbt_staging, dbt_marts, serving_marts, serving_exports, serving_report],
+    assets=[
+        *extract_assets, dbt_staging, quality_gate, identity_people, dbt_marts,
+        serving_marts, serving_exports, serving_report,
+    ],
     jobs=[nightly_job],
     schedules=[nightly_schedule],
     resources=build_resources(),

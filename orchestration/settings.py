@@ -40,6 +40,8 @@ class Settings:
     csv_encoding: str = "utf-8"
     default_phone_region: str = "US"
     base_currency: str = "USD"
+    max_quarantine_rate: float = 0.02
+    max_duplicate_contact_rate: float = 0.05  # warning threshold of identity resolution (SPEC §7)
 
     @property
     def warehouse_path(self) -> Path:
@@ -94,6 +96,8 @@ def load_settings(landing_dir: str | Path | None = None, data_dir: str | Path | 
         csv_encoding=env.get("CLOSEDLOOP_CSV_ENCODING", "utf-8"),
         default_phone_region=env.get("CLOSEDLOOP_DEFAULT_REGION", "US"),
         base_currency=env.get("CLOSEDLOOP_BASE_CURRENCY", "USD"),
+        max_quarantine_rate=float(env.get("CLOSEDLOOP_MAX_QUARANTINE_RATE", "0.02")),
+        max_duplicate_contact_rate=float(env.get("CLOSEDLOOP_MAX_DUPLICATE_CONTACT_RATE", "0.05")),
     )
 
 

@@ -1,4 +1,4 @@
-"""The `closedloop` command: generate, run, ui.
+"""The `closedloop` command: generate, run, erase, ui.
 
 Exit codes of `run`: 0 published; 1 data refused (nothing published, the reason printed); 2 unusable arguments
 or configuration; 3 an unexpected failure of closedloop itself (nothing published; the log says where).
@@ -19,7 +19,7 @@ from orchestration.settings import DBT_EXECUTABLE, DBT_PROFILES_DIR, DBT_PROJECT
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_CRASH = 0, 1, 2, 3
 # Errors that mean "the delivered data was refused", as opposed to a bug or a broken environment.
-REFUSAL_ERRORS = {"LandingError", "MissingSourceError"}
+REFUSAL_ERRORS = {"LandingError", "MissingSourceError", "DagsterAssetCheckFailedError"}
 
 
 class UsageError(Exception):
@@ -56,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--landing", type=Path, help="landing directory (default: <data dir>/landing)")
     run.add_argument("--data-dir", type=Path, help="data directory (default: data/)")
     run.set_defaults(handler=_run)
+
+    erase = commands.add_parser("erase", help="erase a person (SPEC §7): purge their rows, suppress them on later loads")
+    person = erase.add_mutually_exclusive_group(required=True)
+    person.add_argument("--email", help="the person's email (any spelling that normalises to it)")
+    person.add_argument("--phone", help="the person's phone (without a country code: CLOSEDLOOP_DEFAULT_REGION)")
+    erase.add_argument("--data-dir", type=Path, help="data directory (default: data/)")
+    erase.set_defaults(handler=_erase)
 
     ui = commands.add_parser("ui", help="start the Dagster UI on localhost")
     ui.add_argument("--port", type=int, default=3000)
@@ -120,6 +127,7 @@ def _execute(settings: Settings) -> int:
         )
     if result.success:
         _print_summary(settings, result.run_id)
+        _print_erasures(result)
         return EXIT_OK
     return _print_failure(settings, result)
 
@@ -150,6 +158,49 @@ def _print_summary(settings: Settings, run_id: str) -> None:
     print(f"  run logs:           {settings.dagster_home} (closedloop ui shows them)")
 
 
+def _print_erasures(result) -> None:
+    """Erasure work of the run, from the extract steps' metadata (printed only when there was some)."""
+    totals = {"rows_suppressed": 0, "requests_applied": 0, "requests_unusable": 0, "rows_erased": 0}
+    for event in result.get_asset_materialization_events():
+        for name, value in event.materialization.metadata.items():
+            if name in totals:
+                totals[name] += int(value.value)
+    if totals["requests_applied"] or totals["requests_unusable"]:
+        unusable = totals["requests_unusable"]
+        print(
+            f"  erasure requests:   {totals['requests_applied']} applied, {totals['rows_erased']:,} rows removed"
+            + (f"; {unusable} named no valid email or phone (ignored)" if unusable else "")
+        )
+    if totals["rows_suppressed"]:
+        print(f"  suppression list:   {totals['rows_suppressed']:,} delivered rows of erased people left out")
+
+
+def _erase(args) -> int:
+    from orchestration.lib.erasure import ErasureError, erase, parse_request
+    from orchestration.lib.lock import LockBusy, exclusive_lock
+
+    settings = load_settings(None, args.data_dir)
+    try:
+        seeds = parse_request(args.email, args.phone, settings.default_phone_region)
+    except ErasureError as exc:
+        raise UsageError(str(exc)) from exc
+    try:
+        with exclusive_lock(settings.data_dir / ".closedloop.lock"):
+            result = erase(settings, seeds)
+    except LockBusy as exc:
+        raise UsageError(f"{exc}: one writer at a time; erase again when it has finished") from exc
+    found = ", ".join(f"{count} {kind}" for kind, count in result.identifiers.items())
+    print(f"closedloop erase: done (keys of the person found: {found})")
+    removed = {table: rows for table, rows in result.removed.items() if rows}
+    print("  rows removed:" if removed else "  rows removed: none (no rows of this person in the data dir)")
+    for table, rows in removed.items():
+        print(f"    {table:<40} {rows:>10,}")
+    print(f"  suppression list:   {result.suppressed} new identifier hash(es) in raw._suppressed, applied on every later load")
+    for path in result.rewritten:
+        print(f"  rewritten:          {path}")
+    return EXIT_OK
+
+
 def _print_failure(settings: Settings, result) -> int:
     failures = []
     for event in result.all_events:
@@ -163,13 +214,27 @@ def _print_failure(settings: Settings, result) -> int:
     )
     lines = [f"closedloop run {result.run_id}: {'data refused' if refused else 'failed'}; nothing was published ({serving})."]
     for step, err in refused or failures:
-        lines.append(f"- {step.replace('__', '/')}: {_message(err)}")
-    print("\n".join(textwrap.fill(line, 110, subsequent_indent="  ") for line in lines), file=sys.stderr)
+        if err.cls_name == "DagsterAssetCheckFailedError":
+            lines.append(_gate_reason(settings, result.run_id) or f"- {step}: {_message(err)}")
+        else:
+            lines.append(f"- {step.replace('__', '/')}: {_message(err)}")
+    # never break inside a path or key: users copy them from here
+    wrap = textwrap.TextWrapper(110, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False)
+    print("\n".join(wrap.fill(line) for line in lines), file=sys.stderr)
     if not refused:
         for _, err in failures:
             print(err.to_string(), file=sys.stderr)
         print(f"Run logs: closedloop ui, or {settings.dagster_home}.", file=sys.stderr)
     return EXIT_REFUSED if refused else EXIT_CRASH
+
+
+def _gate_reason(settings: Settings, run_id: str) -> str | None:
+    """The paragraph the quality gate recorded for this run (dataset, rule, rows, sample keys, report)."""
+    import duckdb
+
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        row = con.execute("select blocking_reason from quality.runs where run_id = ?", [run_id]).fetchone()
+    return row[0] if row else None
 
 
 def _message(error) -> str:
@@ -213,9 +278,15 @@ def prepare_dagster_home(settings: Settings) -> None:
 
 
 def prepare_dbt_manifest() -> None:
-    """Dagster's dbt assets load target/manifest.json, so parse the project before loading the definitions."""
+    """Dagster's dbt assets load target/manifest.json, so parse the project before loading the definitions —
+    unless the project and the settings it reads are unchanged since the last parse (a parse takes seconds)."""
     from orchestration.lib.progress import progress
 
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    stamp = manifest.with_name("manifest.fingerprint")
+    fingerprint = _dbt_project_fingerprint()
+    if manifest.exists() and stamp.exists() and stamp.read_text() == fingerprint:
+        return
     progress("dbt parse")
     completed = subprocess.run(
         [DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROFILES_DIR)],
@@ -224,6 +295,21 @@ def prepare_dbt_manifest() -> None:
     )
     if completed.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{completed.stdout}\n{completed.stderr}")
+    stamp.write_text(fingerprint)
+
+
+def _dbt_project_fingerprint() -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    files = [DBT_PROJECT_DIR / "dbt_project.yml", *sorted((DBT_PROJECT_DIR / "dbt_project").rglob("*"))]
+    for path in files:
+        if path.is_file() and path.suffix in (".yml", ".sql", ".csv", ".md"):
+            digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for name in sorted(os.environ):
+        if name.startswith(("CLOSEDLOOP_", "DBT_")) and name not in ("CLOSEDLOOP_LANDING_DIR", "CLOSEDLOOP_DATA_DIR", "DBT_LOG_PATH"):
+            digest.update(f"{name}={os.environ[name]}\0".encode())
+    return digest.hexdigest()
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 Every contract column lands as text, exactly as delivered (staging casts); unknown columns go to `_extra` as
 JSON. Each file is loaded once, keyed by the SHA-256 of its content, inside one transaction, so a refused file
 leaves nothing half-loaded. Phones are normalised here because `phonenumbers` is Python: only the distinct
-values of a file go through it, never every row.
+values of a file go through it, never every row. Rows of erased people (the suppression list, `suppression.py`)
+are left out as the file is read.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from orchestration.lib import suppression
 from orchestration.lib.contract import CONTRACTS, SourceContract
 from orchestration.lib.normalise import normalise_phones
 
@@ -42,6 +44,7 @@ class SourceLoad:
     files_loaded: list[str] = field(default_factory=list)
     files_skipped: list[str] = field(default_factory=list)
     rows: int = 0
+    rows_suppressed: int = 0  # rows of erased people left out (SPEC §7)
 
 
 def discover(landing_dir: Path, source: str) -> list[Path]:
@@ -67,6 +70,7 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         " file_name varchar, row_count bigint, loaded_at timestamp, run_id varchar)"
     )
     con.execute("create table if not exists raw._phone_numbers (phone varchar, region varchar, phone_e164 varchar)")
+    con.execute(suppression.DDL)
     for contract in CONTRACTS.values():
         columns = ", ".join(f'"{c}" varchar' for c in contract.columns)
         con.execute(
@@ -83,8 +87,10 @@ def load_source(
     loaded_at: datetime | None = None,
     encoding: str = "utf-8",
     phone_region: str = "US",
+    pii_key: bytes | None = None,
 ) -> SourceLoad:
-    """Loads the files of one source not loaded before; raises LandingError on the first bad file."""
+    """Loads the files of one source not loaded before; raises LandingError on the first bad file. `pii_key` hashes
+    the file's identifiers to leave out erased people; it is needed only once the suppression list is not empty."""
     contract = CONTRACTS[source]
     loaded_at = loaded_at or datetime.now(timezone.utc).replace(tzinfo=None)
     result = SourceLoad(source)
@@ -93,7 +99,9 @@ def load_source(
         if con.execute("select 1 from raw._loaded_files where file_hash = ?", [digest]).fetchone():
             result.files_skipped.append(path.name)
             continue
-        result.rows += _load_file(con, contract, path, digest, run_id, loaded_at, encoding, phone_region)
+        rows, suppressed = _load_file(con, contract, path, digest, run_id, loaded_at, encoding, phone_region, pii_key)
+        result.rows += rows
+        result.rows_suppressed += suppressed
         result.files_loaded.append(path.name)
     return result
 
@@ -108,14 +116,16 @@ def loaded_in_run(warehouse_path: Path, run_id: str) -> list[tuple[str, int, int
     return [(source, int(files), int(count)) for source, files, count in rows]
 
 
-def _load_file(con, contract, path, digest, run_id, loaded_at, encoding, phone_region) -> int:
+def _load_file(con, contract, path, digest, run_id, loaded_at, encoding, phone_region, pii_key) -> tuple[int, int]:
+    """(rows loaded, rows of erased people left out)"""
     relation, header = _open_relation(con, path, encoding)
     _check_columns(path, contract, header)
     con.execute("begin transaction")
     try:
         con.execute(f"create or replace temp view _landing_file as {relation}")
-        rows = _insert(con, path, contract, header, phone_region, [path.name, digest, loaded_at, run_id])
-        if rows == 0:
+        params = [path.name, digest, loaded_at, run_id]
+        rows, suppressed = _insert(con, path, contract, header, phone_region, pii_key, params)
+        if rows == 0 and suppressed == 0:
             raise LandingError(path, "the file has no data rows (an export with a header only is refused)")
         con.execute(
             "insert into raw._loaded_files values (?, ?, ?, ?, ?, ?)",
@@ -125,7 +135,7 @@ def _load_file(con, contract, path, digest, run_id, loaded_at, encoding, phone_r
     except BaseException:
         con.execute("rollback")
         raise
-    return rows
+    return rows, suppressed
 
 
 def _open_relation(con, path: Path, encoding: str) -> tuple[str, list[str]]:
@@ -191,11 +201,20 @@ def _check_columns(path: Path, contract: SourceContract, header: list[str]) -> N
         raise LandingError(path, f"{contract.name} needs at least one of the columns {', '.join(contract.one_of)}")
 
 
-def _insert(con, path: Path, contract: SourceContract, header: list[str], phone_region: str, params: list) -> int:
-    """Reads the file while inserting; DuckDB reports a malformed line while it reads."""
+def _insert(
+    con, path: Path, contract: SourceContract, header: list[str], phone_region: str, pii_key: bytes | None, params: list
+) -> tuple[int, int]:
+    """Reads the file while inserting; DuckDB reports a malformed line while it reads. Returns (rows inserted,
+    rows of erased people left out)."""
     try:
-        _register_phones(con, _phone_column(contract, header), phone_region)
-        return con.execute(_insert_sql(contract, header, phone_region), params).fetchone()[0]
+        columns = {_canonical(h): h for h in header if _canonical(h) in contract.columns}
+        filtered = suppression.prepare_file_filter(con, contract.name, columns, pii_key, phone_region)
+        keep = suppression.filter_sql(columns, filtered)
+        _register_phones(con, _phone_column(contract, header), phone_region, keep)
+        rows = con.execute(_insert_sql(contract, header, phone_region, keep), params).fetchone()[0]
+        if not filtered:
+            return rows, 0
+        return rows, con.execute(f"select count(*) from _landing_file as f where not ({keep})").fetchone()[0]
     except duckdb.Error as exc:
         raise LandingError(path, _describe_read_error(exc), _error_line(exc)) from exc
 
@@ -207,14 +226,16 @@ def _phone_column(contract: SourceContract, header: list[str]) -> str | None:
     return next((h for h in header if _canonical(h) == "phone"), None)
 
 
-def _register_phones(con, phone_column: str | None, region: str) -> None:
+def _register_phones(con, phone_column: str | None, region: str, keep: str = "true") -> None:
     """Adds this file's new distinct phones to raw._phone_numbers (phone, region → E.164). Python runs once per
-    value ever seen, not per row: the same people call in night after night."""
+    value ever seen, not per row: the same people call in night after night. Only rows that `keep` (the
+    suppression filter) count: an erased person's phone never enters the cache."""
     if phone_column is None:
         return
     new = con.execute(
-        f"select distinct cast({_ident(phone_column)} as varchar) as phone from _landing_file"
-        " where phone is not null and phone not in (select phone from raw._phone_numbers where region = ?)",
+        f"select distinct cast(f.{_ident(phone_column)} as varchar) as phone from _landing_file as f"
+        f" where phone is not null and ({keep})"
+        " and phone not in (select phone from raw._phone_numbers where region = ?)",
         [region],
     ).fetchall()
     distinct = [row[0] for row in new]
@@ -226,7 +247,7 @@ def _register_phones(con, phone_column: str | None, region: str) -> None:
         con.unregister("_phones_arrow")
 
 
-def _insert_sql(contract: SourceContract, header: list[str], phone_region: str) -> str:
+def _insert_sql(contract: SourceContract, header: list[str], phone_region: str, keep: str = "true") -> str:
     by_canonical = {_canonical(h): h for h in header}
     selects = []
     for column in contract.columns:
@@ -251,6 +272,7 @@ def _insert_sql(contract: SourceContract, header: list[str], phone_region: str) 
         f"insert into raw.{contract.name} select {', '.join(selects)}, {extra_sql}, {phone_sql},"
         " f._file_row, ?, ?, ?, ?"
         " from (select *, row_number() over () as _file_row from _landing_file) as f" + phone_join
+        + ("" if keep == "true" else f" where {keep}")
     )
 
 

@@ -12,7 +12,10 @@ from pathlib import Path
 
 import duckdb
 
-PUBLISHED_SCHEMAS = ("marts",)
+from orchestration.lib.files import fsync, remove_database
+
+# schema → the tables published from it (None: all); quality.quarantined_keys is the gate's working state
+PUBLISHED = {"marts": None, "quality": ("runs", "results", "quarantine")}
 
 
 class PublishError(Exception):
@@ -28,15 +31,15 @@ class Published:
 def publish(warehouse_path: Path, serving_path: Path, run_id: str) -> Published:
     serving_path.parent.mkdir(parents=True, exist_ok=True)
     staging_path = serving_path.with_name(f".{serving_path.name}.{run_id}.tmp")
-    _remove(staging_path)
+    remove_database(staging_path)
     try:
         tables = _copy_marts(warehouse_path, staging_path)
         _check(staging_path, tables)
-        _fsync(staging_path)
+        fsync(staging_path)
         os.replace(staging_path, serving_path)
-        _fsync(serving_path.parent)
+        fsync(serving_path.parent)
     finally:
-        _remove(staging_path)
+        remove_database(staging_path)
     return Published(serving_path, tables)
 
 
@@ -47,8 +50,9 @@ def export_parquet(serving_path: Path, exports_dir: Path) -> list[Path]:
     with duckdb.connect(str(serving_path), read_only=True) as con:
         catalog = con.execute("select current_database()").fetchone()[0]
         for schema, table in _tables(con, catalog):
-            target = exports_dir / f"{table}.parquet"
-            temporary = exports_dir / f".{table}.parquet.tmp"
+            name = table if schema == "marts" else f"{schema}_{table}"
+            target = exports_dir / f"{name}.parquet"
+            temporary = exports_dir / f".{name}.parquet.tmp"
             con.execute(f"copy {schema}.{table} to '{temporary}' (format parquet)")
             os.replace(temporary, target)
             written.append(target)
@@ -59,9 +63,11 @@ def _copy_marts(warehouse_path: Path, staging_path: Path) -> dict[str, int]:
     counts = {}
     with duckdb.connect(str(staging_path)) as con:
         con.execute(f"attach '{warehouse_path}' as warehouse (read_only)")
-        for schema in PUBLISHED_SCHEMAS:
+        for schema, wanted in PUBLISHED.items():
             con.execute(f"create schema if not exists {schema}")
             for _, table in _tables(con, "warehouse", schema):
+                if wanted is not None and table not in wanted:
+                    continue
                 con.execute(f"create table {schema}.{table} as select * from warehouse.{schema}.{table}")
                 counts[f"{schema}.{table}"] = con.execute(f"select count(*) from warehouse.{schema}.{table}").fetchone()[0]
         con.execute("detach warehouse")
@@ -91,16 +97,3 @@ def _tables(con, catalog: str, schema: str | None = None) -> list[tuple[str, str
     else:
         sql += " and table_schema not in ('information_schema', 'pg_catalog')"
     return [tuple(r) for r in con.execute(sql + " order by 1, 2", params).fetchall()]
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _remove(path: Path) -> None:
-    for candidate in (path, Path(f"{path}.wal")):
-        candidate.unlink(missing_ok=True)

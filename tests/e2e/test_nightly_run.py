@@ -5,6 +5,7 @@ stays byte-identical → a new day of files is loaded incrementally while a BI r
 """
 
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -15,9 +16,10 @@ import pytest
 
 from orchestration.lib.generate import generate_landing
 from orchestration.lib.lock import exclusive_lock
+from orchestration.lib.quality.rules import DATASETS
 
 CLOSEDLOOP = str(Path(sys.executable).parent / "closedloop")
-MARTS = ("marts.dim_campaigns", "marts.fct_conversions", "marts.fct_touchpoints")
+MARTS = ("marts.dim_campaigns", "marts.dim_people", "marts.fct_conversions", "marts.fct_touchpoints")
 
 pytestmark = pytest.mark.slow
 
@@ -69,11 +71,28 @@ def test_first_run_publishes_everything(workspace):
             " count(*) filter (where conversion_type = 'deal_won') from marts.fct_conversions"
         ).fetchone()
         assert (opportunities, won) == (expected["deals"], expected["won"])
+        # identity resolution finds the people the generator planted (ground_truth.json), duplicates merged
+        truth = json.loads((workspace["landing"] / "ground_truth.json").read_text())
+        people, lead_people, leads_created = con.execute(
+            "select count(*), count(*) filter (where lead_count > 0),"
+            " (select count(*) from marts.fct_conversions where conversion_type = 'lead_created') from marts.dim_people"
+        ).fetchone()
+        assert people == truth["people"]["expected_after_identity_resolution"]
+        assert lead_people == leads_created == truth["duplicates"]["lead_people"]
         assert con.execute("select count(*) from marts.fct_touchpoints where channel = 'other'").fetchone()[0] < expected["touchpoints"] * 0.05
         columns = {r[0] for r in con.execute("select column_name from information_schema.columns").fetchall()}
         assert not {"email", "phone", "first_name", "last_name"} & columns, "PII reached the serving file"
     assert (data / "report" / "index.html").stat().st_size > 5000
-    assert {p.name for p in (data / "exports").glob("*.parquet")} == {m.split(".")[1] + ".parquet" for m in MARTS}
+    # the generated delivery is clean: the gate passes every rule and quarantines nothing
+    with duckdb.connect(str(data / "serving.duckdb"), read_only=True) as con:
+        assert con.execute("select status, rows_quarantined from quality.runs").fetchall() == [("passed", 0)]
+        failed = con.execute("select dataset, rule from quality.results where not passed").fetchall()
+        assert failed == [], failed
+        rules = con.execute("select count(*) from quality.results").fetchone()[0]
+    assert rules == sum(len(d.rules) for d in DATASETS) + 1  # and the duplicate-contact rate
+    assert (data / "quality" / "docs" / "index.html").exists()
+    quality = {"quality_runs.parquet", "quality_results.parquet", "quality_quarantine.parquet"}
+    assert {p.name for p in (data / "exports").glob("*.parquet")} >= {m.split(".")[1] + ".parquet" for m in MARTS} | quality
     workspace["first"] = snapshot(data / "serving.duckdb")
 
 

@@ -35,3 +35,15 @@ def test_dbt_tests_are_asset_checks(defs):
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
     assert ("marts/fct_touchpoints", "unique_fct_touchpoints_touchpoint_id") in checks
     assert ("marts/fct_conversions", "not_null_fct_conversions_conversion_id") in checks
+
+
+def test_identity_resolution_sits_between_the_gate_and_the_marts(defs):
+    graph = defs.resolve_asset_graph()
+    parents = lambda key: {p.to_user_string() for p in graph.get(dg.AssetKey.from_user_string(key)).parent_keys}
+    assert {"intermediate/int_identity__edges", "quality/quarantined_keys"} <= parents("intermediate/identity_people")
+    assert "intermediate/identity_people" in parents("intermediate/int_people")
+    checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
+    assert ("intermediate/identity_people", "duplicate_contact_rate") in checks
+    # the edges view is built with staging, so dbt still runs as exactly two invocations
+    dbt_steps = sorted(node.name for node in defs.resolve_job_def("nightly").graph.nodes if node.name.startswith("dbt_"))
+    assert dbt_steps == ["dbt_marts", "dbt_staging"]

@@ -13,8 +13,12 @@ from orchestration.defs.resources import dbt_project
 from orchestration.lib.progress import progress
 from orchestration.settings import load_settings
 
-STAGING_SELECT = "path:dbt_project/models/staging path:dbt_project/seeds"
-MARTS_SELECT = "path:dbt_project/models/intermediate path:dbt_project/models/marts"
+# by folder (fqn), not path: path selectors are relative to the working directory, and `closedloop run` may be
+# started anywhere
+STAGING_SELECT = "fqn:staging fqn:quality resource_type:seed int_identity__edges"
+MARTS_SELECT = "fqn:intermediate fqn:marts"
+# the identity graph is a view built with staging: identity resolution reads it after the gate, before the marts
+MARTS_EXCLUDE = "int_identity__edges"
 
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, label: str):
@@ -44,6 +48,7 @@ def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource):
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     select=MARTS_SELECT,
+    exclude=MARTS_EXCLUDE,
     dagster_dbt_translator=ClosedloopTranslator(),
     name="dbt_marts",
 )

@@ -1,4 +1,7 @@
-"""Extract: one asset per landing source, loading new files into raw.<source> of the build warehouse."""
+"""Extract: one asset per landing source, loading new files into raw.<source> of the build warehouse.
+
+`raw/erasure_requests` runs after every other source: besides loading the delivered requests it applies them
+(purge + suppression list, orchestration/lib/erasure.py), so staging never sees an erased person's rows."""
 
 
 from datetime import datetime, timezone
@@ -8,26 +11,37 @@ import duckdb
 
 from orchestration.defs.resources import ClosedloopSettings
 from orchestration.lib.contract import CONTRACTS
+from orchestration.lib.erasure import apply_erasure_requests
 from orchestration.lib.landing import discover, ensure_raw_tables, load_source
+from orchestration.lib.privacy import pii_key
 from orchestration.lib.progress import progress
 from orchestration.settings import REQUIRED_SOURCES, SOURCES
+
+ERASURE_SOURCE = "erasure_requests"
 
 
 class MissingSourceError(Exception):
     pass
 
 
-def build_extract_asset(source: str) -> dg.AssetsDefinition:
+def build_extract_asset(source: str, deps: list[dg.AssetsDefinition] | None = None) -> dg.AssetsDefinition:
     contract = CONTRACTS[source]
+    description = (
+        f"Landing files of `{source}` loaded as text into raw.{source}, each file once (by content hash)."
+        f" Required columns: {', '.join(contract.required)}."
+    )
+    if source == ERASURE_SOURCE:
+        description += (
+            " Runs after every other source, then applies the requests not applied yet: the people leave raw,"
+            " intermediate, marts and serving; their hashed identifiers join the suppression list raw._suppressed."
+        )
 
     @dg.asset(
         key=["raw", source],
+        deps=deps or [],
         group_name="extract",
         kinds={"duckdb"},
-        description=(
-            f"Landing files of `{source}` loaded as text into raw.{source}, each file once (by content hash)."
-            f" Required columns: {', '.join(contract.required)}."
-        ),
+        description=description,
     )
     def extract(context: dg.AssetExecutionContext, settings: ClosedloopSettings) -> dg.MaterializeResult:
         cfg = settings.get()
@@ -47,24 +61,38 @@ def build_extract_asset(source: str) -> dg.AssetsDefinition:
                 loaded_at=datetime.now(timezone.utc).replace(tzinfo=None),
                 encoding=cfg.csv_encoding,
                 phone_region=cfg.default_phone_region,
+                pii_key=pii_key(cfg.data_dir),
             )
             total = con.execute(f"select count(*) from raw.{source}").fetchone()[0]
         if loaded.files_loaded or files:
             progress(
                 f"extract {source}: {len(loaded.files_loaded)} new file(s), {loaded.rows:,} rows"
                 f" ({len(loaded.files_skipped)} already loaded)"
+                + (f", {loaded.rows_suppressed:,} rows of erased people left out" if loaded.rows_suppressed else "")
             )
-        return dg.MaterializeResult(
-            metadata={
-                "rows_loaded": loaded.rows,
-                "files_loaded": len(loaded.files_loaded),
-                "files_skipped": len(loaded.files_skipped),
-                "raw_rows_total": total,
+        metadata = {
+            "rows_loaded": loaded.rows,
+            "rows_suppressed": loaded.rows_suppressed,
+            "files_loaded": len(loaded.files_loaded),
+            "files_skipped": len(loaded.files_skipped),
+            "raw_rows_total": total,
+        }
+        if source == ERASURE_SOURCE:  # the connection is closed: applying rewrites the warehouse file
+            erased = apply_erasure_requests(cfg)
+            if erased.requests:
+                progress(f"erasure: {erased.requests} request(s) applied, {erased.rows_removed:,} rows removed")
+            if erased.unusable:
+                progress(f"erasure: {erased.unusable} request(s) named no valid email or phone; cleared, nothing erased")
+            metadata |= {
+                "requests_applied": erased.requests,
+                "requests_unusable": erased.unusable,
+                "rows_erased": erased.rows_removed,
             }
-        )
+        return dg.MaterializeResult(metadata=metadata)
 
     extract.__name__ = f"extract_{source}"
     return extract
 
 
-extract_assets = [build_extract_asset(source) for source in SOURCES]
+_loaders = [build_extract_asset(source) for source in SOURCES if source != ERASURE_SOURCE]
+extract_assets = [*_loaders, build_extract_asset(ERASURE_SOURCE, deps=_loaders)]

@@ -63,17 +63,17 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+def mart_tables(con: duckdb.DuckDBPyConnection, schema: str = SCHEMA) -> list[str]:
     rows = con.execute(
-        "select table_name from information_schema.tables where table_schema = ? order by table_name", [SCHEMA]
+        "select table_name from information_schema.tables where table_schema = ? order by table_name", [schema]
     ).fetchall()
     return [r[0] for r in rows]
 
 
-def require_tables(con: duckdb.DuckDBPyConnection, *tables: str) -> None:
-    """Raise MissingTable (shown as a note on the card) unless every `marts.<table>` exists."""
-    present = set(mart_tables(con))
-    missing = [f"{SCHEMA}.{t}" for t in tables if t not in present]
+def require_tables(con: duckdb.DuckDBPyConnection, *tables: str, schema: str = SCHEMA) -> None:
+    """Raise MissingTable (shown as a note on the card) unless every `<schema>.<table>` exists."""
+    present = set(mart_tables(con, schema))
+    missing = [f"{schema}.{t}" for t in tables if t not in present]
     if missing:
         raise MissingTable(missing)
 
@@ -244,8 +244,15 @@ OVERVIEW = Page(
     sections=(row_counts, touchpoints_by_month, won_revenue_by_month, top_campaigns),
 )
 
-# The report, in nav order. Later pages (attribution, customers: cohorts, LTV, RFM) are appended here.
-PAGES: list[Page] = [OVERVIEW]
+def _pages() -> list[Page]:
+    """The report, in nav order. Later pages (attribution, customers) are added here. Page modules import the
+    helpers above, so they are imported here, once those exist."""
+    from orchestration.lib.report.quality import QUALITY
+
+    return [OVERVIEW, QUALITY]
+
+
+PAGES: list[Page] = _pages()
 
 
 # ---------------------------------------------------------------------------------------------- rendering

@@ -5,6 +5,7 @@ with
 spend as (
 
     select * from {{ ref('stg_ads__ad_spend') }}
+    where {{ not_quarantined('ad_spend', composite_key(['spend_date', 'utm_source', 'utm_medium', 'utm_campaign'])) }}
 
 ),
 

@@ -14,8 +14,9 @@ with
 touchpoints as (
 
     select * from {{ ref('stg_web__touchpoints') }}
+    where {{ not_quarantined('touchpoints', 'touchpoint_id') }}
     {% if is_incremental() %}
-    where _loaded_at > (select max(_loaded_at) from {{ this }})
+        and _loaded_at > (select max(_loaded_at) from {{ this }})
     {% endif %}
 
 ),

@@ -4,6 +4,7 @@ with
 deals as (
 
     select * from {{ ref('stg_crm__deals') }}
+    where {{ not_quarantined('deals', 'deal_id') }}
 
 ),
 

@@ -1,4 +1,5 @@
--- One row per conversion: a deal's opportunity creation, and its win or loss, valued in the base currency.
+-- One row per conversion: a person's first lead, a deal's opportunity creation, and its win or loss, valued in the
+-- base currency.
 with
 
 deals as (
@@ -9,14 +10,38 @@ deals as (
 
 leads as (
 
-    select lead_id, source_channel, source_campaign from {{ ref('stg_crm__leads') }}
+    select lead_id, created_at, source_channel, source_campaign from {{ ref('stg_crm__leads') }}
+
+),
+
+lead_people as (
+
+    select lead_id, person_id, person_lead_number from {{ ref('int_lead_people') }}
+
+),
+
+-- one per person, at their earliest lead: merged duplicates do not convert again (SPEC §6)
+leads_created as (
+
+    select
+        cast(null as {{ dbt.type_string() }}) as deal_id,
+        leads.lead_id,
+        'lead_created' as conversion_type,
+        leads.created_at as converted_at,
+        cast(null as float8) as amount,
+        cast(null as {{ dbt.type_string() }}) as currency,
+        cast(1 as float8) as value,
+        leads.lead_id as conversion_key
+    from leads
+    inner join lead_people on leads.lead_id = lead_people.lead_id
+    where lead_people.person_lead_number = 1 and leads.created_at is not null
 
 ),
 
 opportunities as (
 
     select deal_id, lead_id, 'opportunity_created' as conversion_type, created_at as converted_at, amount,
-        currency, amount_base as value
+        currency, amount_base as value, deal_id as conversion_key
     from deals
     where created_at is not null
 
@@ -25,7 +50,7 @@ opportunities as (
 closed as (
 
     select deal_id, lead_id, {{ dbt.concat(["'deal_'", 'outcome']) }} as conversion_type, closed_at as converted_at, amount,
-        currency, amount_base as value
+        currency, amount_base as value, deal_id as conversion_key
     from deals
     where outcome in ('won', 'lost') and closed_at is not null
 
@@ -33,6 +58,8 @@ closed as (
 
 conversions as (
 
+    select * from leads_created
+    union all
     select * from opportunities
     union all
     select * from closed
@@ -42,8 +69,10 @@ conversions as (
 final as (
 
     select
-        {{ surrogate_key(['conversions.conversion_type', 'conversions.deal_id']) }} as conversion_id,
+        -- hash of the type and the deal (the lead for lead_created)
+        {{ surrogate_key(['conversions.conversion_type', 'conversions.conversion_key']) }} as conversion_id,
         conversions.conversion_type,
+        lead_people.person_id,
         conversions.deal_id,
         conversions.lead_id,
         conversions.converted_at,
@@ -54,6 +83,7 @@ final as (
         leads.source_campaign
     from conversions
     left join leads on conversions.lead_id = leads.lead_id
+    left join lead_people on conversions.lead_id = lead_people.lead_id
 
 )
 

@@ -1,0 +1,20 @@
+{# The people tables are written by identity resolution (orchestration/defs/identity/, a Python step between
+   staging and the marts). dbt creates them empty before every run, like the quality tables, so that the models
+   compile, unit-test and build on a fresh warehouse before identity resolution has ever run. #}
+{% macro create_identity_tables() %}
+    create schema if not exists intermediate;
+    create table if not exists intermediate.identity_people (
+        identifier varchar,
+        person_id varchar
+    );
+    create table if not exists intermediate.identity_hashes (
+        person_id varchar,
+        email_hash varchar,
+        phone_hash varchar
+    );
+{% endmacro %}
+
+{# A typed identifier (`email:ann@acme.io`, `lead:L1`) as identity resolution keys them; null when the value is. #}
+{% macro identifier(kind, expr) -%}
+    '{{ kind }}:' || {{ expr }}
+{%- endmacro %}

@@ -1,0 +1,104 @@
+{# The quality tables are written by the gate (orchestration/lib/quality/), read by the models. dbt creates them
+   before every run so that models compile and build on a fresh warehouse, before any gate has run. #}
+{% macro create_quality_tables() %}
+    create schema if not exists quality;
+    create table if not exists quality.quarantined_keys (
+        dataset varchar(64),
+        record_key varchar(512)
+    );
+    create table if not exists quality.quarantine (
+        run_id varchar(64),
+        dataset varchar(64),
+        record_key varchar(512),
+        rule varchar(128),
+        value varchar(1024),
+        quarantined_at timestamp
+    );
+    create table if not exists quality.runs (
+        run_id varchar(64),
+        started_at timestamp,
+        finished_at timestamp,
+        status varchar(16),
+        rows_checked bigint,
+        rows_quarantined bigint,
+        blocking_reason varchar(4000),
+        checked_through timestamp
+    );
+    create table if not exists quality.results (
+        run_id varchar(64),
+        dataset varchar(64),
+        rule varchar(128),
+        expectation varchar(128),
+        severity varchar(16),
+        passed boolean,
+        rows_checked bigint,
+        failing_rows bigint,
+        failing_rate float8,
+        sample_keys varchar(4000),
+        checked_at timestamp,
+        failing_since timestamp
+    );
+{% endmacro %}
+
+{# A where-clause condition: the row has a key and the latest gate run did not quarantine it. #}
+{% macro not_quarantined(dataset, key_expression) -%}
+    {{ key_expression }} is not null and not exists (
+        select 1 from {{ source('quality', 'quarantined_keys') }} as quarantined
+        where quarantined.dataset = '{{ dataset }}' and quarantined.record_key = {{ key_expression }}
+    )
+{%- endmacro %}
+
+{# The key a quarantined row is known by: its id, or where it came from when the id is missing. #}
+{% macro record_key(key_expression, relation_alias) -%}
+    coalesce({{ key_expression }}, {{ dbt.concat([relation_alias ~ "._source_file", "':'", dbt.cast(relation_alias ~ "._row_number", api.Column.translate_type('string'))]) }})
+{%- endmacro %}
+
+{# Ids delivered more than once with different content for the same version (`version_column`, e.g. updated_at;
+   none when the source has no version): both deliveries are quarantined. The same content twice is one row. The
+   content is every delivered column of the raw table (lineage columns start with `_`). #}
+{% macro conflicting_versions(relation, key, version_column=none, scope=none) -%}
+    {%- set columns = [] -%}
+    {%- if execute -%}
+        {%- for column in adapter.get_columns_in_relation(relation) if not column.name.startswith('_') -%}
+            {%- do columns.append(column.quoted) -%}
+        {%- endfor -%}
+    {%- else -%}
+        {%- do columns.append(key) -%}
+    {%- endif -%}
+    select distinct delivered_key as record_key
+    from (
+        select
+            trim({{ key }}) as delivered_key,
+            {% if version_column %}coalesce(trim({{ version_column }}), ''){% else %}''{% endif %} as delivered_version,
+            {{ surrogate_key(columns) }} as content
+        from {{ relation }}
+        {% if scope %}where trim({{ key }}) in ({{ scope }}){% endif %}
+    ) as deliveries
+    where delivered_key is not null
+    group by delivered_key, delivered_version
+    having count(distinct content) > 1
+{%- endmacro %}
+
+{# The text key of a row without a single id column (ad spend, fx rates, stage history): the parts joined by `|`,
+   a missing part as empty text. Quality views and the models that skip quarantined rows use the same key. #}
+{% macro composite_key(columns) -%}
+    {%- set parts = [] -%}
+    {%- for column in columns -%}
+        {%- do parts.append("coalesce(" ~ dbt.cast(column, api.Column.translate_type('string')) ~ ", '')") -%}
+        {%- if not loop.last %}{% do parts.append("'|'") %}{% endif -%}
+    {%- endfor -%}
+    {{ dbt.concat(parts) }}
+{%- endmacro %}
+
+{# True when an amount's currency is not the base currency and no staged rate covers its date (a missing rate
+   is a quality failure, never a silent 1.0). #}
+{% macro lacks_fx_rate(currency_column, date_expr) -%}
+    (
+        {{ currency_column }} is not null
+        and {{ currency_column }} <> '{{ var("closedloop__base_currency") }}'
+        and not exists (
+            select 1 from {{ ref('stg_finance__fx_rates') }} as fx_rates
+            where fx_rates.currency = {{ currency_column }} and fx_rates.rate_date <= {{ date_expr }}
+        )
+    )
+{%- endmacro %}

@@ -1,0 +1,74 @@
+"""The data-quality page: what the gate found last night, since when, how many rows, which ones, and the
+quarantine over time. Read from the published `quality.runs`, `quality.results` and `quality.quarantine`."""
+
+from __future__ import annotations
+
+import duckdb
+
+from orchestration.lib.report.charts import esc, format_value, stacked_bar_chart
+from orchestration.lib.report.pages import Page, note, require_tables, section, table_html
+
+QUALITY_SCHEMA = "quality"
+
+
+@section("Last night's quality gate", slug="last-run")
+def last_run(con: duckdb.DuckDBPyConnection) -> str:
+    require_tables(con, "runs", "results", schema=QUALITY_SCHEMA)
+    run = con.execute(
+        "select run_id, started_at, status, rows_checked, rows_quarantined, blocking_reason"
+        " from quality.runs order by started_at desc limit 1"
+    ).fetchone()
+    if run is None:
+        return note("No gate run recorded yet.")
+    run_id, started, status, checked, quarantined, reason = run
+    headline = note(
+        f"Run {run_id} at {started:%Y-%m-%d %H:%M} UTC: {status}. {format_value(checked)} rows checked,"
+        f" {format_value(quarantined)} quarantined and left out of the marts."
+        + (f" {reason}" if reason else ""),
+        warn=status != "passed",
+    )
+    failed = con.execute(
+        "select dataset, rule, severity, failing_rows, failing_rate, failing_since, sample_keys"
+        " from quality.results where run_id = ? and not passed order by severity, failing_rows desc, dataset, rule",
+        [run_id],
+    ).fetchall()
+    if not failed:
+        return headline + note("Every rule passed.")
+    rows = [
+        [esc(d), esc(r), esc(sev), format_value(n), f"{rate:.2%}", esc(f"{since:%Y-%m-%d}" if since else ""), esc(keys)]
+        for d, r, sev, n, rate, since, keys in failed
+    ]
+    return headline + table_html(
+        ["dataset", "rule", "severity", "failing rows", "rate", "failing since", "sample keys"],
+        rows,
+        [False, False, False, True, True, False, False],
+    )
+
+
+@section("Quarantined rows per run", slug="history")
+def quarantine_history(con: duckdb.DuckDBPyConnection) -> str:
+    require_tables(con, "runs", "results", schema=QUALITY_SCHEMA)
+    data = con.execute(
+        "select strftime(runs.started_at, '%Y-%m-%d %H:%M'), results.dataset, sum(results.failing_rows)"
+        " from quality.results join quality.runs using (run_id)"
+        " where results.severity = 'error' and not results.passed group by all order by 1"
+    ).fetchall()
+    runs = [r for (r,) in con.execute("select strftime(started_at, '%Y-%m-%d %H:%M') from quality.runs order by 1").fetchall()]
+    return stacked_bar_chart(
+        data,
+        title="Rows failing a row rule, per gate run and dataset",
+        x_label="gate run (UTC)",
+        y_label="rows",
+        x_order=runs[-30:],
+        empty_note="No row has failed a rule in any run.",
+    )
+
+
+QUALITY = Page(
+    slug="quality",
+    title="Data quality",
+    intro="The quality gate between staging and the marts: the last run's failed rules with their sample keys,"
+    " and the quarantine over the last 30 runs. Every run's full validation is in the Great Expectations Data"
+    " Docs (quality/docs/index.html in the data dir).",
+    sections=(last_run, quarantine_history),
+)

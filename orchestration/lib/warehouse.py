@@ -1,0 +1,132 @@
+"""Reading and writing whole tables on the warehouse dbt builds, whichever engine it is (SPEC §1.3): the DuckDB
+file (default) or the PostgreSQL server (`CLOSEDLOOP_DBT_TARGET=postgres`, the CLOSEDLOOP_PG_* settings).
+
+For the Python steps that sit between dbt selections (identity resolution): they read a model, compute, and write
+tables that dbt declares as sources. Rows move as Arrow tables; on PostgreSQL through COPY in CSV, so Python never
+touches a row. Every `write` is one transaction: the readers see all of its tables new, or all old.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import psycopg2
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from orchestration.lib.postgres import postgres_settings_from_env
+
+
+class DuckDBWarehouse:
+    """One connection per read or write: closing it hands DuckDB's working memory back before the caller computes
+    (on 100k leads the edges query holds ~600 MB until its connection closes)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def read_text(self, sql: str) -> pa.Table:
+        """The query's rows, every column as text (the same on every engine)."""
+        with duckdb.connect(str(self.path)) as con:
+            table = con.sql(sql).to_arrow_table()
+        return table.cast(pa.schema([pa.field(name, pa.string()) for name in table.column_names]))
+
+    def write(self, replace: Mapping[str, pa.Table] = {}, append: Mapping[str, pa.Table] = {}) -> None:
+        """Replaces the `replace` tables (schema.table → rows) and appends to the existing `append` tables."""
+        with duckdb.connect(str(self.path)) as con:
+            con.execute("begin")
+            try:
+                for name, rows in replace.items():
+                    con.execute(f"create schema if not exists {_quote(name.split('.')[0])}")
+                    con.register("_rows", rows)
+                    con.execute(f"create or replace table {_qualified(name)} as select * from _rows")
+                    con.unregister("_rows")
+                for name, rows in append.items():
+                    con.register("_rows", rows)
+                    con.execute(f"insert into {_qualified(name)} by name select * from _rows")
+                    con.unregister("_rows")
+                con.execute("commit")
+            except BaseException:
+                con.execute("rollback")
+                raise
+
+    def close(self) -> None:
+        pass
+
+
+class PostgresWarehouse:
+    # Arrow type -> PostgreSQL column type of a replaced table
+    TYPES = {pa.string(): "text", pa.large_string(): "text", pa.bool_(): "boolean", pa.int64(): "bigint",
+             pa.int32(): "integer", pa.float64(): "double precision", pa.timestamp("us"): "timestamp"}
+
+    def __init__(self, conninfo: Mapping[str, str | int]):
+        self.con = psycopg2.connect(**conninfo)
+
+    def read_text(self, sql: str) -> pa.Table:
+        """The query's rows, every column as text: COPY to CSV, read by Arrow (a quoted "" stays an empty string)."""
+        buffer = io.BytesIO()
+        with self.con, self.con.cursor() as cur:
+            cur.copy_expert(f"copy ({sql}) to stdout with (format csv, header true)", buffer)
+        buffer.seek(0)
+        columns = next(csv.reader([buffer.readline().decode()]))
+        if buffer.tell() == len(buffer.getbuffer()):  # no rows: Arrow refuses an empty file
+            return pa.table({name: pa.array([], pa.string()) for name in columns})
+        options = pa_csv.ConvertOptions(
+            column_types={name: pa.string() for name in columns}, strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        )
+        return pa_csv.read_csv(buffer, pa_csv.ReadOptions(column_names=columns), convert_options=options)
+
+    def write(self, replace: Mapping[str, pa.Table] = {}, append: Mapping[str, pa.Table] = {}) -> None:
+        with self.con, self.con.cursor() as cur:  # one transaction, rolled back on any error
+            for name, rows in replace.items():
+                columns = ", ".join(f"{_quote(field.name)} {self._type(field.type)}" for field in rows.schema)
+                cur.execute(f"create schema if not exists {_quote(name.split('.')[0])}")
+                cur.execute(f"drop table if exists {_qualified(name)}")
+                cur.execute(f"create table {_qualified(name)} ({columns})")
+                self._copy(cur, name, rows)
+            for name, rows in append.items():
+                self._copy(cur, name, rows)
+
+    def _copy(self, cur, name: str, rows: pa.Table) -> None:
+        buffer = io.BytesIO()
+        pa_csv.write_csv(rows, buffer, pa_csv.WriteOptions(include_header=False))
+        buffer.seek(0)
+        columns = ", ".join(_quote(column) for column in rows.column_names)
+        cur.copy_expert(f"copy {_qualified(name)} ({columns}) from stdin with (format csv)", buffer)
+
+    def _type(self, arrow_type: pa.DataType) -> str:
+        if pa.types.is_timestamp(arrow_type):
+            return "timestamp"
+        return self.TYPES.get(arrow_type, "text")
+
+    def close(self) -> None:
+        self.con.close()
+
+
+@contextmanager
+def open_warehouse(target: str, duckdb_path: Path, environ: Mapping[str, str] | None = None) -> Iterator:
+    """The warehouse of dbt target `target` ("duckdb": the file at `duckdb_path`; "postgres": the server of the
+    CLOSEDLOOP_PG_* settings in `environ`, default the process environment)."""
+    if target == "duckdb":
+        warehouse = DuckDBWarehouse(duckdb_path)
+    elif target == "postgres":
+        warehouse = PostgresWarehouse(postgres_settings_from_env(None if environ is None else dict(environ)))
+    else:
+        raise ValueError(f"unknown dbt target {target!r}: duckdb or postgres")
+    try:
+        yield warehouse
+    finally:
+        warehouse.close()
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _qualified(name: str) -> str:
+    return ".".join(_quote(part) for part in name.split("."))

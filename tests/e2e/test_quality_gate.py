@@ -1,0 +1,143 @@
+"""End to end: the quality gate as a user meets it, one scenario in order, on a generated landing zone.
+
+a delivery with a handful of bad rows publishes with those rows quarantined → 10 % bad touchpoints block the
+run (exit 1, one paragraph, serving byte-identical) → the Data Docs keep every run, and the results say since
+when a rule fails → a suite that evaluates fewer expectations than it declares fails. (A clean delivery passing
+the gate is the first run of test_nightly_run.)
+"""
+
+import csv
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.lib.generate import generate_landing
+from orchestration.lib.quality import warehouse_url
+from orchestration.lib.quality.gate import run_gate
+from orchestration.lib.quality.rules import Dataset, Rule
+from orchestration.settings import load_settings
+
+CLOSEDLOOP = str(Path(sys.executable).parent / "closedloop")
+
+pytestmark = pytest.mark.slow
+
+
+def closedloop(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([CLOSEDLOOP, *args], capture_output=True, text=True, timeout=600)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def query(path: Path, sql: str, params=()) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
+def write_csv(path: Path, header: list[str], rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def read_csv(path: Path) -> tuple[list[str], list[dict]]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames), list(reader)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    root = tmp_path_factory.mktemp("gate")
+    landing, data = root / "landing", root / "data"
+    generate_landing(landing, leads=300, days=60, seed=5)
+    return {"landing": landing, "data": data, "args": ["--landing", str(landing), "--data-dir", str(data)]}
+
+
+def test_a_handful_of_bad_rows_publish_with_those_rows_quarantined(workspace):
+    landing, data = workspace["landing"], workspace["data"]
+    header, leads = read_csv(sorted((landing / "leads").glob("*.csv"))[0])
+    bad = [dict(lead, lead_id=f"BAD-LEAD-{i}", owner="") for i, lead in enumerate(leads[:3])]
+    write_csv(landing / "leads" / "leads_without_owner.csv", header, bad)
+
+    result = closedloop("run", *workspace["args"])
+    assert result.returncode == 0, result.stderr
+    serving = data / "serving.duckdb"
+    assert query(serving, "select status, rows_quarantined from quality.runs") == [("passed", 3)]
+    assert (data / "exports" / "quality_quarantine.parquet").exists()
+    quarantined = query(
+        serving, "select record_key, rule from quality.quarantine where dataset = 'leads' order by record_key"
+    )
+    assert quarantined == [(f"BAD-LEAD-{i}", "owner_required") for i in range(3)]
+    for (table,) in query(serving, "select table_name from information_schema.columns"
+                                   " where table_schema = 'marts' and column_name = 'lead_id'"):
+        assert query(serving, f"select count(*) from marts.{table} where lead_id like 'BAD-LEAD-%'") == [(0,)], table
+    finding = query(
+        serving,
+        "select failing_rows, sample_keys from quality.results where dataset = 'leads' and rule = 'owner_required'"
+        " and run_id = (select run_id from quality.runs order by started_at desc limit 1)",
+    )
+    assert finding == [(3, "BAD-LEAD-0, BAD-LEAD-1, BAD-LEAD-2")]
+    report = (data / "report" / "index.html").read_text()
+    quality_page = report[report.index('id="quality-last-run"'):]
+    assert "owner_required" in quality_page and "BAD-LEAD-0, BAD-LEAD-1, BAD-LEAD-2" in quality_page
+
+
+def test_ten_percent_bad_touchpoints_block_the_run_and_serving_stays_identical(workspace):
+    landing, data = workspace["landing"], workspace["data"]
+    before = sha256(data / "serving.duckdb")
+    header, touchpoints = read_csv(sorted((landing / "touchpoints").glob("*.csv"))[-1])
+    fresh = [dict(t, touchpoint_id=f"NEW-{i:05d}") for i, t in enumerate(touchpoints[:200])]
+    for row in fresh[:20]:
+        row["touchpoint_type"] = "carrier_pigeon"
+    write_csv(landing / "touchpoints" / "touchpoints_replay.csv", header, fresh)
+
+    result = closedloop("run", *workspace["args"])
+    assert result.returncode == 1, result.stdout + result.stderr
+    message = result.stderr
+    assert "quality gate blocked the run" in message
+    assert "touchpoints" in message and "touchpoint_type_accepted_values" in message
+    assert "20 of 200 rows" in message and "NEW-00000" in message
+    assert str(data / "quality" / "docs" / "index.html") in message.replace("\n  ", " ").replace("\n", " ")
+    assert sha256(data / "serving.duckdb") == before
+    blocked = query(data / "warehouse.duckdb", "select status from quality.runs order by started_at")
+    assert [s for (s,) in blocked] == ["passed", "blocked"]
+
+
+def test_results_say_since_when_a_rule_fails(workspace):
+    rows = query(
+        workspace["data"] / "warehouse.duckdb",
+        "select results.rule, runs.status, results.failing_since = first_value(runs.started_at) over"
+        " (partition by results.rule order by runs.started_at), results.failing_since = runs.started_at"
+        " from quality.results join quality.runs using (run_id)"
+        " where results.rule in ('owner_required', 'touchpoint_type_accepted_values') and not results.passed"
+        " order by results.rule, runs.started_at",
+    )
+    # the bad leads keep failing from the run that brought them; the bad touchpoints start failing in the last run
+    assert rows == [
+        ("owner_required", "passed", True, True),
+        ("owner_required", "blocked", True, False),
+        ("touchpoint_type_accepted_values", "blocked", True, True),
+    ]
+
+
+def test_data_docs_keep_every_run(workspace):
+    data = workspace["data"]
+    run_ids = [r for (r,) in query(data / "warehouse.duckdb", "select run_id from quality.runs")]
+    index = (data / "quality" / "docs" / "index.html").read_text()
+    assert all(run_id in index for run_id in run_ids), "a run is missing from the Data Docs index"
+
+
+def test_a_suite_that_evaluates_less_than_it_declares_fails(workspace):
+    settings = load_settings(workspace["landing"], workspace["data"])
+    broken = Dataset("leads", "lead_id", (Rule("no_such_column_required", "not_null", "no_such_column"),))
+    outcome = run_gate(warehouse_url(settings), settings.quality_dir, "broken-suite", 0.02, datasets=(broken,))
+    assert not outcome.passed
+    assert "evaluated 0 of its 1 expectations" in outcome.blocking_reason
