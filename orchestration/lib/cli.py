@@ -144,6 +144,7 @@ def _print_summary(settings: Settings, run_id: str) -> None:
             " where table_schema = 'marts' order by 1"
         ).fetchall()
         counts = [(name, con.execute(f"select count(*) from {name}").fetchone()[0]) for (name,) in marts]
+        gate = con.execute("select rows_checked, rows_quarantined from quality.runs where run_id = ?", [run_id]).fetchone()
     print(f"closedloop run {run_id}: published")
     print("  loaded this run:" if loaded else "  loaded this run: nothing new (every landing file was loaded before)")
     for source, files, rows in loaded:
@@ -151,8 +152,11 @@ def _print_summary(settings: Settings, run_id: str) -> None:
     print("  marts published:")
     for name, rows in counts:
         print(f"    {name:<28} {rows:>12,} rows")
+    if gate:
+        print(f"  quality gate:       passed; {gate[0]:,} rows checked, {gate[1]:,} quarantined (quality.quarantine)")
     print(f"  serving file (BI):  {settings.serving_path}")
     print(f"  report:             {settings.report_path}")
+    print(f"  data docs (GX):     {settings.quality_dir / 'docs' / 'index.html'}")
     print(f"  parquet exports:    {settings.exports_dir}")
     print(f"  build warehouse:    {settings.warehouse_path}")
     print(f"  run logs:           {settings.dagster_home} (closedloop ui shows them)")
