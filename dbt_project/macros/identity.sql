@@ -18,3 +18,9 @@
 {% macro identifier(kind, expr) -%}
     '{{ kind }}:' || {{ expr }}
 {%- endmacro %}
+
+{# The value of a typed identifier of a known kind: `identifier_value('email')` on `email:ann@acme.io` is the
+   address (whatever the value itself contains). #}
+{% macro identifier_value(kind, column='identifier') -%}
+    {{ dbt.right(column, dbt.length(column) ~ ' - ' ~ ((kind ~ ':') | length)) }}
+{%- endmacro %}

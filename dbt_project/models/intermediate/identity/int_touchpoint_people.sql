@@ -12,32 +12,59 @@ touchpoints as (
 
 ),
 
-identity_people as (
+-- the people table split by kind, with the raw value as the join key: joins on plain columns, and the big join
+-- (every touch with a cookie, most of them) builds its hash table from cookies only
+people_by_cookie as (
 
-    select identifier, person_id from {{ source('identity', 'identity_people') }}
+    select {{ identifier_value('anon') }} as anonymous_id, person_id
+    from {{ source('identity', 'identity_people') }}
+    where identifier like 'anon:%'
 
 ),
 
-touchpoints_matched as (
+people_by_email as (
+
+    select {{ identifier_value('email') }} as email, person_id
+    from {{ source('identity', 'identity_people') }}
+    where identifier like 'email:%'
+
+),
+
+people_by_phone as (
+
+    select {{ identifier_value('phone') }} as phone, person_id
+    from {{ source('identity', 'identity_people') }}
+    where identifier like 'phone:%'
+
+),
+
+-- a cookie is never blocklisted and every cookie of a kept touch is in the people table, so it decides
+with_cookie as (
+
+    select touchpoints.touchpoint_id, touchpoints.occurred_at, people_by_cookie.person_id
+    from touchpoints
+    inner join people_by_cookie on people_by_cookie.anonymous_id = touchpoints.anonymous_id
+
+),
+
+without_cookie as (
 
     select
         touchpoints.touchpoint_id,
         touchpoints.occurred_at,
-        coalesce(by_cookie.person_id, by_email.person_id, by_phone.person_id) as person_id
+        coalesce(people_by_email.person_id, people_by_phone.person_id) as person_id
     from touchpoints
-    left join identity_people as by_cookie
-        on by_cookie.identifier = {{ identifier('anon', 'touchpoints.anonymous_id') }}
-    left join identity_people as by_email
-        on by_email.identifier = {{ identifier('email', 'touchpoints.email') }}
-    left join identity_people as by_phone
-        on by_phone.identifier = {{ identifier('phone', 'touchpoints.phone') }}
+    left join people_by_email on people_by_email.email = touchpoints.email
+    left join people_by_phone on people_by_phone.phone = touchpoints.phone
+    where touchpoints.anonymous_id is null
 
 ),
 
 final as (
 
-    select touchpoint_id, person_id, occurred_at
-    from touchpoints_matched
+    select touchpoint_id, person_id, occurred_at from with_cookie
+    union all
+    select touchpoint_id, person_id, occurred_at from without_cookie
     where person_id is not null
 
 )
