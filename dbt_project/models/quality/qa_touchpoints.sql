@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
--- A table, not a view: the gate reads it once per rule, and touchpoints are the big dataset.
 -- The touchpoints the gate checks tonight: those loaded since the last run that passed the gate (earlier ones
 -- were checked then and int_touchpoints_classified never reads them again). One row per touchpoint id (its newest
 -- delivery), with the values and flags the rules of orchestration/lib/quality/rules.py read.

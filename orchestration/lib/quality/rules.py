@@ -1,8 +1,8 @@
 """The quality rules of the gate (SPEC §7), as data: one list per dataset, read by the Great Expectations suites
 (`suites.py`) and by the quarantine (`gate.py`), so both judge a row by the same rule.
 
-Each dataset is a dbt view `quality.qa_<dataset>` over the staged data, with a `record_key` and the flag columns
-the rules read (dbt_project/models/quality/). Severities:
+Each dataset is a dbt table `quality.qa_<dataset>` built from the staged data just before the gate, with a
+`record_key` and the flag columns the rules read (dbt_project/models/quality/). Severities:
 - `error`: a row rule; failing rows are quarantined and left out of the marts;
 - `warning`: reported, nothing quarantined;
 - `structural`: the dataset as a whole is unusable; the run is blocked.
