@@ -108,9 +108,10 @@ def _judge(con, result: DatasetResult, run_id: str, max_rate: float) -> DatasetV
 def _finding(con, dataset: Dataset, result: RuleResult, rows: int, run_id: str) -> Finding:
     rule = result.rule
     finding = Finding(dataset.name, rule.name, rule.severity, result.passed, rows, result.failing_rows or 0)
-    if result.passed or not result.evaluated or rule.check == "has_rows":
-        if rule.check == "has_rows" and not result.passed:
-            finding.failing_rows = 1
+    if rule.check == "has_rows":  # a table-level rule: no rows to quarantine or sample
+        finding.failing_rows = 0 if result.passed else 1
+        return finding
+    if result.passed or not result.evaluated:
         return finding
     where = rule.violation_sql()
     if rule.severity == ERROR:

@@ -72,15 +72,8 @@ def validate(connection_string: str, datasets: tuple[Dataset, ...], quality_dir:
     # only tonight's pages and the index are rendered: earlier nights' pages stay as they are (the history)
     tonight = [key for key in context.validation_results_store.list_keys() if key.run_id.run_name == run_id]
     context.build_data_docs(site_names=[SITE], resource_identifiers=tonight)
-    by_name = {d.name: d for d in datasets}
-    results = []
-    for validation in validations:
-        dataset = by_name[validation.suite_name]
-        results.append(_dataset_result(dataset, validation))
-    missing = set(by_name) - {r.dataset.name for r in results}
-    results += [DatasetResult(by_name[name], len(by_name[name].rules), 0, []) for name in sorted(missing)]
-    return sorted(results, key=lambda r: [d.name for d in datasets].index(r.dataset.name))
-
+    # one validation per dataset, in the datasets' order (a failing expectation is reported, never raised)
+    return [_dataset_result(dataset, validation) for dataset, validation in zip(datasets, validations, strict=True)]
 
 def docs_index(quality_dir: Path) -> Path:
     return quality_dir / "docs" / "index.html"
