@@ -42,6 +42,7 @@ class Settings:
     base_currency: str = "USD"
     max_quarantine_rate: float = 0.02
     max_duplicate_contact_rate: float = 0.05  # warning threshold of identity resolution (SPEC §7)
+    shapley_max_channels: int = 12  # paths with more distinct channels are credited linearly (SPEC §6)
 
     @property
     def warehouse_path(self) -> Path:
@@ -98,6 +99,7 @@ def load_settings(landing_dir: str | Path | None = None, data_dir: str | Path | 
         base_currency=env.get("CLOSEDLOOP_BASE_CURRENCY", "USD"),
         max_quarantine_rate=float(env.get("CLOSEDLOOP_MAX_QUARANTINE_RATE", "0.02")),
         max_duplicate_contact_rate=float(env.get("CLOSEDLOOP_MAX_DUPLICATE_CONTACT_RATE", "0.05")),
+        shapley_max_channels=int(env.get("CLOSEDLOOP_SHAPLEY_MAX_CHANNELS", "12")),
     )
 
 

@@ -44,6 +44,16 @@ def test_identity_resolution_sits_between_the_gate_and_the_marts(defs):
     assert "intermediate/identity_people" in parents("intermediate/int_people")
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
     assert ("intermediate/identity_people", "duplicate_contact_rate") in checks
-    # the edges view is built with staging, so dbt still runs as exactly two invocations
+    # the edges view is built with staging, so dbt runs as exactly three invocations
     dbt_steps = sorted(node.name for node in defs.resolve_job_def("nightly").graph.nodes if node.name.startswith("dbt_"))
-    assert dbt_steps == ["dbt_marts", "dbt_staging"]
+    assert dbt_steps == ["dbt_intermediate", "dbt_marts", "dbt_staging"]
+
+
+def test_python_models_sit_between_intermediate_and_marts(defs):
+    graph = defs.resolve_asset_graph()
+    parents = lambda key: {p.to_user_string() for p in graph.get(dg.AssetKey.from_user_string(key)).parent_keys}
+    assert "intermediate/int_attribution_paths_counted" in parents("intermediate/attribution_channel_weights")
+    assert "intermediate/attribution_channel_weights" in parents("marts/fct_attribution")
+    assert "intermediate/attribution_removal_effects" in parents("marts/mart_markov_removal_effects")
+    checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
+    assert ("marts/fct_attribution", "assert_attribution_reconciles") in checks

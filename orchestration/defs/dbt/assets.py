@@ -1,5 +1,6 @@
-"""dbt, as two selections: staging (with the seeds) and the marts side (intermediate + marts). The quality gate
-sits between them, so a blocking check on staging stops the marts and publishing."""
+"""dbt, as three selections: staging (with the seeds), intermediate and marts. The quality gate and identity
+resolution sit between staging and intermediate, so a blocking check on staging stops everything after it; the
+Python models (Markov/Shapley attribution, probabilistic CLV) sit between intermediate and marts."""
 
 
 import contextlib
@@ -16,9 +17,12 @@ from orchestration.settings import load_settings
 # by folder (fqn), not path: path selectors are relative to the working directory, and `closedloop run` may be
 # started anywhere
 STAGING_SELECT = "fqn:staging fqn:quality resource_type:seed int_identity__edges"
-MARTS_SELECT = "fqn:intermediate fqn:marts"
-# the identity graph is a view built with staging: identity resolution reads it after the gate, before the marts
-MARTS_EXCLUDE = "int_identity__edges"
+# the identity graph is a view built with staging: identity resolution reads it after the gate
+INTERMEDIATE_SELECT = "fqn:intermediate resource_type:snapshot"
+INTERMEDIATE_EXCLUDE = "int_identity__edges"
+MARTS_SELECT = "fqn:marts"
+# dbt unit tests check the SQL, not the night's data: `make test` runs them (tests/integration/test_dbt_build.py)
+NOT_UNIT_TESTS = "resource_type:unit_test"
 
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, label: str):
@@ -27,7 +31,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, label: str):
     log_dir.mkdir(parents=True, exist_ok=True)
     progress(f"dbt {label}: building")
     with open(log_dir / "dbt.log", "a") as log, contextlib.redirect_stdout(log):
-        for event in dbt.cli(["build"], context=context).stream():
+        for event in dbt.cli(["build", "--exclude", NOT_UNIT_TESTS], context=context).stream():
             if isinstance(event, dg.Output):
                 progress(f"dbt {label}: built {context.asset_key_for_output(event.output_name).to_user_string()}")
             elif isinstance(event, dg.AssetCheckResult) and not event.passed:
@@ -47,8 +51,18 @@ def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource):
 
 @dbt_assets(
     manifest=dbt_project.manifest_path,
+    select=INTERMEDIATE_SELECT,
+    exclude=INTERMEDIATE_EXCLUDE,
+    dagster_dbt_translator=ClosedloopTranslator(),
+    name="dbt_intermediate",
+)
+def dbt_intermediate(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    yield from _build(context, dbt, "intermediate")
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
     select=MARTS_SELECT,
-    exclude=MARTS_EXCLUDE,
     dagster_dbt_translator=ClosedloopTranslator(),
     name="dbt_marts",
 )

@@ -1,89 +1,27 @@
--- One row per conversion: a person's first lead, a deal's opportunity creation, and its win or loss, valued in the
--- base currency.
+-- One row per conversion, valued in the base currency (built in int_conversions, where attribution reads it).
 with
-
-deals as (
-
-    select * from {{ ref('int_deals_valued') }}
-
-),
-
-leads as (
-
-    select lead_id, created_at, source_channel, source_campaign from {{ ref('stg_crm__leads') }}
-
-),
-
-lead_people as (
-
-    select lead_id, person_id, person_lead_number from {{ ref('int_lead_people') }}
-
-),
-
--- one per person, at their earliest lead: merged duplicates do not convert again (SPEC §6)
-leads_created as (
-
-    select
-        cast(null as {{ dbt.type_string() }}) as deal_id,
-        leads.lead_id,
-        'lead_created' as conversion_type,
-        leads.created_at as converted_at,
-        cast(null as float8) as amount,
-        cast(null as {{ dbt.type_string() }}) as currency,
-        cast(1 as float8) as value,
-        leads.lead_id as conversion_key
-    from leads
-    inner join lead_people on leads.lead_id = lead_people.lead_id
-    where lead_people.person_lead_number = 1 and leads.created_at is not null
-
-),
-
-opportunities as (
-
-    select deal_id, lead_id, 'opportunity_created' as conversion_type, created_at as converted_at, amount,
-        currency, amount_base as value, deal_id as conversion_key
-    from deals
-    where created_at is not null
-
-),
-
-closed as (
-
-    select deal_id, lead_id, {{ dbt.concat(["'deal_'", 'outcome']) }} as conversion_type, closed_at as converted_at, amount,
-        currency, amount_base as value, deal_id as conversion_key
-    from deals
-    where outcome in ('won', 'lost') and closed_at is not null
-
-),
 
 conversions as (
 
-    select * from leads_created
-    union all
-    select * from opportunities
-    union all
-    select * from closed
+    select * from {{ ref('int_conversions') }}
 
 ),
 
 final as (
 
     select
-        -- hash of the type and the deal (the lead for lead_created)
-        {{ surrogate_key(['conversions.conversion_type', 'conversions.conversion_key']) }} as conversion_id,
-        conversions.conversion_type,
-        lead_people.person_id,
-        conversions.deal_id,
-        conversions.lead_id,
-        conversions.converted_at,
-        conversions.value,
-        conversions.amount,
-        conversions.currency,
-        leads.source_channel,
-        leads.source_campaign
+        conversion_id,
+        conversion_type,
+        person_id,
+        deal_id,
+        lead_id,
+        converted_at,
+        value,
+        amount,
+        currency,
+        source_channel,
+        source_campaign
     from conversions
-    left join leads on conversions.lead_id = leads.lead_id
-    left join lead_people on conversions.lead_id = lead_people.lead_id
 
 )
 

@@ -1,0 +1,88 @@
+{#- Attribution parameters (SPEC §6), read from the closedloop__ vars in dbt_project.yml. -#}
+
+{# The models fct_attribution publishes, in SPEC order; an unknown name is a configuration error. #}
+{% macro attribution_models() -%}
+    {%- set chosen = var('closedloop__attribution_models') -%}
+    {%- set known = ['first_touch', 'last_touch', 'last_non_direct', 'linear', 'position_based', 'time_decay',
+                     'j_shaped', 'inverse_j', 'w_shaped', 'full_path', 'markov', 'shapley'] -%}
+    {%- for m in chosen if m not in known -%}
+        {{ exceptions.raise_compiler_error("closedloop__attribution_models: unknown model '" ~ m ~ "' (known: " ~ known | join(', ') ~ ")") }}
+    {%- endfor -%}
+    {{ return(known | select('in', chosen) | list) }}
+{%- endmacro %}
+
+{# Lookback in days for a conversion type: the per-type override, else the default. #}
+{% macro lookback_days_for(conversion_type) -%}
+    {{ return(var('closedloop__lookback_days_by_type').get(conversion_type, var('closedloop__lookback_days')) | int) }}
+{%- endmacro %}
+
+{# The lookback as a SQL expression of a conversion-type column. #}
+{% macro lookback_days(type_column) -%}
+    case {{ type_column }}
+    {%- for t in ['lead_created', 'opportunity_created', 'deal_won', 'deal_lost'] %}
+        when '{{ t }}' then {{ lookback_days_for(t) }}
+    {%- endfor %}
+    end
+{%- endmacro %}
+
+{# Fractional days from `start` to `end` (timestamps). #}
+{% macro fractional_days(start, end) -%}
+    {{ return(adapter.dispatch('fractional_days', 'closedloop')(start, end)) }}
+{%- endmacro %}
+{% macro default__fractional_days(start, end) -%}
+    ((epoch_us({{ end }}) - epoch_us({{ start }})) / 86400000000.0)
+{%- endmacro %}
+{% macro postgres__fractional_days(start, end) -%}
+    (extract(epoch from ({{ end }} - {{ start }})) / 86400.0)
+{%- endmacro %}
+
+{# The share of a touch under an n-touch rule with fixed first/last weights (U, J, inverse J; SPEC §6). #}
+{% macro shaped_share(position, length, first, last, two_first) -%}
+    case
+        when {{ length }} = 1 then 1.0
+        when {{ length }} = 2 then case when {{ position }} = 1 then {{ two_first }} else 1.0 - {{ two_first }} end
+        when {{ position }} = 1 then {{ first }}
+        when {{ position }} = {{ length }} then {{ last }}
+        else (1.0 - {{ first }} - {{ last }}) / ({{ length }} - 2)
+    end
+{%- endmacro %}
+
+{# The share of a touch under a milestone model: `weight` on each milestone role the touch holds (roles stack),
+   the rest split over the touches holding none; with no such touch, over the distinct milestone touches. A role
+   with no touch on the path leaves its weight to the rest. #}
+{% macro milestone_share(roles_here, roles_present, milestone_touches, length, weight) -%}
+    case
+        when {{ roles_here }} > 0 then {{ weight }} * {{ roles_here }}
+            + case when {{ milestone_touches }} = {{ length }}
+                then (1.0 - {{ weight }} * {{ roles_present }}) / {{ milestone_touches }} else 0.0 end
+        else (1.0 - {{ weight }} * {{ roles_present }}) / ({{ length }} - {{ milestone_touches }})
+    end
+{%- endmacro %}
+
+{# 1 when `position` equals `milestone` (a position that may be null), else 0. #}
+{% macro holds(position, milestone) -%}
+    case when {{ position }} = {{ milestone }} then 1 else 0 end
+{%- endmacro %}
+
+{# Written by the Markov/Shapley step (orchestration/defs/attribution/, between the intermediate models and the
+   marts); created empty before every run so the marts compile, unit-test and build on a fresh warehouse. #}
+{% macro create_attribution_tables() %}
+    create schema if not exists intermediate;
+    create table if not exists intermediate.attribution_removal_effects (
+        conversion_type varchar,
+        period varchar,
+        channel varchar,
+        removal_effect float8,
+        conversion_probability float8,
+        conversion_probability_without float8,
+        conversions float8,
+        paths float8
+    );
+    create table if not exists intermediate.attribution_channel_weights (
+        conversion_type varchar,
+        model varchar,
+        channel_set varchar,
+        channel varchar,
+        weight float8
+    );
+{% endmacro %}

@@ -1,0 +1,65 @@
+-- One row per conversion: its path as the Markov chain sees it (channels in order, consecutive repeats collapsed,
+-- joined by '>') and its distinct channel set as Shapley sees it (sorted, joined by ',').
+with
+
+path_touches as (
+
+    select conversion_id, touch_position, channel from {{ ref('int_conversion_touches') }}
+
+),
+
+conversions as (
+
+    select conversion_id, conversion_type, converted_at from {{ ref('int_conversions') }}
+
+),
+
+with_previous as (
+
+    select
+        conversion_id,
+        touch_position,
+        channel,
+        lag(channel) over (partition by conversion_id order by touch_position) as previous_channel
+    from path_touches
+
+),
+
+sequences as (
+
+    select
+        conversion_id,
+        {{ dbt.listagg('channel', "'>'", 'order by touch_position') }} as channel_path
+    from with_previous
+    where previous_channel is null or previous_channel <> channel
+    group by conversion_id
+
+),
+
+channel_sets as (
+
+    select
+        conversion_id,
+        count(*) as channel_count,
+        {{ dbt.listagg('channel', "','", 'order by channel') }} as channel_set
+    from (select distinct conversion_id, channel from path_touches) as distinct_channels
+    group by conversion_id
+
+),
+
+final as (
+
+    select
+        conversions.conversion_id,
+        conversions.conversion_type,
+        cast({{ dbt.date_trunc('month', 'conversions.converted_at') }} as date) as path_month,
+        sequences.channel_path,
+        channel_sets.channel_set,
+        channel_sets.channel_count
+    from conversions
+    inner join sequences on sequences.conversion_id = conversions.conversion_id
+    inner join channel_sets on channel_sets.conversion_id = conversions.conversion_id
+
+)
+
+select * from final

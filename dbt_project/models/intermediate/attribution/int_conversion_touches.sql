@@ -1,0 +1,171 @@
+-- One row per conversion × path touch (SPEC §6): the person's touches within the lookback before the conversion,
+-- ordered by time then touchpoint id, with the milestones and the share of every heuristic model. A conversion
+-- without a touch gets one synthetic direct touch at conversion time (touchpoint_id null), so totals reconcile.
+with
+
+conversions as (
+
+    select
+        conversion_id,
+        conversion_type,
+        person_id,
+        converted_at,
+        person_first_lead_at,
+        deal_created_at,
+        {{ lookback_days('conversion_type') }} as lookback_days
+    from {{ ref('int_conversions') }}
+
+),
+
+touch_people as (
+
+    select touchpoint_id, person_id, occurred_at from {{ ref('int_touchpoint_people') }}
+
+),
+
+touches as (
+
+    select touchpoint_id, channel from {{ ref('int_touchpoints_classified') }}
+
+),
+
+touches_in_lookback as (
+
+    select
+        conversions.conversion_id,
+        touch_people.touchpoint_id,
+        touch_people.occurred_at
+    from conversions
+    inner join touch_people
+        on touch_people.person_id = conversions.person_id
+        and touch_people.occurred_at <= conversions.converted_at
+        and touch_people.occurred_at >= {{ dbt.dateadd('day', '-conversions.lookback_days', 'conversions.converted_at') }}
+
+),
+
+conversions_without_touches as (
+
+    select conversions.conversion_id, cast(null as {{ dbt.type_string() }}) as touchpoint_id, conversions.converted_at as occurred_at
+    from conversions
+    left join touches_in_lookback on touches_in_lookback.conversion_id = conversions.conversion_id
+    where touches_in_lookback.conversion_id is null
+
+),
+
+path_touches as (
+
+    select touches_in_lookback.conversion_id, touches_in_lookback.touchpoint_id, touches_in_lookback.occurred_at,
+        touches.channel
+    from touches_in_lookback
+    inner join touches on touches.touchpoint_id = touches_in_lookback.touchpoint_id
+    union all
+    select conversion_id, touchpoint_id, occurred_at, 'direct' as channel
+    from conversions_without_touches
+
+),
+
+positioned as (
+
+    select
+        path_touches.conversion_id,
+        conversions.conversion_type,
+        conversions.converted_at,
+        path_touches.touchpoint_id,
+        path_touches.occurred_at,
+        path_touches.channel,
+        row_number() over (
+            partition by path_touches.conversion_id order by path_touches.occurred_at, path_touches.touchpoint_id
+        ) as touch_position,
+        count(*) over (partition by path_touches.conversion_id) as path_length,
+        count(*) over (partition by path_touches.conversion_id, path_touches.channel) as channel_touches,
+        conversions.person_first_lead_at,
+        conversions.deal_created_at,
+        power(2.0, -{{ fractional_days('path_touches.occurred_at', 'conversions.converted_at') }}
+            / {{ var('closedloop__half_life_days') }}) as decay_weight
+    from path_touches
+    inner join conversions on conversions.conversion_id = path_touches.conversion_id
+
+),
+
+-- the milestone touches: lead creation = last at or before the person's first lead; opportunity = last at or
+-- before the deal's creation; closed = the last touch of a won or lost deal's path
+milestones as (
+
+    select
+        *,
+        max(case when occurred_at <= person_first_lead_at then touch_position end)
+            over (partition by conversion_id) as lead_position,
+        case when conversion_type <> 'lead_created' then
+            max(case when occurred_at <= deal_created_at then touch_position end) over (partition by conversion_id)
+        end as opportunity_position,
+        case when conversion_type in ('deal_won', 'deal_lost') then path_length end as closed_position,
+        coalesce(
+            max(case when channel <> 'direct' then touch_position end) over (partition by conversion_id),
+            path_length
+        ) as last_non_direct_position,
+        sum(decay_weight) over (partition by conversion_id) as decay_total
+    from positioned
+
+),
+
+roles as (
+
+    select
+        *,
+        {{ holds('touch_position', 1) }} + {{ holds('touch_position', 'lead_position') }}
+            + {{ holds('touch_position', 'opportunity_position') }} as w_roles,
+        {{ holds('touch_position', 1) }} + {{ holds('touch_position', 'lead_position') }}
+            + {{ holds('touch_position', 'opportunity_position') }}
+            + {{ holds('touch_position', 'closed_position') }} as full_roles,
+        1 + case when lead_position is null then 0 else 1 end
+            + case when opportunity_position is null then 0 else 1 end as w_roles_present
+    from milestones
+
+),
+
+counted as (
+
+    select
+        *,
+        w_roles_present + case when closed_position is null then 0 else 1 end as full_roles_present,
+        sum(case when w_roles > 0 then 1 else 0 end) over (partition by conversion_id) as w_milestone_touches,
+        sum(case when full_roles > 0 then 1 else 0 end) over (partition by conversion_id) as full_milestone_touches
+    from roles
+
+),
+
+final as (
+
+    select
+        conversion_id,
+        touchpoint_id,
+        touch_position,
+        path_length,
+        channel,
+        channel_touches,
+        occurred_at,
+        case when touch_position = 1 then 1.0 else 0.0 end as share_first_touch,
+        case when touch_position = path_length then 1.0 else 0.0 end as share_last_touch,
+        case when touch_position = last_non_direct_position then 1.0 else 0.0 end as share_last_non_direct,
+        1.0 / path_length as share_linear,
+        {{ shaped_share('touch_position', 'path_length', 0.4, 0.4, 0.5) }} as share_position_based,
+        decay_weight / decay_total as share_time_decay,
+        {{ shaped_share('touch_position', 'path_length', 0.2, 0.6, 0.25) }} as share_j_shaped,
+        {{ shaped_share('touch_position', 'path_length', 0.6, 0.2, 0.75) }} as share_inverse_j,
+        case when conversion_type = 'lead_created'
+            then {{ shaped_share('touch_position', 'path_length', 0.4, 0.4, 0.5) }}
+            else {{ milestone_share('w_roles', 'w_roles_present', 'w_milestone_touches', 'path_length', 0.3) }}
+        end as share_w_shaped,
+        case
+            when conversion_type = 'lead_created'
+                then {{ shaped_share('touch_position', 'path_length', 0.4, 0.4, 0.5) }}
+            -- an open opportunity has no closed touch yet: full path is W-shaped until the deal closes
+            when conversion_type = 'opportunity_created'
+                then {{ milestone_share('w_roles', 'w_roles_present', 'w_milestone_touches', 'path_length', 0.3) }}
+            else {{ milestone_share('full_roles', 'full_roles_present', 'full_milestone_touches', 'path_length', 0.225) }}
+        end as share_full_path
+    from counted
+
+)
+
+select * from final

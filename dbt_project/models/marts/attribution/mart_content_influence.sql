@@ -1,0 +1,100 @@
+-- One row per content (content_id, else page path): the share of won customers who touched it before their first
+-- win, the share of the other leads (lost or never converting) who touched it, and the lift between the two.
+with
+
+conversions as (
+
+    select conversion_type, person_id, converted_at from {{ ref('int_conversions') }}
+    where person_id is not null
+
+),
+
+touch_people as (
+
+    select touchpoint_id, person_id, occurred_at from {{ ref('int_touchpoint_people') }}
+
+),
+
+touches as (
+
+    select
+        touchpoint_id,
+        case when content_id is not null then 'content_id' else 'page_path' end as content_kind,
+        coalesce(content_id, page_path) as content_key
+    from {{ ref('int_touchpoints_classified') }}
+    where coalesce(content_id, page_path) is not null
+
+),
+
+won_people as (
+
+    select person_id, min(converted_at) as first_won_at from conversions
+    where conversion_type = 'deal_won'
+    group by person_id
+
+),
+
+other_leads as (
+
+    select distinct conversions.person_id from conversions
+    left join won_people on won_people.person_id = conversions.person_id
+    where conversions.conversion_type = 'lead_created' and won_people.person_id is null
+
+),
+
+content_people as (
+
+    select touches.content_kind, touches.content_key, touch_people.person_id, min(touch_people.occurred_at) as first_touched_at
+    from touch_people
+    inner join touches on touches.touchpoint_id = touch_people.touchpoint_id
+    group by touches.content_kind, touches.content_key, touch_people.person_id
+
+),
+
+reach as (
+
+    select
+        content_people.content_kind,
+        content_people.content_key,
+        count(distinct case when content_people.first_touched_at <= won_people.first_won_at
+            then won_people.person_id end) as won_customers_touched,
+        count(distinct other_leads.person_id) as other_leads_touched
+    from content_people
+    left join won_people on won_people.person_id = content_people.person_id
+    left join other_leads on other_leads.person_id = content_people.person_id
+    group by content_people.content_kind, content_people.content_key
+
+),
+
+totals as (
+
+    select
+        (select count(*) from won_people) as won_customers,
+        (select count(*) from other_leads) as other_leads
+
+),
+
+final as (
+
+    select
+        reach.content_key,
+        reach.content_kind,
+        cast(reach.won_customers_touched as bigint) as won_customers_touched,
+        cast(totals.won_customers as bigint) as won_customers,
+        cast(case when totals.won_customers > 0
+            then 1.0 * reach.won_customers_touched / totals.won_customers end as float8) as won_share,
+        cast(reach.other_leads_touched as bigint) as other_leads_touched,
+        cast(totals.other_leads as bigint) as other_leads,
+        cast(case when totals.other_leads > 0
+            then 1.0 * reach.other_leads_touched / totals.other_leads end as float8) as other_share,
+        cast(case when reach.other_leads_touched > 0 and totals.won_customers > 0
+            then (1.0 * reach.won_customers_touched / totals.won_customers)
+                / (1.0 * reach.other_leads_touched / totals.other_leads)
+        end as float8) as lift
+    from reach
+    cross join totals
+    where reach.won_customers_touched > 0 or reach.other_leads_touched > 0
+
+)
+
+select * from final

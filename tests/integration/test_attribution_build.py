@@ -1,0 +1,178 @@
+"""Attribution on a real warehouse: the nightly job's steps in order (dbt staging, identity resolution, dbt
+intermediate, the Markov/Shapley step, dbt marts) on tests/fixtures/landing_attribution, whose people are built
+so that SPEC §6's reference values can be read off marts.fct_attribution."""
+
+import os
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration.defs.attribution.assets import attribution_models
+from orchestration.defs.identity.assets import identity_people
+from orchestration.defs.resources import ClosedloopSettings
+from orchestration.lib.contract import CONTRACTS
+from orchestration.lib.landing import discover, ensure_raw_tables, load_source
+from orchestration.lib.markov import removal_effects
+from orchestration.settings import DBT_EXECUTABLE, DBT_PROFILES_DIR, DBT_PROJECT_DIR
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "landing_attribution"
+STAGING = ["--select", "fqn:staging", "resource_type:seed", "int_identity__edges"]
+INTERMEDIATE = ["--select", "fqn:intermediate", "resource_type:snapshot", "--exclude", "int_identity__edges",
+                "resource_type:unit_test"]
+MARTS = ["--select", "fqn:marts", "--exclude", "resource_type:unit_test"]
+MODELS = 12
+
+
+def dbt_build(data: Path, selection: list[str]) -> None:
+    env = {**os.environ, "CLOSEDLOOP_DATA_DIR": str(data), "CLOSEDLOOP_DBT_TARGET": "duckdb"}
+    result = subprocess.run(
+        [DBT_EXECUTABLE, "build", *selection, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+         str(DBT_PROFILES_DIR), "--target-path", str(data / "target"), "--log-path", str(data / "logs")],
+        env=env, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    data = tmp_path_factory.mktemp("attribution")
+    path = data / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        ensure_raw_tables(con)
+        for source in CONTRACTS:
+            load_source(con, source, discover(FIXTURE, source), run_id="fixture", loaded_at=datetime(2026, 7, 1))
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CLOSEDLOOP_DATA_DIR", str(data))
+        env.setenv("CLOSEDLOOP_DBT_TARGET", "duckdb")
+        dbt_build(data, STAGING)
+        assert dg.materialize([identity_people], resources={"settings": ClosedloopSettings()}).success
+        dbt_build(data, INTERMEDIATE)
+        assert dg.materialize([attribution_models], resources={"settings": ClosedloopSettings()}).success
+        dbt_build(data, MARTS)  # includes the nightly invariants (data_tests/singular/assert_attribution_*)
+    return path
+
+
+def query(warehouse: Path, sql: str, params=()) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
+def credit(warehouse, deal_or_lead: str, model: str, conversion_type: str = "deal_won") -> dict:
+    """touchpoint_id → attributed value (rounded to cents) of one conversion under one model."""
+    rows = query(
+        warehouse,
+        "select touchpoint_id, attributed_value from marts.fct_attribution"
+        " where coalesce(deal_id, lead_id) = ? and model = ? and conversion_type = ? order by touch_position",
+        (deal_or_lead, model, conversion_type),
+    )
+    return {touch: round(value, 2) for touch, value in rows}
+
+
+def test_time_decay_reference(warehouse):
+    # 7-day half-life, touches 9, 6, 0 and 0 days before a 50 conversion (the two same-instant touches by id)
+    assert credit(warehouse, "DA", "time_decay") == {"a4": 6.92, "a3": 9.32, "a1": 16.88, "a2": 16.88}
+
+
+def test_u_shaped_linear_and_last_non_direct_reference(warehouse):
+    # Direct > Organic_Search > Direct, revenue 140
+    assert credit(warehouse, "DB", "position_based") == {"b1": 56, "b2": 28, "b3": 56}
+    assert credit(warehouse, "DB", "linear") == {"b1": 46.67, "b2": 46.67, "b3": 46.67}
+    assert credit(warehouse, "DB", "last_non_direct") == {"b1": 0, "b2": 140, "b3": 0}
+    assert credit(warehouse, "DB", "first_touch") == {"b1": 140, "b2": 0, "b3": 0}
+    assert credit(warehouse, "DB", "last_touch") == {"b1": 0, "b2": 0, "b3": 140}
+
+
+def test_six_and_two_touch_shapes_reference(warehouse):
+    six = ["c1", "c2", "c3", "c4", "c5", "c6"]
+    assert credit(warehouse, "DC", "position_based") == dict(zip(six, [40, 5, 5, 5, 5, 40]))
+    assert credit(warehouse, "DC", "j_shaped") == dict(zip(six, [20, 5, 5, 5, 5, 60]))
+    assert credit(warehouse, "DC", "inverse_j") == dict(zip(six, [60, 5, 5, 5, 5, 20]))
+    assert credit(warehouse, "DD", "j_shaped") == {"d1": 25, "d2": 75}
+    assert credit(warehouse, "DD", "inverse_j") == {"d1": 75, "d2": 25}
+    assert credit(warehouse, "DD", "position_based") == {"d1": 50, "d2": 50}
+
+
+def test_milestone_models(warehouse):
+    # e1 first, e2 lead creation, e4 opportunity, e5 closed; e3 holds no milestone
+    assert credit(warehouse, "DE", "w_shaped") == {"e1": 30, "e2": 30, "e3": 5, "e4": 30, "e5": 5}
+    assert credit(warehouse, "DE", "full_path") == {"e1": 22.5, "e2": 22.5, "e3": 10, "e4": 22.5, "e5": 22.5}
+    # the opportunity's path ends at its creation: W-shaped, and full path is W-shaped until the deal closes
+    opportunity = {"e1": 30, "e2": 30, "e3": 10, "e4": 30}
+    assert credit(warehouse, "DE", "w_shaped", "opportunity_created") == opportunity
+    assert credit(warehouse, "DE", "full_path", "opportunity_created") == opportunity
+    # for a lead, both reduce to position_based
+    assert credit(warehouse, "LE", "w_shaped", "lead_created") == {"e1": 0.5, "e2": 0.5}
+    assert credit(warehouse, "LE", "full_path", "lead_created") == {"e1": 0.5, "e2": 0.5}
+
+
+def test_milestone_weights_stack_and_the_remainder_goes_to_milestones(warehouse):
+    # g1 is first and lead-creation touch (0.6), g2 opportunity and closed touch; no other touch takes the rest
+    assert credit(warehouse, "DG", "w_shaped") == {"g1": 65, "g2": 35}
+    assert credit(warehouse, "DG", "full_path") == {"g1": 50, "g2": 50}
+
+
+def test_milestone_models_without_lead_or_opportunity_touches(warehouse):
+    # b's touches all come after the lead and the deal's creation: only first (and closed) are milestones
+    assert credit(warehouse, "DB", "w_shaped") == {"b1": 42, "b2": 49, "b3": 49}
+    assert credit(warehouse, "DB", "full_path") == {"b1": 31.5, "b2": 77, "b3": 31.5}
+
+
+def test_a_conversion_without_touches_gets_one_synthetic_direct_touch(warehouse):
+    rows = query(warehouse, "select touchpoint_id, touch_position, path_length, channel, share from marts.fct_attribution"
+                            " where lead_id = 'LH' and conversion_type = 'lead_created'")
+    assert len(rows) == MODELS and set(rows) == {(None, 1, 1, "direct", 1.0)}
+
+
+def test_lookback_is_inclusive_at_90_days(warehouse):
+    assert set(credit(warehouse, "DI", "linear")) == {"i3", "i2"}  # 90 and 89 days before; i1 (91) is out
+
+
+def test_counted_paths_collapse_repeats_and_include_visitors(warehouse):
+    rows = dict(query(warehouse, "select channel_path, non_conversions from intermediate.int_attribution_paths_counted"
+                                 " where conversion_type = 'lead_created' and non_conversions > 0"))
+    assert rows["email>paid_search"] == 1  # v1: email, email, paid_search
+    assert rows["display"] == 1  # v2
+    converting = query(warehouse, "select channel_path, channel_set from intermediate.int_attribution_paths_counted"
+                                  " where conversion_type = 'deal_won' and channel_path like 'email>display>paid_search%'")
+    assert converting == [("email>display>paid_search>organic_search>email>display",
+                           "display,email,organic_search,paid_search")]
+
+
+def test_markov_shares_come_from_the_exact_chain(warehouse):
+    paths = query(warehouse, "select channel_path, conversions, non_conversions"
+                             " from intermediate.int_attribution_paths_counted where conversion_type = 'deal_won'")
+    result = removal_effects([(p.split(">"), c, n) for p, c, n in paths])
+    expected = result.weights(["display", "email", "organic_search", "paid_search"])
+    shares = dict(query(warehouse, "select touchpoint_id, share from marts.fct_attribution"
+                                   " where deal_id = 'DC' and model = 'markov'"))
+    # a channel's share is split equally over its touches (email: c1 and c5; display: c2 and c6)
+    assert shares["c1"] == pytest.approx(expected["email"] / 2) and shares["c5"] == shares["c1"]
+    assert shares["c2"] == pytest.approx(expected["display"] / 2)
+    assert shares["c3"] == pytest.approx(expected["paid_search"])
+    effects = dict(query(warehouse, "select channel, removal_effect from marts.mart_markov_removal_effects"
+                                    " where conversion_type = 'deal_won' and period = 'all'"))
+    assert effects == pytest.approx(result.removal_effects)
+
+
+def test_shapley_shares_sum_to_one_per_conversion(warehouse):
+    rows = query(warehouse, "select conversion_id, sum(share) from marts.fct_attribution where model = 'shapley'"
+                            " group by conversion_id")
+    assert rows and all(abs(total - 1) < 1e-9 for _, total in rows)
+
+
+def test_channel_roi_has_spend_without_conversions_and_reconciles(warehouse):
+    paid_social = query(warehouse, "select model, spend, attributed_leads, attributed_revenue, roas from"
+                                   " marts.mart_channel_roi where channel = 'paid_social'")
+    assert len(paid_social) == MODELS and all(row[1:] == (300.0, 0.0, 0.0, 0.0) for row in paid_social)
+    revenue = dict(query(warehouse, "select model, sum(attributed_revenue) from marts.mart_channel_roi group by model"))
+    assert revenue == pytest.approx({model: 690.0 for model in revenue}) and len(revenue) == MODELS
+    search = query(warehouse, "select spend, attributed_revenue, roas, roi, cac, attributed_new_customers"
+                              " from marts.mart_channel_roi where channel = 'paid_search' and model = 'last_touch'"
+                              " and month = date '2026-03-01'")
+    spend, revenue, roas, roi, cac, customers = search[0]
+    assert spend == 200 and roas == pytest.approx(revenue / 200) and roi == pytest.approx((revenue * 0.7 - 200) / 200)
+    assert cac == pytest.approx(200 / customers)
