@@ -1,0 +1,43 @@
+"""Probabilistic CLV between the intermediate models and the marts (SPEC §8 (f)): one asset that fits BG/NBD and
+Gamma-Gamma on int_customers_summarised and writes intermediate.customer_clv, read by mart_customer_ltv."""
+
+import dagster as dg
+
+from orchestration.defs.resources import ClosedloopSettings
+from orchestration.lib.customer_clv import refresh_customer_clv
+from orchestration.lib.progress import progress
+from orchestration.lib.warehouse import open_warehouse
+from orchestration.settings import DBT_PROJECT_DIR
+
+CUSTOMER_CLV_KEY = dg.AssetKey(["intermediate", "customer_clv"])  # the dbt source's key (translator: [schema, table])
+SUMMARY_KEY = dg.AssetKey(["intermediate", "int_customers_summarised"])
+
+
+@dg.asset(
+    key=CUSTOMER_CLV_KEY,
+    deps=[SUMMARY_KEY],
+    group_name="intermediate",
+    kinds={"python"},
+    description="intermediate.customer_clv: per customer, expected purchases, P(alive), expected order value and "
+    "CLV over closedloop__clv_horizon_months, from BG/NBD and Gamma-Gamma fitted by maximum likelihood "
+    "(orchestration/lib/clv.py). With too few customers to fit, every row says why and the values are null.",
+)
+def customer_clv(context: dg.AssetExecutionContext, settings: ClosedloopSettings) -> dg.MaterializeResult:
+    cfg = settings.get()
+    progress("customers: fitting BG/NBD and Gamma-Gamma")
+    with open_warehouse(cfg.dbt_target, cfg.warehouse_path) as warehouse:
+        outcome = refresh_customer_clv(warehouse, DBT_PROJECT_DIR)
+    progress(f"customers: {outcome.describe()}")
+    if outcome.status != "fitted":
+        context.log.warning(f"customer CLV not fitted: {outcome.describe()}")
+    params = {f"bgnbd_{k}": round(v, 6) for k, v in outcome.bgnbd.items()}
+    params.update({f"gamma_gamma_{k}": round(v, 6) for k, v in outcome.gamma_gamma.items()})
+    return dg.MaterializeResult(
+        metadata={
+            "customers": outcome.customers,
+            "repeat_customers": outcome.repeat_customers,
+            "status": outcome.status,
+            "seconds": round(outcome.seconds, 2),
+            **params,
+        }
+    )

@@ -1,0 +1,134 @@
+"""The customers page (SPEC §8): cohort retention, cumulative revenue per customer by acquisition channel,
+LTV:CAC by channel against its band, and RFM segment sizes. Read from the published `marts.mart_cohorts`,
+`marts.mart_ltv_segments` and `marts.mart_rfm`."""
+
+from __future__ import annotations
+
+import duckdb
+
+from orchestration.lib.report.charts import esc, format_value, heatmap, horizontal_bar_chart, line_chart
+from orchestration.lib.report.pages import SCHEMA, Page, channel_cell, note, require_tables, section, table_html
+
+BANDS = "losing_money < 1 ≤ risky < 3 ≤ healthy < 4 ≤ room_to_invest"
+
+
+@section("Cohort retention", slug="cohort-retention")
+def cohort_retention(con: duckdb.DuckDBPyConnection) -> str:
+    require_tables(con, "mart_cohorts")
+    rows = con.execute(
+        f"""
+        select strftime(cohort_month, '%Y-%m'), month_number, retention_pct, customers
+        from {SCHEMA}.mart_cohorts
+        where acquisition_channel = 'all'
+        order by cohort_month, month_number
+        """
+    ).fetchall()
+    cohorts = list(dict.fromkeys(r[0] for r in rows))
+    sizes = {r[0]: r[3] for r in rows}
+    months = sorted({r[1] for r in rows})
+    chart = heatmap(
+        [(f"{c} ({format_value(sizes[c])})", str(k), pct) for c, k, pct, _ in rows],
+        title="Share of each first-purchase cohort buying again, by months since the first purchase (%)",
+        x_label="months since first purchase",
+        y_label="cohort (customers)",
+        row_order=[f"{c} ({format_value(sizes[c])})" for c in cohorts],
+        column_order=[str(k) for k in months],
+        unit=" %",
+        empty_note="No customers yet.",
+    )
+    lead = note("Month 0 is the first purchase (100 %); blank cells lie after the end of the data.") if rows else ""
+    return lead + chart
+
+
+@section("Cumulative revenue per customer by acquisition channel", slug="cumulative-ltv")
+def cumulative_ltv(con: duckdb.DuckDBPyConnection) -> str:
+    require_tables(con, "mart_cohorts")
+    # every cohort of a channel pooled: revenue to month k ÷ customers of the cohorts that reached month k
+    rows = con.execute(
+        f"""
+        select acquisition_channel, month_number,
+               sum(cumulative_revenue_per_customer * customers) / sum(customers)
+        from {SCHEMA}.mart_cohorts
+        where is_observed
+        group by 1, 2
+        order by 1, 2
+        """
+    ).fetchall()
+    series: dict[str, list[tuple[float, float | None]]] = {}
+    for channel, k, value in rows:
+        series.setdefault(channel, []).append((float(k), value))
+    return line_chart(
+        series,
+        title="Cumulative revenue per customer since the first purchase (base currency)",
+        x_label="months since first purchase",
+        y_label="revenue per customer",
+        kind="money",
+        empty_note="No customers yet.",
+    )
+
+
+@section("LTV:CAC by acquisition channel", slug="ltv-cac")
+def ltv_to_cac(con: duckdb.DuckDBPyConnection) -> str:
+    require_tables(con, "mart_ltv_segments")
+    rows = con.execute(
+        f"""
+        select segment_value, ltv_margin_churn, cac, ltv_to_cac, ltv_to_cac_band, benchmark_ltv_to_cac, customers
+        from {SCHEMA}.mart_ltv_segments
+        where segment_type in ('acquisition_channel', 'overall')
+        order by segment_type = 'overall', ltv_to_cac desc nulls last, segment_value
+        """
+    ).fetchall()
+    chart = horizontal_bar_chart(
+        [(name, ratio) for name, _, _, ratio, _, _, _ in rows if ratio is not None],
+        title="LTV (ARPU × margin ÷ monthly churn) ÷ CAC per acquisition channel",
+        x_label="LTV:CAC",
+        empty_note="No channel has both an LTV (a customer has lapsed) and a CAC (spend and attributed won deals) yet.",
+    )
+    body = [
+        [
+            channel_cell(name) if name != "all" else "all channels",
+            esc(format_value(customers)),
+            esc(format_value(ltv, "money")),
+            esc(format_value(cac, "money")),
+            esc(format_value(ratio)),
+            esc(band or "—"),
+            esc(format_value(benchmark)),
+        ]
+        for name, ltv, cac, ratio, band, benchmark, customers in rows
+    ]
+    table = table_html(["channel", "customers", "LTV", "CAC", "LTV:CAC", "band", "benchmark"], body,
+                       [False, True, True, True, True, False, True])
+    return note(f"Bands: {BANDS}. CAC = spend ÷ attributed won deals (mart_channel_roi).") + chart + table
+
+
+@section("RFM segments", slug="rfm-segments")
+def rfm_segments(con: duckdb.DuckDBPyConnection) -> str:
+    require_tables(con, "mart_rfm")
+    rows = con.execute(
+        f"""
+        select coalesce(rfm_segment, '(unmapped)'), count(*), sum(monetary)
+        from {SCHEMA}.mart_rfm
+        group by 1
+        order by 2 desc, 1
+        """
+    ).fetchall()
+    dormancy = con.execute(
+        f"select dormancy_status, count(*) from {SCHEMA}.mart_rfm group by 1 order by min(months_since_last_purchase)"
+    ).fetchall()
+    chart = horizontal_bar_chart(
+        [(segment, customers) for segment, customers, _ in rows],
+        title="Customers per RFM segment",
+        x_label="customers",
+        empty_note="No customers yet.",
+    )
+    lead = note("Dormancy: " + ", ".join(f"{esc(s)} {format_value(n)}" for s, n in dormancy) + ".") if dormancy else ""
+    return lead + chart
+
+
+CUSTOMERS = Page(
+    slug="customers",
+    title="Customers",
+    intro="Who buys again and what they are worth: cohort retention, cumulative revenue per customer, LTV:CAC by "
+    "channel and RFM segments (SPEC §8).",
+    sections=(cohort_retention, cumulative_ltv, ltv_to_cac, rfm_segments),
+)

@@ -1,0 +1,212 @@
+"""BG/NBD and Gamma-Gamma (orchestration/lib/clv.py) against the published CDNOW estimates, and the behaviour of
+expected purchases, P(alive) and CLV.
+
+The CDNOW sample (2 357 customers, weeks) is read at set-up from the `lifetimes` source distribution on the package
+index — its data file only, never its code — and is not committed."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import tarfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from orchestration.lib import clv
+
+CDNOW_FILE = "lifetimes/datasets/cdnow_customers_summary_with_transactions.csv"  # ID, x, t_x, T, zbar
+
+
+@pytest.fixture(scope="session")
+def cdnow(tmp_path_factory) -> pd.DataFrame:
+    where = tmp_path_factory.mktemp("lifetimes_sdist")
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+         "lifetimes==0.11.3", "-d", str(where)],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, f"could not download the lifetimes sdist: {result.stderr[-2000:]}"
+    (sdist,) = where.glob("*.tar.gz")
+    with tarfile.open(sdist) as tar:
+        (member,) = [m for m in tar.getmembers() if m.name.endswith(CDNOW_FILE)]
+        data = pd.read_csv(io.BytesIO(tar.extractfile(member).read()))
+    assert len(data) == 2357
+    return data
+
+
+@pytest.fixture(scope="session")
+def bgnbd(cdnow) -> dict:
+    return clv.fit_bgnbd(cdnow["x"], cdnow["t_x"], cdnow["T"])
+
+
+@pytest.fixture(scope="session")
+def gamma_gamma(cdnow) -> dict:
+    return clv.fit_gamma_gamma(cdnow["x"], cdnow["zbar"])
+
+
+def test_bgnbd_reproduces_the_published_cdnow_estimates(bgnbd):
+    # Fader, Hardie & Lee (2005): r 0.243, α 4.414, a 0.793, b 2.426, LL −9582.4
+    assert bgnbd["r"] == pytest.approx(0.243, abs=5e-4)
+    assert bgnbd["alpha"] == pytest.approx(4.414, abs=5e-3)
+    assert bgnbd["a"] == pytest.approx(0.793, abs=5e-4)
+    assert bgnbd["b"] == pytest.approx(2.426, abs=5e-3)
+    assert bgnbd["log_likelihood"] == pytest.approx(-9582.4, abs=0.05)
+
+
+def test_gamma_gamma_reproduces_the_published_cdnow_estimates(gamma_gamma):
+    # Fader, Hardie & Lee (2005), iso-value curves: p 6.25, q 3.74, γ 15.44
+    assert gamma_gamma["p"] == pytest.approx(6.25, abs=0.01)
+    assert gamma_gamma["q"] == pytest.approx(3.74, abs=0.01)
+    assert gamma_gamma["gamma"] == pytest.approx(15.44, abs=0.02)
+
+
+def test_the_fit_is_a_maximum(cdnow, bgnbd):
+    x, t_x, T = cdnow["x"], cdnow["t_x"], cdnow["T"]
+    best = bgnbd["log_likelihood"]
+    for key in ("r", "alpha", "a", "b"):
+        for factor in (0.98, 1.02):
+            assert clv.bgnbd_log_likelihood({**bgnbd, key: bgnbd[key] * factor}, x, t_x, T) < best
+
+
+def test_conditional_expectation_of_the_papers_customer(bgnbd):
+    # FHL 2005 §5: x = 2, t_x = 30.43, T = 38.86 expects 1.226 purchases in the next 39 weeks
+    assert clv.expected_purchases(bgnbd, 39, [2], [30.43], [38.86])[0] == pytest.approx(1.226, abs=2e-3)
+
+
+def test_a_fresh_customer_expects_what_a_new_customer_expects(bgnbd):
+    # conditional on x = t_x = T = 0 the expectation is the unconditional E[X(t)]; long horizons take the
+    # other branch of the hypergeometric evaluation, so both are checked against the direct series
+    t = np.array([1.0, 10.0, 39.0, 200.0, 2000.0])
+    zeros = np.zeros(len(t))
+    assert clv.expected_purchases(bgnbd, t, zeros, zeros, zeros) == pytest.approx(
+        clv.expected_purchases_new_customer(bgnbd, t), rel=1e-9)
+
+
+def test_expected_purchases_grow_with_the_horizon_and_recency(bgnbd):
+    horizons = np.array([0.0, 4.0, 13.0, 26.0, 52.0, 104.0, 520.0])
+    for x, t_x in [(0, 0.0), (1, 5.0), (5, 30.0), (40, 38.0)]:
+        e = np.array([clv.expected_purchases(bgnbd, h, [x], [t_x], [38.86])[0] for h in horizons])
+        assert e[0] == 0 and (np.diff(e) > 0).all()
+    # the same frequency bought more recently is more likely alive and expected to buy more
+    recency = np.array([1.0, 10.0, 20.0, 30.0, 38.0])
+    three = np.full(len(recency), 3.0)
+    age = np.full(len(recency), 38.86)
+    assert (np.diff(clv.probability_alive(bgnbd, three, recency, age)) > 0).all()
+    assert (np.diff(clv.expected_purchases(bgnbd, 52, three, recency, age)) > 0).all()
+
+
+def test_probability_alive(bgnbd):
+    p = clv.probability_alive(bgnbd, [0, 2, 2, 10], [0.0, 38.86, 5.0, 5.0], [38.86] * 4)
+    assert p[0] == 1.0  # never repeated: cannot have dropped out after a repeat purchase
+    # bought at the very end: only the dropout right after that purchase remains, probability a ÷ (b + x − 1)
+    assert p[1] == pytest.approx(1 / (1 + bgnbd["a"] / (bgnbd["b"] + 1)))
+    assert p[3] < p[2] < p[1]  # a long silence after many purchases is the strongest sign of dropout
+    assert p[3] < 0.01
+
+
+def test_expected_order_value_shrinks_to_the_population_mean(gamma_gamma):
+    population = gamma_gamma["p"] * gamma_gamma["gamma"] / (gamma_gamma["q"] - 1)
+    value = clv.expected_order_value(gamma_gamma, [0, 1, 10, 1000], [np.nan, 100.0, 100.0, 100.0])
+    assert value[0] == pytest.approx(population)
+    assert population < value[1] < value[2] < value[3] < 100.0
+    assert value[3] == pytest.approx(100.0, rel=0.01)
+
+
+def test_clv_discounting_and_margin(bgnbd, gamma_gamma):
+    args = (bgnbd, gamma_gamma, [3], [30.0], [38.86], [40.0])
+    plain = clv.customer_lifetime_value(*args, monthly_discount_rate=0.0)[0]
+    months = np.arange(13) * clv.WEEKS_PER_MONTH
+    expected = (clv.expected_purchases(bgnbd, months[-1], [3], [30.0], [38.86])[0]
+                * clv.expected_order_value(gamma_gamma, [3], [40.0])[0])
+    assert plain == pytest.approx(expected)  # undiscounted: purchases in 12 months × order value
+    assert clv.customer_lifetime_value(*args)[0] < plain  # 1 %/month by default
+    assert clv.customer_lifetime_value(*args, monthly_discount_rate=0.0, margin=0.4)[0] == pytest.approx(0.4 * plain)
+    longer = clv.customer_lifetime_value(*args, months=24)[0]
+    assert longer > clv.customer_lifetime_value(*args)[0]
+
+
+def test_service_cost_equal_to_revenue_gives_zero():
+    # SPEC §8: 2 h a month at 500 = 12 000 a year against 12 000 a year of revenue ⇒ CLV 0
+    assert clv.discounted_value(np.full(12, 1000.0), 0.01, service_cost_per_month=2 * 500 / 1) == pytest.approx(
+        0.0, abs=1e-9)
+    # 2 000 every two months is 1 000 a month: same
+    assert clv.discounted_value(np.full(12, 1000.0), 0.0, service_cost_per_month=2000 / 2) == 0.0
+    # without cost, 12 × 1 000 discounted at 1 %/month
+    assert clv.discounted_value(np.full(12, 1000.0), 0.01) == pytest.approx(
+        sum(1000.0 / 1.01 ** i for i in range(1, 13)))
+
+
+def test_service_cost_lowers_every_customers_clv_by_the_same_amount(bgnbd, gamma_gamma, cdnow):
+    args = (bgnbd, gamma_gamma, cdnow["x"], cdnow["t_x"], cdnow["T"], cdnow["zbar"])
+    base = clv.customer_lifetime_value(*args)
+    costed = clv.customer_lifetime_value(*args, service_cost_per_month=5.0)
+    assert base - costed == pytest.approx(np.full(len(base), sum(5.0 / 1.01 ** i for i in range(1, 13))))
+    assert (base >= 0).all()
+
+
+def test_fits_recover_planted_parameters():
+    # a sample drawn from the models themselves: the fit finds what was planted
+    rng = np.random.default_rng(3)
+    n, planted = 20_000, {"r": 0.5, "alpha": 6.0, "a": 0.7, "b": 3.0}
+    T = rng.uniform(20, 80, n)
+    rate = rng.gamma(planted["r"], 1 / planted["alpha"], n)
+    dropout = rng.beta(planted["a"], planted["b"], n)
+    x, t_x = np.zeros(n), np.zeros(n)
+    # purchases while alive: arrivals of a Poisson process, each followed by dropout with probability p
+    arrivals = rng.poisson(rate * T)
+    lives = rng.geometric(dropout)  # the repeat purchase after which the customer drops out
+    for count in np.unique(arrivals[arrivals > 0]):  # loop over distinct counts, not customers
+        who = np.flatnonzero(arrivals == count)
+        times = np.sort(rng.random((len(who), count)) * T[who, None], axis=1)
+        kept = np.minimum(count, lives[who])
+        x[who] = kept
+        t_x[who] = times[np.arange(len(who)), kept - 1]
+    fit = clv.fit_bgnbd(x, t_x, T)
+    for key, value in planted.items():
+        assert fit[key] == pytest.approx(value, rel=0.15), (key, fit)
+    spend = {"p": 6.0, "q": 4.0, "gamma": 600.0}
+    nu = rng.gamma(spend["q"], 1 / spend["gamma"], n)
+    repeat = x > 0
+    mean_value = np.full(n, np.nan)
+    mean_value[repeat] = rng.gamma(spend["p"] * x[repeat], 1 / nu[repeat]) / x[repeat]  # mean of x Gamma(p, ν)
+    gg = clv.fit_gamma_gamma(x, mean_value)
+    for key, value in spend.items():
+        assert gg[key] == pytest.approx(value, rel=0.2), (key, gg)
+
+
+def test_too_few_customers_is_a_clear_error():
+    with pytest.raises(clv.FitError, match="repeat purchases"):
+        clv.fit_bgnbd([0, 0, 0], [0, 0, 0], [10, 20, 30])
+    with pytest.raises(clv.FitError):
+        clv.fit_gamma_gamma([1], [20.0])
+    with pytest.raises(ValueError, match="recency"):
+        clv.fit_bgnbd([1, 2], [5, 50], [10, 20])
+
+
+def test_customer_clv_table_fits_or_says_why(cdnow, tmp_path):
+    import pyarrow as pa
+
+    from orchestration.lib.customer_clv import MIN_CUSTOMERS, clv_settings, compute_customer_clv
+
+    def summary(frame):
+        text = lambda values: pa.array([None if v != v else str(v) for v in values], pa.string())  # noqa: E731
+        return pa.table({"person_id": text(frame["ID"]), "frequency": text(frame["x"]),
+                         "recency_weeks": text(frame["t_x"]), "age_weeks": text(frame["T"]),
+                         "monetary_value": text(frame["zbar"].where(frame["x"] > 0))})
+
+    (tmp_path / "dbt_project.yml").write_text("vars:\n  closedloop__gross_margin: 0.5\n")
+    settings = clv_settings(tmp_path)
+    assert settings["closedloop__gross_margin"] == 0.5 and settings["closedloop__clv_horizon_months"] == 12
+    table, outcome = compute_customer_clv(summary(cdnow), settings)
+    assert outcome.status == "fitted" and outcome.bgnbd["r"] == pytest.approx(0.243, abs=5e-4)
+    assert table.num_rows == len(cdnow) and table.column("clv").null_count == 0
+    assert table.column("clv").to_pylist()[0] == pytest.approx(
+        clv.customer_lifetime_value(outcome.bgnbd, outcome.gamma_gamma, [2], [30.43], [38.86], [22.35],
+                                    margin=0.5)[0])
+    few, outcome = compute_customer_clv(summary(cdnow.head(MIN_CUSTOMERS - 1)), settings)
+    assert outcome.status.startswith("too_few_customers")
+    assert few.column("clv").null_count == few.num_rows == MIN_CUSTOMERS - 1
+    assert set(few.column("model_status").to_pylist()) == {outcome.status}
