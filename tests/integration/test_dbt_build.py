@@ -85,3 +85,30 @@ def test_staging_normalises_identifiers(warehouse):
     assert emails["t2"] == "annlee@gmail.com"
     phones = dict(query(warehouse, "select lead_id, phone from staging.stg_crm__leads"))
     assert phones["L2"] == "+14155550101"
+
+
+def test_funnel_counts_each_lead_through_the_stages(warehouse):
+    # before identity resolution every lead is its own person; D1 won, D2 lost, D3 open at proposal (the stages
+    # come from the snapshot of deals: the fixture delivers no stage history)
+    rows = query(
+        warehouse, "select stage, sum(reached) from marts.mart_funnel group by stage, stage_order order by stage_order"
+    )
+    assert rows == [
+        ("lead", 3), ("mql", 3), ("sql", 3), ("opportunity", 3),
+        ("presentation", 2), ("proposal", 2), ("negotiation", 1), ("won", 1),
+    ]
+
+
+def test_lead_sla_counts_business_minutes(warehouse):
+    rows = dict(query(warehouse, "select lead_id, business_minutes_to_first_activity from marts.mart_lead_sla"))
+    # L1: created and called on a Sunday morning (no business time between); L2: created Tuesday 08:05, called 12:00
+    assert rows == {"L1": 0.0, "L2": 180.0, "L3": None}
+
+
+def test_loss_reasons_by_source_and_product(warehouse):
+    rows = query(
+        warehouse,
+        "select loss_reason, source_channel, source_campaign, owner, product, lost_deals, lost_value"
+        " from marts.mart_loss_reasons",
+    )
+    assert rows == [("price", "email", "march_webinar", "bert", "analytics", 1, 500.0)]

@@ -765,3 +765,63 @@ def heatmap(
     table_rows = [[row, *(format_value(grid.get((row, c)), kind, unit) for c in columns)] for row in rows]
     table = data_table([y_label, *columns], table_rows, [False] + [True] * len(columns))
     return _figure(title, "".join(parts), table)
+
+
+# ---------------------------------------------------------------------------------------------- funnel
+
+
+def funnel_chart(
+    stages: Iterable[tuple[str, float | None]],
+    *,
+    title: str,
+    width: int = 880,
+    empty_note: str = "No data yet.",
+) -> str:
+    """A funnel: one centred bar per stage, in the given order, its width proportional to the stage's count, with
+    the count and the conversion from the stage before (count ÷ previous count) beside it.
+
+    `stages` holds (stage, count) rows in funnel order; None counts as 0. The first stage has no conversion.
+    """
+    rows = [(str(stage), float(count or 0.0)) for stage, count in stages]
+    if not rows or max(count for _, count in rows) <= 0:
+        return _empty(title, empty_note)
+
+    top_count = max(count for _, count in rows)
+    rates = [None] + [count / previous if previous > 0 else None for (_, previous), (_, count) in zip(rows, rows[1:])]
+    label_w = max(_text_w(_truncate(stage, _LABEL_MAX_CHARS)) for stage, _ in rows)
+    info_w = 190.0
+    left = 8 + label_w + 12
+    right = width - info_w
+    mid = (left + right) / 2
+    bar_h, gap, top = 26.0, 8.0, 8.0
+    height = top + len(rows) * (bar_h + gap) + 8
+    colour = PALETTE[0]
+
+    parts = [_svg_open(width, height, title, f"Funnel chart: {len(rows)} stages.")]
+    parts.append('<g class="bars">')
+    for i, ((stage, count), rate) in enumerate(zip(rows, rates)):
+        y = top + i * (bar_h + gap)
+        w = max((right - left) * count / top_count, 1.0 if count > 0 else 0.0)
+        share = format_value(count)
+        step = "" if rate is None else f" · {rate:.1%} of {rows[i - 1][0]}"
+        parts.append(
+            f'<text x="{_n(left - 12)}" y="{_n(y + bar_h / 2 + 4)}" text-anchor="end" fill="{_TEXT}">'
+            f"{esc(_truncate(stage, _LABEL_MAX_CHARS))}<title>{esc(stage)}</title></text>"
+            f'<rect class="bar" x="{_n(mid - w / 2)}" y="{_n(y)}" width="{_n(w)}" height="{_n(bar_h)}" rx="2" '
+            f'fill="{_mix(colour, "#FFFFFF", 0.45 * i / max(len(rows) - 1, 1))}" data-label="{esc(stage)}" '
+            f'data-value="{count!r}"><title>{esc(stage)}: {esc(share)}{esc(step)}</title></rect>'
+            f'<text x="{_n(right + 8)}" y="{_n(y + bar_h / 2 + 4)}" fill="{_TEXT}">{esc(share)}'
+            + (f'<tspan fill="{_MUTED}"> ({esc(f"{rate:.1%}")} of previous)</tspan>' if rate is not None else "")
+            + "</text>"
+        )
+    parts.append("</g></svg>")
+
+    table = data_table(
+        ["stage", "reached", "conversion from the stage before"],
+        [
+            [stage, format_value(count), "" if rate is None else f"{rate:.1%}"]
+            for (stage, count), rate in zip(rows, rates)
+        ],
+        [False, True, True],
+    )
+    return _figure(title, "".join(parts), table)
