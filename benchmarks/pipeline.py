@@ -2,10 +2,12 @@
 
     python benchmarks/pipeline.py --leads 100000 [--days 365] [--workdir DIR]
 
-Stages: generate, extract (landing → raw), dbt staging, the quality gate, identity resolution, dbt marts, publish
-(+ exports and report); then the same on a second night: the newest month of files is held back from the first
-night and delivered on the second, to time the incremental path. Each stage runs in its own process so its peak memory
-(max RSS) is its own.
+Stages: generate, extract (landing → raw), dbt staging, the quality gate, identity resolution, dbt intermediate,
+the Python models (Markov/Shapley attribution, probabilistic CLV), dbt marts, publish (+ exports and report); then
+the same on a second night: the newest month of files is held back from the first night and delivered on the second,
+to time the incremental path. Each stage runs in its own process so its peak memory (max RSS) is its own. After the
+nights: the slowest dbt models of each night, and the Markov solve beside the `ChannelAttribution` package on the
+same aggregated paths (when it is installed: `pip install -e '.[test]'`).
 """
 
 from __future__ import annotations
@@ -84,6 +86,27 @@ def stage_gate(work: Path, night: str) -> dict:
     return {"rows": sum(d.rows_checked for d in outcome.datasets)}
 
 
+def stage_attribution(work: Path) -> dict:
+    """Markov and Shapley (the attribution asset's work) over int_attribution_paths_counted."""
+    from orchestration.lib.attribution import solve_attribution
+    from orchestration.lib.warehouse import open_warehouse
+
+    with open_warehouse("duckdb", work / "data" / "warehouse.duckdb") as warehouse:
+        outcome = solve_attribution(warehouse)
+    return {"rows": outcome.paths, "capped_sets": outcome.capped_sets}
+
+
+def stage_clv(work: Path) -> dict:
+    """BG/NBD + Gamma-Gamma per customer (the customer_clv asset's work)."""
+    from orchestration.lib.customer_clv import refresh_customer_clv
+    from orchestration.lib.warehouse import open_warehouse
+    from orchestration.settings import DBT_PROJECT_DIR
+
+    with open_warehouse("duckdb", work / "data" / "warehouse.duckdb") as warehouse:
+        outcome = refresh_customer_clv(warehouse, DBT_PROJECT_DIR)
+    return {"rows": outcome.customers}
+
+
 def stage_publish(work: Path) -> dict:
     from orchestration.lib.publish import export_parquet, publish
     from orchestration.lib.report import write_report
@@ -95,9 +118,57 @@ def stage_publish(work: Path) -> dict:
     return {"rows": sum(published.tables.values())}
 
 
-# the pipeline's two selections (orchestration/defs/dbt/assets.py); the gate and identity run between them
-STAGING = "fqn:staging fqn:quality resource_type:seed int_identity__edges"
-MARTS = "fqn:intermediate fqn:marts --exclude int_identity__edges"
+# the pipeline's three selections (orchestration/defs/dbt/assets.py): the gate and identity run after staging, the
+# Python models after intermediate
+STAGING = "fqn:staging fqn:quality resource_type:seed int_identity__edges --exclude resource_type:unit_test"
+INTERMEDIATE = "fqn:intermediate resource_type:snapshot --exclude int_identity__edges resource_type:unit_test"
+MARTS = "fqn:marts --exclude resource_type:unit_test"
+STAGES = ("extract", "dbt_staging", "gate", "identity", "dbt_intermediate", "attribution", "clv", "dbt_marts", "publish")
+
+
+def slowest_models(work: Path, night: str, top: int = 8) -> list[tuple[str, float]]:
+    """The slowest nodes of the night's dbt runs (from the run_results.json each dbt stage keeps)."""
+    timings = []
+    for stage in ("dbt_staging", "dbt_intermediate", "dbt_marts"):
+        path = work / f"run_results_{night}_{stage}.json"
+        if path.exists():
+            for result in json.loads(path.read_text())["results"]:
+                timings.append((result["unique_id"].split(".")[-1], result["execution_time"]))
+    return sorted(timings, key=lambda t: -t[1])[:top]
+
+
+def markov_versus_channelattribution(work: Path) -> str:
+    """Our exact solve (as the attribution asset runs it) and ChannelAttribution's simulation, on the same
+    aggregated deal_won paths; the simulation is run at its default tolerance and at a 10× tighter one."""
+    import duckdb
+
+    from orchestration.lib.markov import count_transitions, solve
+
+    with duckdb.connect(str(work / "data" / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.execute("select channel_path, conversions, non_conversions from"
+                           " intermediate.int_attribution_paths_counted where conversion_type = 'deal_won'").fetchall()
+    paths, conv, non = zip(*rows)
+    started = time.perf_counter()
+    channels, counts = count_transitions(paths, conv, non)
+    ours = solve(channels, counts[0])
+    ours_s = time.perf_counter() - started
+    line = f"Markov on {len(rows):,} aggregated deal_won paths: exact solve {ours_s:.2f}s"
+    try:
+        import ChannelAttribution as ca
+        import pandas as pd
+    except ImportError:
+        return line + " (ChannelAttribution not installed)"
+    data = pd.DataFrame(rows, columns=["path", "conv", "null"])
+    for conv_par in (0.05, 0.005):
+        started = time.perf_counter()
+        theirs = ca.markov_model(data, "path", "conv", var_null="null", out_more=True, verbose=False, flg_pro=False,
+                                 max_step=1000, ncore=os.cpu_count(), conv_par=conv_par)
+        seconds = time.perf_counter() - started
+        effects = dict(zip(theirs["removal_effects"]["channel_name"], theirs["removal_effects"]["removal_effect"]))
+        worst = max(abs(effects.get(c, 0) - e) for c, e in ours.removal_effects.items())
+        line += (f"; ChannelAttribution (conv_par {conv_par}) {seconds:.2f}s, largest removal-effect difference"
+                 f" {worst:.4f}")
+    return line
 
 
 def run_stage(name: str, work: Path, args) -> tuple[float, float, dict]:
@@ -149,6 +220,9 @@ def main() -> None:
             "dbt_staging": lambda: stage_dbt(work, STAGING),
             "gate": lambda: stage_gate(work, args.night),
             "identity": lambda: stage_identity(work),
+            "dbt_intermediate": lambda: stage_dbt(work, INTERMEDIATE),
+            "attribution": lambda: stage_attribution(work),
+            "clv": lambda: stage_clv(work),
             "dbt_marts": lambda: stage_dbt(work, MARTS),
             "publish": lambda: stage_publish(work),
         }[args.stage]()
@@ -166,15 +240,21 @@ def main() -> None:
         if night == "incremental":
             deliver(work / "held", work / "landing")
         args.night = night
-        for stage in ("extract", "dbt_staging", "gate", "identity", "dbt_marts", "publish"):
+        for stage in STAGES:
             seconds, rss, output = run_stage(stage, work, args)
             rows.append((f"{night}: {stage}", seconds, rss, output.get("rows")))
+            if stage.startswith("dbt_") and (work / "target" / "run_results.json").exists():
+                shutil.copy(work / "target" / "run_results.json", work / f"run_results_{night}_{stage}.json")
 
     print(f"\nclosedloop pipeline benchmark: {args.leads:,} leads, {generated.get('touchpoints', 0):,} touchpoints,"
           f" {os.cpu_count()} cores")
     print(f"{'stage':<28}{'seconds':>10}{'peak MB':>10}{'rows':>14}")
     for name, seconds, rss, count in rows:
         print(f"{name:<28}{seconds:>10.1f}{rss:>10.0f}{(f'{count:,}' if count is not None else ''):>14}")
+    for night in ("full", "incremental"):
+        print(f"slowest dbt nodes, {night} night: "
+              + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in slowest_models(work, night)))
+    print(markov_versus_channelattribution(work))
     warehouse = work / "data" / "warehouse.duckdb"
     print(f"warehouse size: {warehouse.stat().st_size / 1e6:,.0f} MB; serving size:"
           f" {(work / 'data' / 'serving.duckdb').stat().st_size / 1e6:,.0f} MB")

@@ -147,3 +147,9 @@
 {% macro to_integer(expr) -%}
     case when abs({{ to_number(expr) }}) < 9.2e18 then cast({{ to_number(expr) }} as bigint) end
 {%- endmacro %}
+
+
+{# The start of this dbt invocation as a timestamp literal: incremental models compare with it. #}
+{% macro run_timestamp() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+{%- endmacro %}

@@ -36,17 +36,17 @@ attributed as (
         cast({{ dbt.date_trunc('month', 'attribution.converted_at') }} as date) as month,
         {% for key in keys %}attribution.{{ key }}, {% endfor %}
         attribution.model,
-        sum(case when attribution.conversion_type = 'lead_created' then attribution.share else 0 end) as attributed_leads,
-        sum(case when attribution.conversion_type = 'opportunity_created' then attribution.share else 0 end)
+        {{ exact_sum("case when attribution.conversion_type = 'lead_created' then attribution.share else 0 end") }} as attributed_leads,
+        {{ exact_sum("case when attribution.conversion_type = 'opportunity_created' then attribution.share else 0 end") }}
             as attributed_opportunities,
-        sum(case when attribution.conversion_type = 'opportunity_created' then attribution.attributed_value else 0 end)
+        {{ exact_sum("case when attribution.conversion_type = 'opportunity_created' then attribution.attributed_value else 0 end") }}
             as attributed_pipeline,
-        sum(case when attribution.conversion_type = 'deal_won' then attribution.share else 0 end) as attributed_won_deals,
-        sum(case when conversions.is_new_customer then attribution.share else 0 end) as attributed_new_customers,
-        sum(case when attribution.conversion_type = 'deal_won' then attribution.attributed_value else 0 end)
+        {{ exact_sum("case when attribution.conversion_type = 'deal_won' then attribution.share else 0 end") }} as attributed_won_deals,
+        {{ exact_sum("case when conversions.is_new_customer then attribution.share else 0 end") }} as attributed_new_customers,
+        {{ exact_sum("case when attribution.conversion_type = 'deal_won' then attribution.attributed_value else 0 end") }}
             as attributed_revenue,
-        sum(case when attribution.conversion_type = 'deal_lost' then attribution.share else 0 end) as attributed_lost_deals,
-        sum(case when attribution.conversion_type = 'deal_lost' then attribution.attributed_value else 0 end)
+        {{ exact_sum("case when attribution.conversion_type = 'deal_lost' then attribution.share else 0 end") }} as attributed_lost_deals,
+        {{ exact_sum("case when attribution.conversion_type = 'deal_lost' then attribution.attributed_value else 0 end") }}
             as attributed_lost_value
     from attribution
     inner join conversions on conversions.conversion_id = attribution.conversion_id

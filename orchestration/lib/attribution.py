@@ -12,13 +12,14 @@ conversion type, and writes the two tables the marts read:
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 
-from orchestration.lib.markov import removal_effects
-from orchestration.lib.shapley import shapley_weights
+from orchestration.lib.markov import MarkovResult, count_transitions, solve
+from orchestration.lib.shapley import ShapleyResult, shapley_weights
 
 PATHS = "intermediate.int_attribution_paths_counted"
 EFFECTS = "intermediate.attribution_removal_effects"
@@ -44,24 +45,25 @@ class AttributionOutcome:
 
 def solve_attribution(warehouse, max_channels: int = 12) -> AttributionOutcome:
     started = time.perf_counter()
-    rows = warehouse.read_text(
+    paths = warehouse.read_text(
         f"select conversion_type, path_month, channel_path, channel_set, conversions, non_conversions from {PATHS}"
-    ).to_pylist()
-    by_type: dict[str, list[dict]] = defaultdict(list)
-    for row in rows:
-        by_type[row["conversion_type"]].append(row)
+        " order by conversion_type, path_month, channel_path, channel_set"
+    ).to_pandas()
+    for column in ("conversions", "non_conversions"):
+        paths[column] = paths[column].astype(float)
     effects, weights = [], []
     capped_sets, capped_conversions = 0, 0.0
-    for conversion_type, paths in sorted(by_type.items()):
-        effects += _effects(conversion_type, paths)
-        type_weights, capped = _weights(conversion_type, paths, max_channels)
-        weights += type_weights
-        capped_sets += capped.capped_sets
-        capped_conversions += capped.capped_conversions
+    for conversion_type, of_type in paths.groupby("conversion_type", sort=True):
+        overall, type_effects = _effects(conversion_type, of_type)
+        effects += type_effects
+        shapley = _shapley(of_type, max_channels)
+        weights += _weights(conversion_type, of_type, overall, shapley)
+        capped_sets += shapley.capped_sets
+        capped_conversions += shapley.capped_conversions
     warehouse.write(replace={EFFECTS: _effects_table(effects), WEIGHTS: _weights_table(weights)})
     return AttributionOutcome(
-        conversion_types=len(by_type),
-        paths=len(rows),
+        conversion_types=int(paths["conversion_type"].nunique()),
+        paths=len(paths),
         channel_sets=len({(w["conversion_type"], w["channel_set"]) for w in weights}),
         capped_sets=capped_sets,
         capped_conversions=capped_conversions,
@@ -69,18 +71,14 @@ def solve_attribution(warehouse, max_channels: int = 12) -> AttributionOutcome:
     )
 
 
-def _triples(paths: list[dict]) -> list[tuple[list[str], float, float]]:
-    return [(p["channel_path"].split(">"), float(p["conversions"]), float(p["non_conversions"])) for p in paths]
-
-
-def _effects(conversion_type: str, paths: list[dict]) -> list[dict]:
+def _effects(conversion_type: str, paths: pd.DataFrame) -> tuple[MarkovResult, list[dict]]:
     """Removal effects over all the type's paths, then per month over the paths ending in that month."""
-    by_month: dict[str, list[dict]] = defaultdict(list)
-    for p in paths:
-        by_month[p["path_month"]].append(p)
+    months, month_of_path = np.unique(paths["path_month"].to_numpy(dtype=str), return_inverse=True)
+    channels, counts = count_transitions(paths["channel_path"], paths["conversions"], paths["non_conversions"],
+                                         groups=month_of_path)
+    overall = solve(channels, counts.sum(axis=0))
     out = []
-    for period, chosen in [(ALL, paths), *sorted(by_month.items())]:
-        result = removal_effects(_triples(chosen))
+    for period, result in [(ALL, overall), *((m, solve(channels, counts[i])) for i, m in enumerate(months))]:
         for channel, effect in sorted(result.removal_effects.items()):
             out.append({
                 "conversion_type": conversion_type,
@@ -92,18 +90,20 @@ def _effects(conversion_type: str, paths: list[dict]) -> list[dict]:
                 "conversions": result.conversions,
                 "paths": result.paths,
             })
-    return out
+    return overall, out
 
 
-def _weights(conversion_type: str, paths: list[dict], max_channels: int):
-    markov = removal_effects(_triples(paths))
-    shapley = shapley_weights(
-        [(p["channel_set"].split(","), float(p["conversions"]), float(p["non_conversions"])) for p in paths],
+def _shapley(paths: pd.DataFrame, max_channels: int) -> ShapleyResult:
+    by_set = paths.groupby("channel_set", sort=True)[["conversions", "non_conversions"]].sum()
+    return shapley_weights(
+        [(channel_set.split(","), conv, non) for channel_set, conv, non in by_set.itertuples()],
         max_channels=max_channels,
     )
+
+
+def _weights(conversion_type: str, paths: pd.DataFrame, markov: MarkovResult, shapley: ShapleyResult) -> list[dict]:
     out = []
-    converting_sets = sorted({p["channel_set"] for p in paths if float(p["conversions"]) > 0})
-    for channel_set in converting_sets:
+    for channel_set in sorted(paths.loc[paths["conversions"] > 0, "channel_set"].unique()):
         channels = channel_set.split(",")
         for model, shares in (("markov", markov.weights(channels)),
                               ("shapley", shapley.weights.get(frozenset(channels)))):
@@ -115,7 +115,7 @@ def _weights(conversion_type: str, paths: list[dict], max_channels: int):
                     "channel": channel,
                     "weight": None if shares is None else shares[channel],
                 })
-    return out, shapley
+    return out
 
 
 def _effects_table(rows: list[dict]) -> pa.Table:

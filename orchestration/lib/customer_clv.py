@@ -17,8 +17,9 @@ import yaml
 
 from orchestration.lib import clv
 
+# ordered: the fit sums over customers, and the same data must give the same digits every night
 SUMMARY_SQL = ("select person_id, frequency, recency_weeks, age_weeks, monetary_value "
-               "from intermediate.int_customers_summarised")
+               "from intermediate.int_customers_summarised order by person_id")
 TABLE = "intermediate.customer_clv"
 # below these the maximum-likelihood estimates are noise: write the customers with the reason, no values
 MIN_CUSTOMERS = 30

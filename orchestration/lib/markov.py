@@ -8,10 +8,11 @@ ones. Removing channel c redirects every transition into c to `null` (column c o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 START = "(start)"
 
@@ -43,23 +44,35 @@ def collapse(channels: Sequence[str]) -> list[str]:
     return out
 
 
-def transition_counts(paths: Iterable[tuple[Sequence[str], float, float]]) -> tuple[list[str], np.ndarray]:
-    """The channels (sorted) and a count matrix over [start, channels…, conversion, null] (rows: from)."""
-    collapsed = [(collapse(seq), float(conv), float(non)) for seq, conv, non in paths]
-    channels = sorted({c for seq, _, _ in collapsed for c in seq})
-    index = {c: i + 1 for i, c in enumerate(channels)}
+def count_transitions(channel_paths: Sequence[str], conversions: Sequence[float], non_conversions: Sequence[float],
+                      groups: Sequence[int] | None = None, separator: str = ">") -> tuple[list[str], np.ndarray]:
+    """Transition counts of aggregated paths, vectorised (millions of paths, no per-path Python).
+
+    Returns the channels (sorted) and counts of shape (groups, size, size) over the states [start, channels…,
+    conversion, null] (rows: from); `groups` gives each path's group (e.g. its month), default one group."""
+    paths = pd.Series(list(channel_paths), dtype=object).str.split(separator)
+    exploded = paths.explode()
+    channels = sorted(exploded.dropna().unique().tolist())
     size = len(channels) + 3
-    conversion, null = size - 2, size - 1
-    counts = np.zeros((size, size))
-    for seq, conv, non in collapsed:
-        total = conv + non
-        if not seq or total <= 0:
-            continue
-        states = [0] + [index[c] for c in seq]
-        np.add.at(counts, (states[:-1], states[1:]), total)
-        counts[states[-1], conversion] += conv
-        counts[states[-1], null] += non
-    return channels, counts
+    group_of_path = np.zeros(len(paths), dtype=np.int64) if groups is None else np.asarray(groups, dtype=np.int64)
+    n_groups = int(group_of_path.max()) + 1 if len(group_of_path) else 1
+    weight = np.asarray(conversions, dtype=float) + np.asarray(non_conversions, dtype=float)
+    path_index = exploded.index.to_numpy()
+    state = pd.Categorical(exploded.to_numpy(), categories=channels).codes.astype(np.int64) + 1
+    same_path = np.r_[False, path_index[1:] == path_index[:-1]]
+    keep = ~(same_path & np.r_[False, state[1:] == state[:-1]])  # collapse consecutive repeats
+    path_index, state, same_path = path_index[keep], state[keep], same_path[keep]
+    previous = np.where(same_path, np.r_[0, state[:-1]], 0)  # start before a path's first channel
+    flat = group_of_path[path_index] * size * size
+    counts = np.bincount(flat + previous * size + state, weights=weight[path_index], minlength=n_groups * size * size)
+    last = np.r_[path_index[1:] != path_index[:-1], True]
+    ends = flat[last] + state[last] * size
+    ending = path_index[last]
+    counts += np.bincount(ends + size - 2, weights=np.asarray(conversions, dtype=float)[ending],
+                          minlength=n_groups * size * size)
+    counts += np.bincount(ends + size - 1, weights=np.asarray(non_conversions, dtype=float)[ending],
+                          minlength=n_groups * size * size)
+    return channels, counts.reshape(n_groups, size, size)
 
 
 def absorption_probability(counts: np.ndarray, removed: int | None = None) -> float:
@@ -79,25 +92,30 @@ def absorption_probability(counts: np.ndarray, removed: int | None = None) -> fl
 
 def removal_effects(paths: Iterable[tuple[Sequence[str], float, float]]) -> MarkovResult:
     """Removal effect of every channel over aggregated paths `(channel sequence, conversions, non-conversions)`."""
-    paths = list(paths)
-    channels, counts = transition_counts(paths)
-    conversions = float(sum(conv for _, conv, _ in paths))
-    total_paths = float(sum(conv + non for _, conv, non in paths))
-    if not channels:
-        return MarkovResult(0.0, {}, {}, conversions, total_paths)
+    paths = [(list(seq), float(conv), float(non)) for seq, conv, non in paths if len(seq)]
+    channels, counts = count_transitions(
+        [">".join(seq) for seq, _, _ in paths], [c for _, c, _ in paths], [n for _, _, n in paths]
+    )
+    return solve(channels, counts[0])
+
+
+def solve(channels: Sequence[str], counts: np.ndarray) -> MarkovResult:
+    """Removal effects of the chain of `counts` (states [start, channels…, conversion, null]); channels that never
+    occur in it (an all-zero row and column) are left out."""
+    size = counts.shape[0]
+    conversions = float(counts[:, size - 2].sum())
+    paths = float(counts[0].sum())
+    present = [i for i in range(1, size - 2) if counts[i].sum() > 0 or counts[:, i].sum() > 0]
+    if not present or paths <= 0:
+        return MarkovResult(0.0, {}, {}, conversions, paths)
+    keep = [0, *present, size - 2, size - 1]
+    counts = counts[np.ix_(keep, keep)]
+    names = [channels[i - 1] for i in present]
     p = absorption_probability(counts)
-    without = {c: absorption_probability(counts, removed=i + 1) for i, c in enumerate(channels)}
+    without = {c: absorption_probability(counts, removed=i + 1) for i, c in enumerate(names)}
     if p <= 0:
-        effects = {c: 0.0 for c in channels}
+        effects = {c: 0.0 for c in names}
     else:
         # removing a channel can only lose conversions; clip the solver's last-digit noise
-        effects = {c: min(1.0, max(0.0, 1.0 - without[c] / p)) for c in channels}
-    return MarkovResult(p, effects, without, conversions, total_paths)
-
-
-def parse_paths(rows: Iterable[Mapping[str, object]], separator: str = ">") -> list[tuple[list[str], float, float]]:
-    """Rows with `channel_path` ('a>b>c'), `conversions`, `non_conversions` → the tuples `removal_effects` takes."""
-    return [
-        (str(row["channel_path"]).split(separator), float(row["conversions"]), float(row["non_conversions"]))
-        for row in rows
-    ]
+        effects = {c: min(1.0, max(0.0, 1.0 - without[c] / p)) for c in names}
+    return MarkovResult(p, effects, without, conversions, paths)

@@ -3,6 +3,7 @@ intermediate, the Markov/Shapley step, dbt marts) on tests/fixtures/landing_attr
 so that SPEC §6's reference values can be read off marts.fct_attribution."""
 
 import os
+import shutil
 import subprocess
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,8 @@ from orchestration.lib.markov import removal_effects
 from orchestration.settings import DBT_EXECUTABLE, DBT_PROFILES_DIR, DBT_PROJECT_DIR
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "landing_attribution"
+# the second night: a new touch for d before their won deal; h's form fill links the anonymous visitor v2 to h
+NIGHT2 = Path(__file__).parents[1] / "fixtures" / "landing_attribution_night2"
 STAGING = ["--select", "fqn:staging", "resource_type:seed", "int_identity__edges"]
 INTERMEDIATE = ["--select", "fqn:intermediate", "resource_type:snapshot", "--exclude", "int_identity__edges",
                 "resource_type:unit_test"]
@@ -37,14 +40,13 @@ def dbt_build(data: Path, selection: list[str]) -> None:
     assert result.returncode == 0, result.stdout[-4000:]
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    data = tmp_path_factory.mktemp("attribution")
+def night(data: Path, landing: Path, loaded_at: datetime) -> Path:
+    """Loads the landing files and runs the nightly job's steps in order on the warehouse in `data`."""
     path = data / "warehouse.duckdb"
     with duckdb.connect(str(path)) as con:
         ensure_raw_tables(con)
         for source in CONTRACTS:
-            load_source(con, source, discover(FIXTURE, source), run_id="fixture", loaded_at=datetime(2026, 7, 1))
+            load_source(con, source, discover(landing, source), run_id=landing.name, loaded_at=loaded_at)
     with pytest.MonkeyPatch.context() as env:
         env.setenv("CLOSEDLOOP_DATA_DIR", str(data))
         env.setenv("CLOSEDLOOP_DBT_TARGET", "duckdb")
@@ -54,6 +56,20 @@ def warehouse(tmp_path_factory):
         assert dg.materialize([attribution_models], resources={"settings": ClosedloopSettings()}).success
         dbt_build(data, MARTS)  # includes the nightly invariants (data_tests/singular/assert_attribution_*)
     return path
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    return night(tmp_path_factory.mktemp("attribution"), FIXTURE, datetime(2026, 7, 1))
+
+
+@pytest.fixture(scope="module")
+def second_night(warehouse, tmp_path_factory):
+    """A copy of the first night's data dir, then the second night on it (incremental models pick up from there)."""
+    data = tmp_path_factory.mktemp("attribution_night2")
+    shutil.copytree(warehouse.parent, data, dirs_exist_ok=True)
+    before = query(data / "warehouse.duckdb", "select distinct conversion_id, built_at from intermediate.int_conversion_touches")
+    return night(data, NIGHT2, datetime(2026, 7, 2)), dict(before)
 
 
 def query(warehouse: Path, sql: str, params=()) -> list[tuple]:
@@ -176,3 +192,21 @@ def test_channel_roi_has_spend_without_conversions_and_reconciles(warehouse):
     spend, revenue, roas, roi, cac, customers = search[0]
     assert spend == 200 and roas == pytest.approx(revenue / 200) and roi == pytest.approx((revenue * 0.7 - 200) / 200)
     assert cac == pytest.approx(200 / customers)
+
+
+def test_second_night_rebuilds_only_the_paths_that_changed(second_night):
+    path, built_before = second_night
+    rows = query(path, "select distinct conversions.conversion_type, coalesce(conversions.deal_id, conversions.lead_id),"
+                       " touches.conversion_id, touches.built_at from intermediate.int_conversion_touches as touches"
+                       " join intermediate.int_conversions as conversions using (conversion_id)")
+    rebuilt = {(kind, key) for kind, key, conversion, built in rows if built != built_before.get(conversion)}
+    assert rebuilt == {("deal_won", "DD"), ("lead_created", "LH")}
+    # d0 joins DD's path: J-shaped over three touches
+    assert credit(path, "DD", "j_shaped") == {"d0": 20, "d1": 20, "d2": 60}
+    # the visitor's earlier touch now belongs to h, whose lead had no touch before
+    assert credit(path, "LH", "linear", "lead_created") == {"v4": 0.5, "h1": 0.5}
+    # untouched conversions keep their credit
+    assert credit(path, "DB", "position_based") == {"b1": 56, "b2": 28, "b3": 56}
+    paths = dict(query(path, "select coalesce(c.deal_id, c.lead_id) || ':' || c.conversion_type, p.channel_path"
+                             " from intermediate.int_conversion_paths p join intermediate.int_conversions c using (conversion_id)"))
+    assert paths["DD:deal_won"] == "display>email>paid_search" and paths["LH:lead_created"] == "display>email"

@@ -247,9 +247,12 @@ OVERVIEW = Page(
 def _pages() -> list[Page]:
     """The report, in nav order. Later pages (attribution, customers) are added here. Page modules import the
     helpers above, so they are imported here, once those exist."""
+    from orchestration.lib.report.attribution import ATTRIBUTION
+    from orchestration.lib.report.customers import CUSTOMERS
+    from orchestration.lib.report.funnel import FUNNEL
     from orchestration.lib.report.quality import QUALITY
 
-    return [OVERVIEW, QUALITY]
+    return [OVERVIEW, ATTRIBUTION, FUNNEL, CUSTOMERS, QUALITY]
 
 
 PAGES: list[Page] = _pages()

@@ -1,10 +1,22 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='conversion_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+    )
+}}
 -- One row per conversion: its path as the Markov chain sees it (channels in order, consecutive repeats collapsed,
--- joined by '>') and its distinct channel set as Shapley sees it (sorted, joined by ',').
+-- joined by '>') and its distinct channel set as Shapley sees it (sorted, joined by ','). Incremental: only the
+-- conversions whose touches int_conversion_touches rebuilt since this table's last build.
 with
 
 path_touches as (
 
-    select conversion_id, touch_position, channel from {{ ref('int_conversion_touches') }}
+    select conversion_id, touch_position, channel, built_at from {{ ref('int_conversion_touches') }}
+    {% if is_incremental_with('built_at') -%}
+    where built_at > (select max(built_at) from {{ this }})
+    {%- endif %}
 
 ),
 
@@ -20,7 +32,8 @@ with_previous as (
         conversion_id,
         touch_position,
         channel,
-        lag(channel) over (partition by conversion_id order by touch_position) as previous_channel
+        lag(channel) over (partition by conversion_id order by touch_position) as previous_channel,
+        built_at
     from path_touches
 
 ),
@@ -29,7 +42,8 @@ sequences as (
 
     select
         conversion_id,
-        {{ dbt.listagg('channel', "'>'", 'order by touch_position') }} as channel_path
+        {{ dbt.listagg('channel', "'>'", 'order by touch_position') }} as channel_path,
+        max(built_at) as built_at
     from with_previous
     where previous_channel is null or previous_channel <> channel
     group by conversion_id
@@ -55,7 +69,8 @@ final as (
         cast({{ dbt.date_trunc('month', 'conversions.converted_at') }} as date) as path_month,
         sequences.channel_path,
         channel_sets.channel_set,
-        channel_sets.channel_count
+        channel_sets.channel_count,
+        sequences.built_at
     from conversions
     inner join sequences on sequences.conversion_id = conversions.conversion_id
     inner join channel_sets on channel_sets.conversion_id = conversions.conversion_id

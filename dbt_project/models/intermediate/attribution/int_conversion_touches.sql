@@ -1,9 +1,21 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='conversion_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+    )
+}}
 -- One row per conversion × path touch (SPEC §6): the person's touches within the lookback before the conversion,
 -- ordered by time then touchpoint id, with the milestones and the share of every heuristic model. A conversion
 -- without a touch gets one synthetic direct touch at conversion time (touchpoint_id null), so totals reconcile.
+-- Incremental: a run rebuilds only the conversions whose path can have changed — new or changed conversions,
+-- conversions of people who got a touch (new, re-delivered, or moved to them by a merge) within the lookback,
+-- conversions that lost a touch, and every conversion when the lookback or half-life changed.
+{%- set incremental = is_incremental_with('built_at') %}
 with
 
-conversions as (
+all_conversions as (
 
     select
         conversion_id,
@@ -19,13 +31,84 @@ conversions as (
 
 touch_people as (
 
-    select touchpoint_id, person_id, occurred_at from {{ ref('int_touchpoint_people') }}
+    select touchpoint_id, person_id, occurred_at, person_since from {{ ref('int_touchpoint_people') }}
 
 ),
 
 touches as (
 
-    select touchpoint_id, channel from {{ ref('int_touchpoints_classified') }}
+    select touchpoint_id, channel, _loaded_at from {{ ref('int_touchpoints_classified') }}
+
+),
+{% if incremental %}
+previous as (
+
+    select * from {{ this }}
+
+),
+
+last_build as (
+
+    select max(built_at) as built_at from previous
+
+),
+
+-- touches that are new to their person: just loaded (new or re-delivered), or moved by a merge
+changed_touches as (
+
+    select touch_people.touchpoint_id, touch_people.person_id, touch_people.occurred_at
+    from touch_people
+    where touch_people.person_since > (select built_at from last_build)
+    union
+    select touch_people.touchpoint_id, touch_people.person_id, touch_people.occurred_at
+    from touch_people
+    inner join touches on touches.touchpoint_id = touch_people.touchpoint_id
+    where touches._loaded_at > (select built_at from last_build)
+
+),
+
+previous_conversions as (
+
+    select conversion_id, person_id, converted_at, person_first_lead_at, deal_created_at, lookback_days, half_life_days
+    from previous
+    where touch_position = 1
+
+),
+
+dirty as (
+
+    select all_conversions.conversion_id
+    from all_conversions
+    left join previous_conversions on previous_conversions.conversion_id = all_conversions.conversion_id
+    where previous_conversions.conversion_id is null
+        or not (
+            {{ null_safe_equals('previous_conversions.person_id', 'all_conversions.person_id') }}
+            and previous_conversions.converted_at = all_conversions.converted_at
+            and {{ null_safe_equals('previous_conversions.person_first_lead_at', 'all_conversions.person_first_lead_at') }}
+            and {{ null_safe_equals('previous_conversions.deal_created_at', 'all_conversions.deal_created_at') }}
+            and previous_conversions.lookback_days = all_conversions.lookback_days
+            and previous_conversions.half_life_days = {{ var('closedloop__half_life_days') }}
+        )
+    union
+    select all_conversions.conversion_id
+    from all_conversions
+    inner join changed_touches
+        on changed_touches.person_id = all_conversions.person_id
+        and changed_touches.occurred_at <= all_conversions.converted_at
+        and changed_touches.occurred_at >= {{ dbt.dateadd('day', '-all_conversions.lookback_days', 'all_conversions.converted_at') }}
+    union
+    select previous.conversion_id
+    from previous
+    inner join changed_touches on changed_touches.touchpoint_id = previous.touchpoint_id
+
+),
+{% endif %}
+conversions as (
+
+    select all_conversions.* from all_conversions
+    {% if incremental -%}
+    inner join dirty on dirty.conversion_id = all_conversions.conversion_id
+    {%- endif %}
 
 ),
 
@@ -78,8 +161,10 @@ positioned as (
         ) as touch_position,
         count(*) over (partition by path_touches.conversion_id) as path_length,
         count(*) over (partition by path_touches.conversion_id, path_touches.channel) as channel_touches,
+        conversions.person_id,
         conversions.person_first_lead_at,
         conversions.deal_created_at,
+        conversions.lookback_days,
         power(2.0, -{{ fractional_days('path_touches.occurred_at', 'conversions.converted_at') }}
             / {{ var('closedloop__half_life_days') }}) as decay_weight
     from path_touches
@@ -144,6 +229,14 @@ final as (
         channel,
         channel_touches,
         occurred_at,
+        -- what the path was built from: a later run compares these to decide what to rebuild
+        person_id,
+        converted_at,
+        person_first_lead_at,
+        deal_created_at,
+        lookback_days,
+        {{ var('closedloop__half_life_days') }} as half_life_days,
+        {{ run_timestamp() }} as built_at,
         case when touch_position = 1 then 1.0 else 0.0 end as share_first_touch,
         case when touch_position = path_length then 1.0 else 0.0 end as share_last_touch,
         case when touch_position = last_non_direct_position then 1.0 else 0.0 end as share_last_non_direct,

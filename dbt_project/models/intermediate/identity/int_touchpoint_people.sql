@@ -2,6 +2,11 @@
 -- (all three belong to the same person whenever they are not blocklisted: the touch links them). A touch whose
 -- only identifiers are blocklisted belongs to nobody. A table, rebuilt every run: people merge as data arrives,
 -- so an old touch can move to another person (fct_touchpoints, incremental, does not carry person_id for that reason).
+-- `person_since` is when the touch got its current person (this run, unless the previous build already had the
+-- same person): attribution recomputes only the conversions of people whose touches changed.
+{%- set previous = adapter.get_relation(this.database, this.schema, this.identifier) %}
+{%- set has_previous = previous is not none
+    and 'person_since' in (adapter.get_columns_in_relation(previous) | map(attribute='name') | map('lower') | list) %}
 with
 
 touchpoints as (
@@ -60,12 +65,30 @@ without_cookie as (
 
 ),
 
-final as (
+assigned as (
 
     select touchpoint_id, person_id, occurred_at from with_cookie
     union all
     select touchpoint_id, person_id, occurred_at from without_cookie
     where person_id is not null
+
+),
+
+final as (
+
+    select
+        assigned.touchpoint_id,
+        assigned.person_id,
+        assigned.occurred_at,
+        {% if has_previous -%}
+        case when previous.person_id = assigned.person_id then previous.person_since else {{ run_timestamp() }} end
+        {%- else -%}
+        {{ run_timestamp() }}
+        {%- endif %} as person_since
+    from assigned
+    {% if has_previous -%}
+    left join {{ this }} as previous on previous.touchpoint_id = assigned.touchpoint_id
+    {%- endif %}
 
 )
 
