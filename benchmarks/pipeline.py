@@ -126,15 +126,31 @@ MARTS = "fqn:marts --exclude resource_type:unit_test"
 STAGES = ("extract", "dbt_staging", "gate", "identity", "dbt_intermediate", "attribution", "clv", "dbt_marts", "publish")
 
 
-def slowest_models(work: Path, night: str, top: int = 8) -> list[tuple[str, float]]:
-    """The slowest nodes of the night's dbt runs (from the run_results.json each dbt stage keeps)."""
+def dbt_timings(work: Path, night: str) -> list[tuple[str, float]]:
+    """(node, seconds) of the night's dbt runs (from the run_results.json each dbt stage keeps)."""
     timings = []
     for stage in ("dbt_staging", "dbt_intermediate", "dbt_marts"):
         path = work / f"run_results_{night}_{stage}.json"
         if path.exists():
             for result in json.loads(path.read_text())["results"]:
-                timings.append((result["unique_id"].split(".")[-1], result["execution_time"]))
-    return sorted(timings, key=lambda t: -t[1])[:top]
+                timings.append((result["unique_id"], result["execution_time"]))
+    return timings
+
+
+def area_seconds(work: Path, night: str) -> dict[str, float]:
+    """dbt seconds per model folder (e.g. intermediate/attribution, marts/funnel), tests under their model's folder."""
+    nodes = json.loads((work / "target" / "manifest.json").read_text())["nodes"]
+
+    def area(unique_id: str) -> str:
+        node = nodes.get(unique_id, {})
+        if node.get("resource_type") == "test" and node.get("depends_on", {}).get("nodes"):
+            node = nodes.get(node["depends_on"]["nodes"][-1], node)
+        return "/".join(node.get("fqn", ["?", "other"])[1:-1]) or node.get("resource_type", "other")
+
+    totals: dict[str, float] = {}
+    for unique_id, seconds in dbt_timings(work, night):
+        totals[area(unique_id)] = totals.get(area(unique_id), 0.0) + seconds
+    return dict(sorted(totals.items(), key=lambda t: -t[1]))
 
 
 def markov_versus_channelattribution(work: Path) -> str:
@@ -252,8 +268,11 @@ def main() -> None:
     for name, seconds, rss, count in rows:
         print(f"{name:<28}{seconds:>10.1f}{rss:>10.0f}{(f'{count:,}' if count is not None else ''):>14}")
     for night in ("full", "incremental"):
+        slowest = sorted(dbt_timings(work, night), key=lambda t: -t[1])[:8]
         print(f"slowest dbt nodes, {night} night: "
-              + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in slowest_models(work, night)))
+              + ", ".join(f"{name.split('.')[-1]} {seconds:.1f}s" for name, seconds in slowest))
+        print(f"dbt seconds per folder, {night} night: "
+              + ", ".join(f"{name} {seconds:.1f}" for name, seconds in area_seconds(work, night).items()))
     print(markov_versus_channelattribution(work))
     warehouse = work / "data" / "warehouse.duckdb"
     print(f"warehouse size: {warehouse.stat().st_size / 1e6:,.0f} MB; serving size:"

@@ -21,7 +21,8 @@ from orchestration.lib.markov import removal_effects
 from orchestration.settings import DBT_EXECUTABLE, DBT_PROFILES_DIR, DBT_PROJECT_DIR
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "landing_attribution"
-# the second night: a new touch for d before their won deal; h's form fill links the anonymous visitor v2 to h
+# the second night: a new touch for d before their won deal; h's form fill links the anonymous visitor v2 to h; a's
+# form fill (after their win) links the visitor v1, whose earlier touches join a's paths
 NIGHT2 = Path(__file__).parents[1] / "fixtures" / "landing_attribution_night2"
 STAGING = ["--select", "fqn:staging", "resource_type:seed", "int_identity__edges"]
 INTERMEDIATE = ["--select", "fqn:intermediate", "resource_type:snapshot", "--exclude", "int_identity__edges",
@@ -69,7 +70,8 @@ def second_night(warehouse, tmp_path_factory):
     data = tmp_path_factory.mktemp("attribution_night2")
     shutil.copytree(warehouse.parent, data, dirs_exist_ok=True)
     before = query(data / "warehouse.duckdb", "select distinct conversion_id, built_at from intermediate.int_conversion_touches")
-    return night(data, NIGHT2, datetime(2026, 7, 2)), dict(before)
+    people_before = query(data / "warehouse.duckdb", "select max(built_at) from intermediate.int_person_paths")[0][0]
+    return night(data, NIGHT2, datetime(2026, 7, 2)), dict(before), people_before
 
 
 def query(warehouse: Path, sql: str, params=()) -> list[tuple]:
@@ -195,18 +197,33 @@ def test_channel_roi_has_spend_without_conversions_and_reconciles(warehouse):
 
 
 def test_second_night_rebuilds_only_the_paths_that_changed(second_night):
-    path, built_before = second_night
+    path, built_before, _ = second_night
     rows = query(path, "select distinct conversions.conversion_type, coalesce(conversions.deal_id, conversions.lead_id),"
                        " touches.conversion_id, touches.built_at from intermediate.int_conversion_touches as touches"
                        " join intermediate.int_conversions as conversions using (conversion_id)")
     rebuilt = {(kind, key) for kind, key, conversion, built in rows if built != built_before.get(conversion)}
-    assert rebuilt == {("deal_won", "DD"), ("lead_created", "LH")}
+    assert rebuilt == {("deal_won", "DD"), ("lead_created", "LH"), ("deal_won", "DA")}
     # d0 joins DD's path: J-shaped over three touches
     assert credit(path, "DD", "j_shaped") == {"d0": 20, "d1": 20, "d2": 60}
     # the visitor's earlier touch now belongs to h, whose lead had no touch before
     assert credit(path, "LH", "linear", "lead_created") == {"v4": 0.5, "h1": 0.5}
+    # v1's touches (1, 2 and 3 March) are now on a's won deal
+    assert set(credit(path, "DA", "linear")) == {"v1", "v2", "v3", "a4", "a3", "a1", "a2"}
     # untouched conversions keep their credit
     assert credit(path, "DB", "position_based") == {"b1": 56, "b2": 28, "b3": 56}
     paths = dict(query(path, "select coalesce(c.deal_id, c.lead_id) || ':' || c.conversion_type, p.channel_path"
                              " from intermediate.int_conversion_paths p join intermediate.int_conversions c using (conversion_id)"))
     assert paths["DD:deal_won"] == "display>email>paid_search" and paths["LH:lead_created"] == "display>email"
+
+
+def test_second_night_recounts_only_the_people_whose_touches_changed(second_night):
+    path, _, first_build = second_night
+    rebuilt = query(path, "select channel_path from intermediate.int_person_paths where built_at > ? order by 1",
+                    (first_build,))
+    # d (a new touch); h: the visitor's person takes in h's lead and email (its id, from the smallest identifier
+    # anon:c-v2, stays), so its path gains h1; a, who takes in v1's touches, and v1's person, merged away (no path)
+    assert rebuilt == [("display>email",), ("display>email>paid_search",),
+                       ("email>paid_search>display>email>organic_search>email",), (None,)]
+    counted = dict(query(path, "select channel_path, non_conversions from intermediate.int_attribution_paths_counted"
+                               " where conversion_type = 'lead_created'"))
+    assert "display" not in counted  # v2's lone display visit is now h's converting path

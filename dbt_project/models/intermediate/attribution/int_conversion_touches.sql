@@ -21,7 +21,10 @@ all_conversions as (
         conversion_id,
         conversion_type,
         person_id,
+        lead_id,
+        deal_id,
         converted_at,
+        value,
         person_first_lead_at,
         deal_created_at,
         {{ lookback_days('conversion_type') }} as lookback_days
@@ -31,13 +34,13 @@ all_conversions as (
 
 touch_people as (
 
-    select touchpoint_id, person_id, occurred_at, person_since from {{ ref('int_touchpoint_people') }}
+    select touchpoint_id, person_id, occurred_at, person_since, touch_loaded_at from {{ ref('int_touchpoint_people') }}
 
 ),
 
 touches as (
 
-    select touchpoint_id, channel, _loaded_at from {{ ref('int_touchpoints_classified') }}
+    select touchpoint_id, channel, utm_source, utm_medium, utm_campaign from {{ ref('int_touchpoints_classified') }}
 
 ),
 {% if incremental %}
@@ -56,20 +59,16 @@ last_build as (
 -- touches that are new to their person: just loaded (new or re-delivered), or moved by a merge
 changed_touches as (
 
-    select touch_people.touchpoint_id, touch_people.person_id, touch_people.occurred_at
+    select touchpoint_id, person_id, occurred_at
     from touch_people
-    where touch_people.person_since > (select built_at from last_build)
-    union
-    select touch_people.touchpoint_id, touch_people.person_id, touch_people.occurred_at
-    from touch_people
-    inner join touches on touches.touchpoint_id = touch_people.touchpoint_id
-    where touches._loaded_at > (select built_at from last_build)
+    where person_since > (select built_at from last_build) or touch_loaded_at > (select built_at from last_build)
 
 ),
 
 previous_conversions as (
 
-    select conversion_id, person_id, converted_at, person_first_lead_at, deal_created_at, lookback_days, half_life_days
+    select conversion_id, person_id, lead_id, deal_id, converted_at, value, person_first_lead_at, deal_created_at,
+        lookback_days, half_life_days
     from previous
     where touch_position = 1
 
@@ -84,6 +83,9 @@ dirty as (
         or not (
             {{ null_safe_equals('previous_conversions.person_id', 'all_conversions.person_id') }}
             and previous_conversions.converted_at = all_conversions.converted_at
+            and {{ null_safe_equals('previous_conversions.value', 'all_conversions.value') }}
+            and {{ null_safe_equals('previous_conversions.lead_id', 'all_conversions.lead_id') }}
+            and {{ null_safe_equals('previous_conversions.deal_id', 'all_conversions.deal_id') }}
             and {{ null_safe_equals('previous_conversions.person_first_lead_at', 'all_conversions.person_first_lead_at') }}
             and {{ null_safe_equals('previous_conversions.deal_created_at', 'all_conversions.deal_created_at') }}
             and previous_conversions.lookback_days = all_conversions.lookback_days
@@ -138,11 +140,14 @@ conversions_without_touches as (
 path_touches as (
 
     select touches_in_lookback.conversion_id, touches_in_lookback.touchpoint_id, touches_in_lookback.occurred_at,
-        touches.channel
+        touches.channel, touches.utm_source, touches.utm_medium, touches.utm_campaign
     from touches_in_lookback
     inner join touches on touches.touchpoint_id = touches_in_lookback.touchpoint_id
     union all
-    select conversion_id, touchpoint_id, occurred_at, 'direct' as channel
+    select conversion_id, touchpoint_id, occurred_at, 'direct' as channel,
+        cast(null as {{ dbt.type_string() }}) as utm_source,
+        cast(null as {{ dbt.type_string() }}) as utm_medium,
+        cast(null as {{ dbt.type_string() }}) as utm_campaign
     from conversions_without_touches
 
 ),
@@ -156,12 +161,18 @@ positioned as (
         path_touches.touchpoint_id,
         path_touches.occurred_at,
         path_touches.channel,
+        path_touches.utm_source,
+        path_touches.utm_medium,
+        path_touches.utm_campaign,
         row_number() over (
             partition by path_touches.conversion_id order by path_touches.occurred_at, path_touches.touchpoint_id
         ) as touch_position,
         count(*) over (partition by path_touches.conversion_id) as path_length,
         count(*) over (partition by path_touches.conversion_id, path_touches.channel) as channel_touches,
         conversions.person_id,
+        conversions.lead_id,
+        conversions.deal_id,
+        conversions.value,
         conversions.person_first_lead_at,
         conversions.deal_created_at,
         conversions.lookback_days,
@@ -227,11 +238,18 @@ final as (
         touch_position,
         path_length,
         channel,
+        utm_source,
+        utm_medium,
+        utm_campaign,
         channel_touches,
         occurred_at,
+        conversion_type,
         -- what the path was built from: a later run compares these to decide what to rebuild
         person_id,
+        lead_id,
+        deal_id,
         converted_at,
+        value,
         person_first_lead_at,
         deal_created_at,
         lookback_days,

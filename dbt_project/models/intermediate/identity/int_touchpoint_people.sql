@@ -11,7 +11,7 @@ with
 
 touchpoints as (
 
-    select touchpoint_id, occurred_at, anonymous_id, email, phone
+    select touchpoint_id, occurred_at, anonymous_id, email, phone, _loaded_at
     from {{ ref('int_touchpoints_classified') }}
     where {{ not_quarantined('touchpoints', 'touchpoint_id') }}
 
@@ -46,7 +46,7 @@ people_by_phone as (
 -- a cookie is never blocklisted and every cookie of a kept touch is in the people table, so it decides
 with_cookie as (
 
-    select touchpoints.touchpoint_id, touchpoints.occurred_at, people_by_cookie.person_id
+    select touchpoints.touchpoint_id, touchpoints.occurred_at, touchpoints._loaded_at, people_by_cookie.person_id
     from touchpoints
     inner join people_by_cookie on people_by_cookie.anonymous_id = touchpoints.anonymous_id
 
@@ -57,6 +57,7 @@ without_cookie as (
     select
         touchpoints.touchpoint_id,
         touchpoints.occurred_at,
+        touchpoints._loaded_at,
         coalesce(people_by_email.person_id, people_by_phone.person_id) as person_id
     from touchpoints
     left join people_by_email on people_by_email.email = touchpoints.email
@@ -67,9 +68,9 @@ without_cookie as (
 
 assigned as (
 
-    select touchpoint_id, person_id, occurred_at from with_cookie
+    select touchpoint_id, person_id, occurred_at, _loaded_at from with_cookie
     union all
-    select touchpoint_id, person_id, occurred_at from without_cookie
+    select touchpoint_id, person_id, occurred_at, _loaded_at from without_cookie
     where person_id is not null
 
 ),
@@ -80,6 +81,7 @@ final as (
         assigned.touchpoint_id,
         assigned.person_id,
         assigned.occurred_at,
+        assigned._loaded_at as touch_loaded_at,
         {% if has_previous -%}
         case when previous.person_id = assigned.person_id then previous.person_since else {{ run_timestamp() }} end
         {%- else -%}
