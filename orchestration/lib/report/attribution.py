@@ -113,7 +113,8 @@ def loss_attribution(con: duckdb.DuckDBPyConnection) -> str:
         " where model = ? group by channel having sum(attributed_revenue) > 0 or sum(attributed_lost_value) > 0",
         [model],
     ).fetchall()
-    bars = [(c, "won revenue", won) for c, won, _ in rows] + [(c, "lost value", lost) for c, _, lost in rows]
+    # series names whose stable colours read as gain (green) and loss (vermillion)
+    bars = [(c, "won revenue", won) for c, won, _ in rows] + [(c, "lost deals value", lost) for c, _, lost in rows]
     return note(f"Won and lost deal value credited to the touches on their paths ({model}): a channel whose"
                 " lost value dwarfs its won revenue brings pipeline that does not close.") + horizontal_bar_chart(
         bars,
