@@ -49,7 +49,7 @@ STAGING = ["fqn:staging", "fqn:quality", "resource_type:seed", "int_identity__ed
 INTERMEDIATE = ["fqn:intermediate", "resource_type:snapshot"]
 MARTS = ["fqn:marts"]
 # when a run built the row: the engines run at different moments
-RUN_TIME_COLUMNS = {"built_at", "person_since"}
+RUN_TIME_COLUMNS = {"built_at", "person_since", "last_assigned_at"}
 PII_KEY = b"parity"  # one key for both engines, so the people's hashes compare equal
 
 
