@@ -28,7 +28,7 @@ from scipy import optimize, special
 WEEKS_PER_MONTH = 365.25 / 7 / 12  # 4.348: the warehouse's BG/NBD time unit is the week
 
 # bounds of the log-parameters: keeps the optimiser away from overflow without constraining any sensible fit
-_LOG_BOUNDS = (-12.0, 12.0)
+LOG_BOUNDS = (-12.0, 12.0)
 
 
 class FitError(ValueError):
@@ -98,7 +98,7 @@ def bgnbd_log_likelihood(params: dict, frequency, recency, T) -> float:
 
 def _maximise(objective, start: np.ndarray, what: str) -> np.ndarray:
     result = optimize.minimize(
-        objective, start, jac=True, method="L-BFGS-B", bounds=[_LOG_BOUNDS] * len(start),
+        objective, start, jac=True, method="L-BFGS-B", bounds=[LOG_BOUNDS] * len(start),
         options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
     )
     if not np.isfinite(result.fun):

@@ -7,6 +7,7 @@ The CLV settings are dbt vars (dbt_project.yml), read here from the same file so
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,12 +45,12 @@ class ClvOutcome:
     seconds: float = 0.0
 
     def describe(self) -> str:
-        if self.status != "fitted":
+        if not self.status.startswith("fitted"):
             return f"{self.customers} customers ({self.repeat_customers} with repeat purchases): not fitted ({self.status})"
         bg, gg = self.bgnbd, self.gamma_gamma
         return (f"{self.customers} customers fitted in {self.seconds:.1f} s: BG/NBD r {bg['r']:.3f}, α {bg['alpha']:.3f} "
                 f"weeks, a {bg['a']:.3f}, b {bg['b']:.3f}; Gamma-Gamma p {gg['p']:.3f}, q {gg['q']:.3f}, "
-                f"γ {gg['gamma']:.2f}")
+                f"γ {gg['gamma']:.2f}" + ("" if self.status == "fitted" else f" ({self.status}: treat with care)"))
 
 
 def clv_settings(project_dir: Path) -> dict:
@@ -89,6 +90,9 @@ def compute_customer_clv(summary: pa.Table, settings: dict) -> tuple[pa.Table, C
                     margin=settings["closedloop__gross_margin"],
                     service_cost_per_month=settings["closedloop__service_cost_per_month"]),
             }
+            at_bound = _at_bound({**outcome.bgnbd, **outcome.gamma_gamma})
+            if at_bound:
+                outcome.status = f"fitted_at_bound: {', '.join(at_bound)}"
         except clv.FitError as exc:
             outcome.status = f"not_fitted: {exc}"
     outcome.seconds = time.perf_counter() - started
@@ -99,6 +103,14 @@ def compute_customer_clv(summary: pa.Table, settings: dict) -> tuple[pa.Table, C
         "model_status": pa.array([outcome.status] * n, pa.string()),
     })
     return table, outcome
+
+
+def _at_bound(params: dict) -> list[str]:
+    """Parameters the optimiser pushed to the edge of its range: the data cannot pin them down (e.g. Gamma-Gamma
+    on a few dozen repeat customers whose order values barely vary), so the values built on them are shaky."""
+    edge = clv.LOG_BOUNDS[1] - 0.5
+    return [name for name, value in params.items()
+            if name != "log_likelihood" and value > 0 and abs(math.log(value)) >= edge]
 
 
 def refresh_customer_clv(warehouse, project_dir: Path) -> ClvOutcome:

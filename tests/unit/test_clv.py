@@ -210,3 +210,21 @@ def test_customer_clv_table_fits_or_says_why(cdnow, tmp_path):
     assert outcome.status.startswith("too_few_customers")
     assert few.column("clv").null_count == few.num_rows == MIN_CUSTOMERS - 1
     assert set(few.column("model_status").to_pylist()) == {outcome.status}
+
+
+def test_parameters_the_data_cannot_pin_down_are_flagged(cdnow):
+    import pyarrow as pa
+
+    from orchestration.lib.customer_clv import compute_customer_clv
+
+    # every repeat customer spends exactly 20 on average: Gamma-Gamma's spread parameters run off to the bound
+    text = lambda values: pa.array([None if v != v else str(v) for v in values], pa.string())  # noqa: E731
+    summary = pa.table({"person_id": text(cdnow["ID"]), "frequency": text(cdnow["x"]),
+                        "recency_weeks": text(cdnow["t_x"]), "age_weeks": text(cdnow["T"]),
+                        "monetary_value": text((cdnow["zbar"] * 0 + 20).where(cdnow["x"] > 0))})
+    settings = {"closedloop__clv_horizon_months": 12, "closedloop__clv_monthly_discount_rate": 0.01,
+                "closedloop__gross_margin": 1.0, "closedloop__service_cost_per_month": 0.0}
+    table, outcome = compute_customer_clv(summary, settings)
+    assert outcome.status.startswith("fitted_at_bound:") and "p" in outcome.status.split(": ")[1].split(", ")
+    assert "treat with care" in outcome.describe()
+    assert table.column("clv").null_count == 0  # the values are still given, flagged in model_status

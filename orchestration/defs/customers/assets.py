@@ -29,7 +29,7 @@ def customer_clv(context: dg.AssetExecutionContext, settings: ClosedloopSettings
         outcome = refresh_customer_clv(warehouse, DBT_PROJECT_DIR)
     progress(f"customers: {outcome.describe()}")
     if outcome.status != "fitted":
-        context.log.warning(f"customer CLV not fitted: {outcome.describe()}")
+        context.log.warning(f"customer CLV: {outcome.describe()}")
     params = {f"bgnbd_{k}": round(v, 6) for k, v in outcome.bgnbd.items()}
     params.update({f"gamma_gamma_{k}": round(v, 6) for k, v in outcome.gamma_gamma.items()})
     return dg.MaterializeResult(

@@ -199,7 +199,10 @@ milestones as (
             max(case when channel <> 'direct' then touch_position end) over (partition by conversion_id),
             path_length
         ) as last_non_direct_position,
-        sum(decay_weight) over (partition by conversion_id) as decay_total
+        -- summed in path order, so the same path always gives the same last digits
+        sum(decay_weight) over (
+            partition by conversion_id order by touch_position rows between unbounded preceding and unbounded following
+        ) as decay_total
     from positioned
 
 ),

@@ -60,10 +60,11 @@ summarised as (
         min(purchased_at) as first_purchase_at,
         max(purchased_at) as last_purchase_at,
         count(*) as purchase_count,
-        sum(revenue) as total_revenue,
+        {{ exact_sum('revenue') }} as total_revenue,
         max(case when purchase_number = 1 then revenue end) as first_purchase_revenue,
-        avg(case when purchase_number > 1 then revenue end) as monetary_value,
-        coalesce(sum(case when is_in_last_12_months then revenue end), 0) as revenue_last_12_months
+        {{ exact_sum('case when purchase_number > 1 then revenue end') }}
+            / nullif(count(case when purchase_number > 1 then revenue end), 0) as monetary_value,
+        coalesce({{ exact_sum('case when is_in_last_12_months then revenue end') }}, 0) as revenue_last_12_months
     from purchases_numbered
     group by person_id
 

@@ -42,7 +42,7 @@ revenue_by_year as (
     select
         person_id
         {%- for t in range(1, years + 1) %},
-        sum(case when customer_year = {{ t }} then revenue else 0 end) as revenue_year_{{ t }}
+        {{ exact_sum('case when customer_year = ' ~ t ~ ' then revenue else 0 end') }} as revenue_year_{{ t }}
         {%- endfor %}
     from purchase_years
     group by person_id
@@ -94,7 +94,7 @@ sub_segments as (
         segment_type,
         segment_value,
         rfm_segment,
-        sum(revenue_last_12_months) * avg(cast(is_active as float8)) as retained_revenue
+        {{ exact_sum('revenue_last_12_months') }} * avg(cast(is_active as float8)) as retained_revenue
     from by_segment
     group by segment_type, segment_value, rfm_segment
 
@@ -102,7 +102,7 @@ sub_segments as (
 
 retained as (
 
-    select segment_type, segment_value, sum(retained_revenue) as retained_revenue
+    select segment_type, segment_value, {{ exact_sum('retained_revenue') }} as retained_revenue
     from sub_segments
     group by segment_type, segment_value
 
@@ -115,12 +115,12 @@ aggregated as (
         segment_value,
         count(*) as customers,
         sum(purchases) as purchases,
-        sum(revenue) as revenue,
-        sum(exposure_months) as exposure_months,
+        {{ exact_sum('revenue') }} as revenue,
+        {{ exact_sum('exposure_months') }} as exposure_months,
         sum(is_lapsed) as lapsed_customers
         {%- for t in range(1, years + 1) %},
         sum(has_year_{{ t }}) as customers_year_{{ t }},
-        sum(case when has_year_{{ t }} = 1 then revenue_year_{{ t }} end) as revenue_year_{{ t }}
+        {{ exact_sum('case when has_year_' ~ t ~ ' = 1 then revenue_year_' ~ t ~ ' end') }} as revenue_year_{{ t }}
         {%- endfor %}
     from by_segment
     group by segment_type, segment_value

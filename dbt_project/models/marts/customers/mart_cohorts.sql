@@ -46,7 +46,7 @@ activity as (
         customer_cohorts.acquisition_channel,
         {{ dbt.datediff('customer_cohorts.first_purchase_month', 'purchases.purchased_at', 'month') }} as month_number,
         count(distinct customer_cohorts.person_id) as active_customers,
-        sum(purchases.revenue) as revenue
+        {{ exact_sum('purchases.revenue') }} as revenue
     from customer_cohorts
     inner join purchases on purchases.person_id = customer_cohorts.person_id
     group by 1, 2, 3

@@ -26,8 +26,8 @@ channel_cac as (
 
     select
         channel,
-        sum(spend) as spend,
-        sum(attributed_won_deals) as new_customers
+        {{ exact_sum('spend') }} as spend,
+        {{ exact_sum('attributed_won_deals') }} as new_customers
     from {{ ref('mart_channel_roi') }}
     where model = '{{ var("closedloop__ltv_cac_attribution_model") }}'
     group by channel
@@ -36,7 +36,7 @@ channel_cac as (
 
 blended_cac as (
 
-    select sum(spend) as spend, sum(new_customers) as new_customers from channel_cac
+    select {{ exact_sum('spend') }} as spend, {{ exact_sum('new_customers') }} as new_customers from channel_cac
 
 ),
 

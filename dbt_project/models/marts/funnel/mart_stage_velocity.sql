@@ -63,7 +63,7 @@ summarised as (
         count(*) as people,
         {{ percentile('days', 0.5) }} as median_days,
         {{ percentile('days', 0.9) }} as p90_days,
-        avg(days) as mean_days
+        {{ exact_sum('days') }} / count(days) as mean_days
     from durations
     group by transition_order, from_stage, to_stage{{ ', ' ~ value if breakdown != 'all' }}
     {% if not loop.last %}union all{% endif %}
