@@ -150,8 +150,9 @@ def _print_summary(settings: Settings, run_id: str) -> None:
     for source, files, rows in loaded:
         print(f"    {source:<20} {rows:>12,} rows from {files} file(s)")
     print("  marts published:")
+    width = max((len(name) for name, _ in counts), default=28)
     for name, rows in counts:
-        print(f"    {name:<28} {rows:>12,} rows")
+        print(f"    {name:<{width}} {rows:>12,} rows")
     if gate:
         print(f"  quality gate:       passed; {gate[0]:,} rows checked, {gate[1]:,} quarantined (quality.quarantine)")
     print(f"  serving file (BI):  {settings.serving_path}")
