@@ -41,8 +41,9 @@ def dbt_build(data: Path, selection: list[str]) -> None:
     assert result.returncode == 0, result.stdout[-4000:]
 
 
-def night(data: Path, landing: Path, loaded_at: datetime) -> Path:
-    """Loads the landing files and runs the nightly job's steps in order on the warehouse in `data`."""
+def night(data: Path, landing: Path, loaded_at: datetime, quarantine: tuple[str, ...] = ()) -> Path:
+    """Loads the landing files and runs the nightly job's steps in order on the warehouse in `data`; the
+    `quarantine` touchpoints are quarantined as the gate would."""
     path = data / "warehouse.duckdb"
     with duckdb.connect(str(path)) as con:
         ensure_raw_tables(con)
@@ -52,6 +53,9 @@ def night(data: Path, landing: Path, loaded_at: datetime) -> Path:
         env.setenv("CLOSEDLOOP_DATA_DIR", str(data))
         env.setenv("CLOSEDLOOP_DBT_TARGET", "duckdb")
         dbt_build(data, STAGING)
+        with duckdb.connect(str(path)) as con:
+            for touchpoint_id in quarantine:
+                con.execute("insert into quality.quarantined_keys values ('touchpoints', ?)", [touchpoint_id])
         assert dg.materialize([identity_people], resources={"settings": ClosedloopSettings()}).success
         dbt_build(data, INTERMEDIATE)
         assert dg.materialize([attribution_models], resources={"settings": ClosedloopSettings()}).success
@@ -71,7 +75,8 @@ def second_night(warehouse, tmp_path_factory):
     shutil.copytree(warehouse.parent, data, dirs_exist_ok=True)
     before = query(data / "warehouse.duckdb", "select distinct conversion_id, built_at from intermediate.int_conversion_touches")
     people_before = query(data / "warehouse.duckdb", "select max(built_at) from intermediate.int_person_paths")[0][0]
-    return night(data, NIGHT2, datetime(2026, 7, 2)), dict(before), people_before
+    # c3, on c's won deal, is quarantined (as if a re-delivery broke it): the paths it was on must be rebuilt
+    return night(data, NIGHT2, datetime(2026, 7, 2), quarantine=("c3",)), dict(before), people_before
 
 
 def query(warehouse: Path, sql: str, params=()) -> list[tuple]:
@@ -202,7 +207,8 @@ def test_second_night_rebuilds_only_the_paths_that_changed(second_night):
                        " touches.conversion_id, touches.built_at from intermediate.int_conversion_touches as touches"
                        " join intermediate.int_conversions as conversions using (conversion_id)")
     rebuilt = {(kind, key) for kind, key, conversion, built in rows if built != built_before.get(conversion)}
-    assert rebuilt == {("deal_won", "DD"), ("lead_created", "LH"), ("deal_won", "DA")}
+    assert rebuilt == {("deal_won", "DD"), ("lead_created", "LH"), ("deal_won", "DA"), ("deal_won", "DC")}
+    assert set(credit(path, "DC", "linear")) == {"c1", "c2", "c4", "c5", "c6"}
     # d0 joins DD's path: J-shaped over three touches
     assert credit(path, "DD", "j_shaped") == {"d0": 20, "d1": 20, "d2": 60}
     # the visitor's earlier touch now belongs to h, whose lead had no touch before
@@ -221,8 +227,10 @@ def test_second_night_recounts_only_the_people_whose_touches_changed(second_nigh
     rebuilt = query(path, "select channel_path from intermediate.int_person_paths where built_at > ? order by 1",
                     (first_build,))
     # d (a new touch); h: the visitor's person takes in h's lead and email (its id, from the smallest identifier
-    # anon:c-v2, stays), so its path gains h1; a, who takes in v1's touches, and v1's person, merged away (no path)
+    # anon:c-v2, stays), so its path gains h1; a, who takes in v1's touches; v1's person, merged away (no path);
+    # c, who lost c3
     assert rebuilt == [("display>email",), ("display>email>paid_search",),
+                       ("email>display>organic_search>email>display",),
                        ("email>paid_search>display>email>organic_search>email",), (None,)]
     counted = dict(query(path, "select channel_path, non_conversions from intermediate.int_attribution_paths_counted"
                                " where conversion_type = 'lead_created'"))

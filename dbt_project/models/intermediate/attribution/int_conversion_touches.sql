@@ -11,7 +11,8 @@
 -- without a touch gets one synthetic direct touch at conversion time (touchpoint_id null), so totals reconcile.
 -- Incremental: a run rebuilds only the conversions whose path can have changed — new or changed conversions,
 -- conversions of people who got a touch (new, re-delivered, or moved to them by a merge) within the lookback,
--- conversions that lost a touch, and every conversion when the lookback or half-life changed.
+-- conversions that lost a touch (moved away, quarantined), and every conversion when the lookback or half-life
+-- changed.
 {%- set incremental = is_incremental_with('built_at') %}
 with
 
@@ -102,6 +103,12 @@ dirty as (
     select previous.conversion_id
     from previous
     inner join changed_touches on changed_touches.touchpoint_id = previous.touchpoint_id
+    union
+    -- conversions whose touch is gone (quarantined later, or belongs to nobody now)
+    select previous.conversion_id
+    from previous
+    left join touch_people on touch_people.touchpoint_id = previous.touchpoint_id
+    where previous.touchpoint_id is not null and touch_people.touchpoint_id is null
 
 ),
 {% endif %}
