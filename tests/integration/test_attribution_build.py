@@ -235,3 +235,25 @@ def test_second_night_recounts_only_the_people_whose_touches_changed(second_nigh
     counted = dict(query(path, "select channel_path, non_conversions from intermediate.int_attribution_paths_counted"
                                " where conversion_type = 'lead_created'"))
     assert "display" not in counted  # v2's lone display visit is now h's converting path
+
+
+def test_the_nightly_invariants_catch_a_broken_fact(warehouse, tmp_path):
+    """The singular tests fail when fct_attribution is off: a duplicated touch and a share that no longer sums to 1."""
+    data = tmp_path / "broken"
+    shutil.copytree(warehouse.parent, data)
+    with duckdb.connect(str(data / "warehouse.duckdb")) as con:
+        con.execute("insert into marts.fct_attribution select * from marts.fct_attribution"
+                    " where deal_id = 'DC' and model = 'linear' and touch_position = 2")
+        con.execute("update marts.fct_attribution set share = share * 2 where deal_id = 'DB' and model = 'markov'")
+    env = {**os.environ, "CLOSEDLOOP_DATA_DIR": str(data), "CLOSEDLOOP_DBT_TARGET": "duckdb"}
+    result = subprocess.run(
+        [DBT_EXECUTABLE, "test", "--select", "assert_attribution_reconciles", "--store-failures",
+         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROFILES_DIR),
+         "--target-path", str(data / "target"), "--log-path", str(data / "logs")],
+        env=env, capture_output=True, text=True,
+    )
+    assert result.returncode == 1 and "FAIL" in result.stdout, result.stdout[-2000:]
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        problems = set(con.execute("select problem from dbt_test__audit.assert_attribution_reconciles").fetchall())
+    assert ("touches not numbered 1..path_length once each",) in problems
+    assert ("shares do not sum to 1",) in problems
