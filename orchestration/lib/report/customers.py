@@ -43,11 +43,12 @@ def cohort_retention(con: duckdb.DuckDBPyConnection) -> str:
 @section("Cumulative revenue per customer by acquisition channel", slug="cumulative-ltv")
 def cumulative_ltv(con: duckdb.DuckDBPyConnection) -> str:
     require_tables(con, "mart_cohorts")
-    # every cohort of a channel pooled: revenue to month k ÷ customers of the cohorts that reached month k
+    # each month's revenue per customer over the cohorts that reached that month, summed month by month: pooling
+    # the cumulative values instead would mix cohorts of different ages (older cohorts alone at the far months),
+    # and the "cumulative" curve could fall
     rows = con.execute(
         f"""
-        select acquisition_channel, month_number,
-               sum(cumulative_revenue_per_customer * customers) / sum(customers)
+        select acquisition_channel, month_number, sum(revenue) / sum(customers)
         from {SCHEMA}.mart_cohorts
         where is_observed
         group by 1, 2
@@ -55,8 +56,10 @@ def cumulative_ltv(con: duckdb.DuckDBPyConnection) -> str:
         """
     ).fetchall()
     series: dict[str, list[tuple[float, float | None]]] = {}
+    running: dict[str, float] = {}
     for channel, k, value in rows:
-        series.setdefault(channel, []).append((float(k), value))
+        running[channel] = running.get(channel, 0.0) + (value or 0.0)
+        series.setdefault(channel, []).append((float(k), running[channel]))
     return line_chart(
         series,
         title="Cumulative revenue per customer since the first purchase (base currency)",
