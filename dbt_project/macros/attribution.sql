@@ -11,6 +11,27 @@
     {{ return(known | select('in', chosen) | list) }}
 {%- endmacro %}
 
+{# The conversion types of SPEC §6, in their order. #}
+{% macro conversion_types() -%}
+    {{ return(['lead_created', 'opportunity_created', 'deal_won', 'deal_lost']) }}
+{%- endmacro %}
+
+{# One row per published model (column `model`), to cross join with. #}
+{% macro attribution_models_relation() -%}
+    {%- for model in attribution_models() %}
+    select '{{ model }}' as model{% if not loop.last %} union all{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{# The distinct lookbacks in use, one per conversion type at most. #}
+{% macro lookbacks_in_use() -%}
+    {%- set lookbacks = [] -%}
+    {%- for t in conversion_types() if lookback_days_for(t) not in lookbacks -%}
+        {%- do lookbacks.append(lookback_days_for(t)) -%}
+    {%- endfor -%}
+    {{ return(lookbacks) }}
+{%- endmacro %}
+
 {# Lookback in days for a conversion type: the per-type override, else the default. #}
 {% macro lookback_days_for(conversion_type) -%}
     {{ return(var('closedloop__lookback_days_by_type').get(conversion_type, var('closedloop__lookback_days')) | int) }}
@@ -19,21 +40,10 @@
 {# The lookback as a SQL expression of a conversion-type column. #}
 {% macro lookback_days(type_column) -%}
     case {{ type_column }}
-    {%- for t in ['lead_created', 'opportunity_created', 'deal_won', 'deal_lost'] %}
+    {%- for t in conversion_types() %}
         when '{{ t }}' then {{ lookback_days_for(t) }}
     {%- endfor %}
     end
-{%- endmacro %}
-
-{# Fractional days from `start` to `end` (timestamps). #}
-{% macro fractional_days(start, end) -%}
-    {{ return(adapter.dispatch('fractional_days', 'closedloop')(start, end)) }}
-{%- endmacro %}
-{% macro default__fractional_days(start, end) -%}
-    ((epoch_us({{ end }}) - epoch_us({{ start }})) / 86400000000.0)
-{%- endmacro %}
-{% macro postgres__fractional_days(start, end) -%}
-    (extract(epoch from ({{ end }} - {{ start }})) / 86400.0)
 {%- endmacro %}
 
 {# The share of a touch under an n-touch rule with fixed first/last weights (U, J, inverse J; SPEC §6). #}

@@ -153,3 +153,13 @@
 {% macro run_timestamp() -%}
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
 {%- endmacro %}
+
+{# a = b, where two nulls are equal (campaign columns may be null). #}
+{% macro null_safe_equals(a, b) -%}
+    ({{ a }} = {{ b }} or ({{ a }} is null and {{ b }} is null))
+{%- endmacro %}
+
+{# Fractional days from one timestamp to another (whole seconds). #}
+{% macro days_between(from_expr, to_expr) -%}
+    ({{ dbt.datediff(from_expr, to_expr, 'second') }} / 86400.0)
+{%- endmacro %}

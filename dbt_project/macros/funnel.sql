@@ -113,11 +113,6 @@
     percentile({{ expr }}, {{ fraction }})
 {%- endmacro %}
 
-{# Fractional days from one timestamp to another (whole seconds). #}
-{% macro days_between(from_expr, to_expr) -%}
-    ({{ dbt.datediff(from_expr, to_expr, 'second') }} / 86400.0)
-{%- endmacro %}
-
 {#- Business time of a timestamp already in business time (`local`), against the int_business_calendar row of its
     date (`calendar`): -#}
 {# seconds of business time from the start of the calendar to `local` (differences give business time between two). #}

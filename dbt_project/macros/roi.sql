@@ -24,9 +24,7 @@ spend_rows as (
 ),
 
 models as (
-{% for model in attribution_models() %}
-    select '{{ model }}' as model{% if not loop.last %} union all{% endif %}
-{%- endfor %}
+{{ attribution_models_relation() }}
 
 ),
 
@@ -128,9 +126,4 @@ final as (
 )
 
 select * from final
-{%- endmacro %}
-
-{# a = b, where two nulls are equal (campaign columns may be null). #}
-{% macro null_safe_equals(a, b) -%}
-    ({{ a }} = {{ b }} or ({{ a }} is null and {{ b }} is null))
 {%- endmacro %}

@@ -47,8 +47,7 @@ def solve_attribution(warehouse, max_channels: int = 12) -> AttributionOutcome:
     started = time.perf_counter()
     paths = warehouse.read_text(
         f"select conversion_type, path_month, channel_path, channel_set, conversions, non_conversions from {PATHS}"
-        " order by conversion_type, path_month, channel_path, channel_set"
-    ).to_pandas()
+    ).to_pandas()  # counts are whole numbers: the sums below do not depend on the row order
     for column in ("conversions", "non_conversions"):
         paths[column] = paths[column].astype(float)
     effects, weights = [], []

@@ -17,12 +17,9 @@ MODEL_ORDER = ("first_touch", "last_touch", "last_non_direct", "linear", "positi
                "inverse_j", "w_shaped", "full_path", "markov", "shapley")
 
 
-def _models(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [m for (m,) in con.execute(f"select distinct model from {SCHEMA}.mart_channel_roi order by model").fetchall()]
-
-
 def _focus(con: duckdb.DuckDBPyConnection) -> str:
-    models = _models(con)
+    """FOCUS when it is published, else the first published model."""
+    models = [m for (m,) in con.execute(f"select distinct model from {SCHEMA}.mart_channel_roi order by model").fetchall()]
     return FOCUS if FOCUS in models or not models else models[0]
 
 

@@ -3,7 +3,6 @@
 -- paths are the conversions' paths; a non-converting path is, for every person with a touch and no conversion of
 -- that type, their touches within the lookback before their last touch (int_person_paths; month = that last
 -- touch's).
-{%- set types = ['lead_created', 'opportunity_created', 'deal_won', 'deal_lost'] %}
 with
 
 conversion_paths as (
@@ -27,7 +26,7 @@ person_paths as (
 ),
 
 non_converting as (
-{% for t in types %}
+{% for t in conversion_types() %}
     select '{{ t }}' as conversion_type, person_paths.path_month, person_paths.channel_path, person_paths.channel_set
     from person_paths
     left join converted_people

@@ -183,7 +183,7 @@ positioned as (
         conversions.person_first_lead_at,
         conversions.deal_created_at,
         conversions.lookback_days,
-        power(2.0, -{{ fractional_days('path_touches.occurred_at', 'conversions.converted_at') }}
+        power(2.0, -{{ days_between('path_touches.occurred_at', 'conversions.converted_at') }}
             / {{ var('closedloop__half_life_days') }}) as decay_weight
     from path_touches
     inner join conversions on conversions.conversion_id = path_touches.conversion_id

@@ -11,10 +11,7 @@
 -- — the non-converting paths of SPEC §6. Incremental: only people whose touches changed since the last build (a
 -- different count, last touch, newest load or newest assignment); a person merged away keeps a row with a null
 -- path, which the counts ignore.
-{%- set lookbacks = [] -%}
-{%- for t in ['lead_created', 'opportunity_created', 'deal_won', 'deal_lost'] if lookback_days_for(t) not in lookbacks -%}
-    {%- do lookbacks.append(lookback_days_for(t)) -%}
-{%- endfor %}
+{%- set lookbacks = lookbacks_in_use() %}
 {%- set incremental = is_incremental_with('built_at') %}
 with
 

@@ -31,9 +31,7 @@ weights as (
 ),
 
 models as (
-{% for model in attribution_models() %}
-    select '{{ model }}' as model{% if not loop.last %} union all{% endif %}
-{%- endfor %}
+{{ attribution_models_relation() }}
 
 ),
 
