@@ -108,11 +108,14 @@ def stage_clv(work: Path) -> dict:
 
 
 def stage_publish(work: Path) -> dict:
+    from orchestration.defs.resources import dbt_project
     from orchestration.lib.publish import export_parquet, publish
     from orchestration.lib.report import write_report
+    from orchestration.lib.serving_docs import docs_from_manifest
 
     data = work / "data"
-    published = publish(data / "warehouse.duckdb", data / "serving.duckdb", "bench")
+    docs = docs_from_manifest(dbt_project.manifest_path)
+    published = publish(data / "warehouse.duckdb", data / "serving.duckdb", "bench", docs)
     export_parquet(data / "serving.duckdb", data / "exports")
     write_report(data / "serving.duckdb", data / "report" / "index.html")
     return {"rows": sum(published.tables.values())}

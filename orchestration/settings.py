@@ -17,6 +17,8 @@ DBT_PROJECT_DIR = REPO_ROOT
 DBT_PROFILES_DIR = REPO_ROOT / "dbt_project"
 # the dbt installed beside this Python (the venv's), whether or not the venv is on PATH
 DBT_EXECUTABLE = shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
+# the job runs dbt through this wrapper, which dies with the run (orchestration/lib/dbt_child.py)
+DBT_CHILD_EXECUTABLE = shutil.which("closedloop-dbt", path=str(Path(sys.executable).parent)) or DBT_EXECUTABLE
 
 SOURCES = (
     "touchpoints",
@@ -43,6 +45,7 @@ class Settings:
     max_quarantine_rate: float = 0.02
     max_duplicate_contact_rate: float = 0.05  # warning threshold of identity resolution (SPEC §7)
     shapley_max_channels: int = 12  # paths with more distinct channels are credited linearly (SPEC §6)
+    keep_runs: int = 14  # dbt artefacts and run history kept for this many runs (orchestration/lib/housekeeping.py)
 
     @property
     def warehouse_path(self) -> Path:
@@ -51,6 +54,11 @@ class Settings:
     @property
     def serving_path(self) -> Path:
         return self.data_dir / "serving.duckdb"
+
+    @property
+    def lock_path(self) -> Path:
+        """Held by the one writer of the data dir: a run, or an erasure."""
+        return self.data_dir / ".closedloop.lock"
 
     @property
     def quality_dir(self) -> Path:
@@ -69,6 +77,11 @@ class Settings:
         return self.data_dir / "logs"
 
     @property
+    def dbt_target_dir(self) -> Path:
+        """Where dagster-dbt puts each dbt invocation's folder (per data dir, pruned to the last runs)."""
+        return self.data_dir / "dbt" / "target"
+
+    @property
     def dagster_home(self) -> Path:
         return self.data_dir / "dagster"
 
@@ -81,6 +94,7 @@ class Settings:
             "CLOSEDLOOP_BASE_CURRENCY": self.base_currency,
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "DBT_LOG_PATH": str(self.logs_dir.resolve()),
+            "DBT_TARGET_PATH": str(self.dbt_target_dir.resolve()),
             "DO_NOT_TRACK": "1",
         }
 
@@ -100,6 +114,7 @@ def load_settings(landing_dir: str | Path | None = None, data_dir: str | Path | 
         max_quarantine_rate=float(env.get("CLOSEDLOOP_MAX_QUARANTINE_RATE", "0.02")),
         max_duplicate_contact_rate=float(env.get("CLOSEDLOOP_MAX_DUPLICATE_CONTACT_RATE", "0.05")),
         shapley_max_channels=int(env.get("CLOSEDLOOP_SHAPLEY_MAX_CHANNELS", "12")),
+        keep_runs=int(env.get("CLOSEDLOOP_KEEP_RUNS", "14")),
     )
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from orchestration.settings import DBT_EXECUTABLE, DBT_PROFILES_DIR, DBT_PROJECT_DIR, Settings, apply_to_environment, load_settings
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_CRASH = 0, 1, 2, 3
-# Errors that mean "the delivered data was refused", as opposed to a bug or a broken environment.
-REFUSAL_ERRORS = {"LandingError", "MissingSourceError", "DagsterAssetCheckFailedError"}
+# Errors that mean "someone else is using the data dir": another writer, a read-write session on the serving file.
+BUSY_ERRORS = {"LockBusy", "ServingBusy"}
 
 
 class UsageError(Exception):
@@ -41,35 +41,58 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="closedloop", description="A closed-loop marketing warehouse.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    from importlib.metadata import version
 
-    generate = commands.add_parser("generate", help="write a realistic synthetic landing zone")
+    parser = argparse.ArgumentParser(
+        prog="closedloop",
+        description="A closed-loop marketing warehouse: touchpoints joined to people, deals and sales every night, "
+        "published as marts for BI. Settings come from CLOSEDLOOP_* environment variables (see the README).",
+    )
+    parser.add_argument("--version", action="version", version=f"closedloop {version('closedloop')}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name, help=summary, description=summary, formatter_class=_DefaultsHelp
+        )
+
+    generate = command("generate", "Write a realistic synthetic landing zone for every source, with ground_truth.json.")
     generate.add_argument("--out", required=True, type=Path, help="landing directory to write")
-    generate.add_argument("--leads", type=int, default=5000)
-    generate.add_argument("--days", type=int, default=365)
-    generate.add_argument("--seed", type=int, default=42)
-    generate.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    generate.add_argument("--leads", type=int, default=5000, help="number of CRM leads")
+    generate.add_argument("--days", type=int, default=365, help="days of history")
+    generate.add_argument("--seed", type=int, default=42, help="random seed (same seed, same files)")
+    generate.add_argument("--format", choices=("csv", "parquet"), default="csv", help="file format")
     generate.set_defaults(handler=_generate)
 
-    run = commands.add_parser("run", help="run the nightly job once, in-process")
-    run.add_argument("--landing", type=Path, help="landing directory (default: <data dir>/landing)")
-    run.add_argument("--data-dir", type=Path, help="data directory (default: data/)")
+    run = command(
+        "run",
+        "Run the nightly job once, in-process: load new landing files, build, gate, publish. "
+        "Exit 0 published, 1 data refused, 2 unusable arguments or the data dir busy, 3 unexpected failure.",
+    )
+    run.add_argument("--landing", type=Path, help="landing directory (default: CLOSEDLOOP_LANDING_DIR, else <data dir>/landing)")
+    run.add_argument("--data-dir", type=Path, help="data directory (default: CLOSEDLOOP_DATA_DIR, else data/)")
     run.set_defaults(handler=_run)
 
-    erase = commands.add_parser("erase", help="erase a person (SPEC §7): purge their rows, suppress them on later loads")
+    erase = command("erase", "Erase a person: purge their rows everywhere and suppress them on every later load.")
     person = erase.add_mutually_exclusive_group(required=True)
     person.add_argument("--email", help="the person's email (any spelling that normalises to it)")
     person.add_argument("--phone", help="the person's phone (without a country code: CLOSEDLOOP_DEFAULT_REGION)")
-    erase.add_argument("--data-dir", type=Path, help="data directory (default: data/)")
+    erase.add_argument("--data-dir", type=Path, help="data directory (default: CLOSEDLOOP_DATA_DIR, else data/)")
     erase.set_defaults(handler=_erase)
 
-    ui = commands.add_parser("ui", help="start the Dagster UI on localhost")
-    ui.add_argument("--port", type=int, default=3000)
-    ui.add_argument("--data-dir", type=Path)
-    ui.add_argument("--landing", type=Path)
+    ui = command("ui", "Start the Dagster UI (and its daemon: schedule and sensor) on localhost.")
+    ui.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1")
+    ui.add_argument("--data-dir", type=Path, help="data directory (default: CLOSEDLOOP_DATA_DIR, else data/)")
+    ui.add_argument("--landing", type=Path, help="landing directory (default: CLOSEDLOOP_LANDING_DIR, else <data dir>/landing)")
     ui.set_defaults(handler=_ui)
     return parser
+
+
+class _DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default after its help, unless it has none (those say in words where it comes from)."""
+
+    def _get_help_string(self, action):
+        return action.help if action.default is None else super()._get_help_string(action)
 
 
 def _generate(args) -> int:
@@ -102,14 +125,14 @@ def _run(args) -> int:
     apply_to_environment(settings)
     prepare_dagster_home(settings)
 
-    from orchestration.lib.lock import LockBusy, exclusive_lock
+    from orchestration.lib.lock import LockBusy, ensure_free
 
     try:
-        with exclusive_lock(settings.data_dir / ".closedloop.lock"):
-            prepare_dbt_manifest()
-            return _execute(settings)
+        ensure_free(settings.lock_path)  # fail before the parse; the job itself takes the lock for the run
     except LockBusy as exc:
         raise UsageError(f"{exc}: one writer at a time; wait for it to finish") from exc
+    prepare_dbt_manifest()
+    return _execute(settings)
 
 
 def _execute(settings: Settings) -> int:
@@ -158,6 +181,7 @@ def _print_summary(settings: Settings, run_id: str) -> None:
     print(f"  serving file (BI):  {settings.serving_path}")
     print(f"  report:             {settings.report_path}")
     print(f"  data docs (GX):     {settings.quality_dir / 'docs' / 'index.html'}")
+    print(f"  dbt docs:           {settings.data_dir / 'docs' / 'dbt' / 'index.html'}")
     print(f"  parquet exports:    {settings.exports_dir}")
     print(f"  build warehouse:    {settings.warehouse_path}")
     print(f"  run logs:           {settings.dagster_home} (closedloop ui shows them)")
@@ -183,6 +207,7 @@ def _print_erasures(result) -> None:
 def _erase(args) -> int:
     from orchestration.lib.erasure import ErasureError, erase, parse_request
     from orchestration.lib.lock import LockBusy, exclusive_lock
+    from orchestration.lib.publish import ServingBusy
 
     settings = load_settings(None, args.data_dir)
     try:
@@ -190,10 +215,12 @@ def _erase(args) -> int:
     except ErasureError as exc:
         raise UsageError(str(exc)) from exc
     try:
-        with exclusive_lock(settings.data_dir / ".closedloop.lock"):
+        with exclusive_lock(settings.lock_path, holder="erase"):
             result = erase(settings, seeds)
     except LockBusy as exc:
         raise UsageError(f"{exc}: one writer at a time; erase again when it has finished") from exc
+    except ServingBusy as exc:
+        raise UsageError(f"erase is not finished: {exc} `closedloop erase` again finishes it.") from exc
     found = ", ".join(f"{count} {kind}" for kind, count in result.identifiers.items())
     print(f"closedloop erase: done (keys of the person found: {found})")
     removed = {table: rows for table, rows in result.removed.items() if rows}
@@ -211,13 +238,15 @@ def _print_failure(settings: Settings, result) -> int:
     for event in result.all_events:
         if event.is_step_failure:
             failures.append((event.step_key, _root_error(event.step_failure_data.error)))
+    busy = [err for _, err in failures if err.cls_name in BUSY_ERRORS]
+    if busy:
+        after = " Nothing was published; the next run publishes this night." if busy[0].cls_name == "ServingBusy" else ""
+        print(f"closedloop: {_message(busy[0])}{after}", file=sys.stderr)
+        return EXIT_USAGE
+    from orchestration.lib.refused_night import REFUSAL_ERRORS
+
     refused = [(step, err) for step, err in failures if err.cls_name in REFUSAL_ERRORS]
-    serving = (
-        f"the last good serving file {settings.serving_path} is unchanged"
-        if settings.serving_path.exists()
-        else "there is no serving file yet"
-    )
-    lines = [f"closedloop run {result.run_id}: {'data refused' if refused else 'failed'}; nothing was published ({serving})."]
+    lines = [f"closedloop run {result.run_id}: {'data refused' if refused else 'failed'}; {_published_state(settings, result)}."]
     for step, err in refused or failures:
         if err.cls_name == "DagsterAssetCheckFailedError":
             lines.append(_gate_reason(settings, result.run_id) or f"- {step}: {_message(err)}")
@@ -231,6 +260,33 @@ def _print_failure(settings: Settings, result) -> int:
             print(err.to_string(), file=sys.stderr)
         print(f"Run logs: closedloop ui, or {settings.dagster_home}.", file=sys.stderr)
     return EXIT_REFUSED if refused else EXIT_CRASH
+
+
+def _published_state(settings: Settings, result) -> str:
+    """What readers see now: whether this run replaced the serving file before it failed."""
+    published = any(
+        event.asset_key.path == ["serving", "marts"] for event in result.get_asset_materialization_events()
+    )
+    if published:
+        return f"the serving file {settings.serving_path} was published, a later step failed"
+    if not settings.serving_path.exists():
+        return "nothing was published (there is no serving file yet)"
+    if _latest_run_recorded(settings, result.run_id):
+        return (
+            f"the marts were not refreshed: {settings.serving_path} keeps the last good night's marts, and its"
+            " quality tables and the report record this refused run"
+        )
+    return f"nothing was published (the last good serving file {settings.serving_path} is unchanged)"
+
+
+def _latest_run_recorded(settings: Settings, run_id: str) -> bool:
+    import duckdb
+
+    try:
+        with duckdb.connect(str(settings.serving_path), read_only=True) as con:
+            return bool(con.execute("select count(*) from quality.runs where run_id = ?", [run_id]).fetchone()[0])
+    except duckdb.Error:
+        return False
 
 
 def _gate_reason(settings: Settings, run_id: str) -> str | None:
@@ -294,7 +350,9 @@ def prepare_dbt_manifest() -> None:
         return
     progress("dbt parse")
     completed = subprocess.run(
-        [DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROFILES_DIR)],
+        # the manifest the definitions load lives in the checkout, whatever DBT_TARGET_PATH a data dir sets
+        [DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROFILES_DIR),
+         "--target-path", str(manifest.parent)],
         capture_output=True,
         text=True,
     )
@@ -312,7 +370,7 @@ def _dbt_project_fingerprint() -> str:
         if path.is_file() and path.suffix in (".yml", ".sql", ".csv", ".md"):
             digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
     for name in sorted(os.environ):
-        if name.startswith(("CLOSEDLOOP_", "DBT_")) and name not in ("CLOSEDLOOP_LANDING_DIR", "CLOSEDLOOP_DATA_DIR", "DBT_LOG_PATH"):
+        if name.startswith(("CLOSEDLOOP_", "DBT_")) and name not in ("CLOSEDLOOP_LANDING_DIR", "CLOSEDLOOP_DATA_DIR", "DBT_LOG_PATH", "DBT_TARGET_PATH"):
             digest.update(f"{name}={os.environ[name]}\0".encode())
     return digest.hexdigest()
 

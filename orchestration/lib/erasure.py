@@ -378,13 +378,14 @@ def _delete_downstream(con) -> dict[str, int]:
 
 
 def _purge_serving(con, serving_path: Path, result: Erasure) -> Path | None:
-    """Builds the next serving file from the current one without the person's rows (a new file, never an
-    in-place write); returns it, to be renamed over serving.duckdb by _finish. None when there is no serving file
+    """Replaces the serving file with a new one without the person's rows (a new file renamed over the old one,
+    never an in-place write, keeping its comments and keys); returns its path. None when there is no serving file
     or it holds none of the person's rows (then it stays as it is)."""
+    from orchestration.lib.publish import write_and_replace
+    from orchestration.lib.serving_docs import docs_from_duckdb
+
     if not serving_path.exists():
         return None
-    fresh = serving_path.with_name(f".{serving_path.name}.erase.tmp")
-    remove_database(fresh)
     con.execute(f"attach {_sql_string(str(serving_path))} as old_serving (read_only)")
     try:
         tables = {}
@@ -392,35 +393,20 @@ def _purge_serving(con, serving_path: Path, result: Erasure) -> Path | None:
             match = _downstream_match(_columns(con, schema, table, catalog="old_serving")) or "false"
             source = f"old_serving.{_ident(schema)}.{_ident(table)}"
             hits = con.execute(f"select count(*) from {source} where {match}").fetchone()[0]
-            tables[(schema, table)] = (source, match)
+            tables[f"{schema}.{table}"] = f"select * from {source} where not coalesce({match}, false)"
             result.removed[f"serving: {schema}.{table}"] = hits
-        if not any(result.removed[f"serving: {s}.{t}"] for s, t in tables):
+        if not any(result.removed[f"serving: {name}"] for name in tables):
             return None
-        con.execute(f"attach {_sql_string(str(fresh))} as new_serving")
-        try:
-            for (schema, table), (source, match) in tables.items():
-                con.execute(f"create schema if not exists new_serving.{_ident(schema)}")
-                con.execute(
-                    f"create table new_serving.{_ident(schema)}.{_ident(table)} as"
-                    f" select * from {source} where not coalesce({match}, false)"
-                )
-        except BaseException:
-            con.execute("detach new_serving")
-            remove_database(fresh)
-            raise
-        con.execute("detach new_serving")
+        write_and_replace(con, serving_path, "erase", tables, docs_from_duckdb(con, "old_serving"))
     finally:
         con.execute("detach old_serving")
-    return fresh
+    return serving_path
 
 
 def _finish(settings: Settings, result: Erasure, serving: Path | None, rewrite: bool = False) -> None:
     """Renames the rebuilt serving file over the old one, rewrites the Parquet exports, and rewrites the
     warehouse when rows left it or `rewrite` (the warehouse connection is closed by now)."""
     if serving is not None:
-        fsync(serving)
-        os.replace(serving, settings.serving_path)
-        fsync(settings.serving_path.parent)
         result.rewritten.append(settings.serving_path)
         if settings.exports_dir.is_dir():
             from orchestration.lib.publish import export_parquet

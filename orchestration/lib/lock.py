@@ -1,10 +1,16 @@
-"""One writer at a time: an exclusive advisory lock on a file in the data dir, held for the whole run."""
+"""One writer at a time: an exclusive advisory lock on a file in the data dir, held for the whole run.
+
+The file names its holder (run id, pid, start time) so that a refused second writer can say who holds it. The
+lock is the kernel's (flock): it is released when the holder exits, however it exits.
+"""
 
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -13,18 +19,42 @@ class LockBusy(Exception):
 
 
 @contextmanager
-def exclusive_lock(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(path, "a+")
+def exclusive_lock(path: Path, holder: str = "closedloop"):
+    """Holds the lock on `path` for the `with` block; raises LockBusy, naming the holder, when it is taken.
+    `holder` says who takes it (a run id, `erase`)."""
+    handle = _take(path)
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise LockBusy(f"another closedloop run holds {path}") from exc
         handle.seek(0)
         handle.truncate()
-        handle.write(str(os.getpid()))
+        started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        handle.write(json.dumps({"holder": holder, "pid": os.getpid(), "started_at": started}))
         handle.flush()
         yield
     finally:
         handle.close()
+
+
+def ensure_free(path: Path) -> None:
+    """Raises LockBusy if another process holds the lock now (takes it and lets go at once)."""
+    _take(path).close()
+
+
+def _take(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        handle.close()
+        raise LockBusy(f"another closedloop run holds {path} ({describe_holder(path)})") from exc
+    return handle
+
+
+def describe_holder(path: Path) -> str:
+    try:
+        holder = json.loads(path.read_text() or "{}")
+    except (OSError, ValueError):
+        holder = {}
+    if not holder:
+        return "holder unknown"
+    return f"{holder.get('holder')}, pid {holder.get('pid')}, started {holder.get('started_at')}"

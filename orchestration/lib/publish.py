@@ -1,19 +1,29 @@
-"""Publishing: copy the marts into a new DuckDB file, check it, and rename it over serving.duckdb in one step.
+"""Publishing: write the marts into a new DuckDB file, check it, and rename it over serving.duckdb in one step.
 
 BI readers of the old file keep reading it (they hold its inode); new readers see the new file whole. The build
 warehouse is only read here, and the serving file is never opened for writing in place.
+
+The file is written in DuckDB's v1.0.0 storage format, which every DuckDB from 1.0 on reads (JDBC/ODBC drivers
+and BI plugins lag the Python client by months), with the dbt descriptions as table and column comments and the
+marts' keys as constraints (`serving_docs`).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from orchestration.lib.files import fsync, remove_database
+from orchestration.lib.serving_docs import TableDoc, docs_from_duckdb
 
+STORAGE_VERSION = "v1.0.0"
 # schema → the tables published from it (None: all); quality.quarantined_keys is the gate's working state
 PUBLISHED = {"marts": None, "quality": ("runs", "results", "quarantine")}
 
@@ -22,59 +32,115 @@ class PublishError(Exception):
     pass
 
 
+class ServingBusy(Exception):
+    """Another process has the serving file open for writing: renaming a new file over it would strand that
+    process's write-ahead log beside the new file, which no reader could then open."""
+
+
 @dataclass
 class Published:
     path: Path
     tables: dict[str, int]
 
 
-def publish(warehouse_path: Path, serving_path: Path, run_id: str) -> Published:
+def publish(
+    warehouse_path: Path, serving_path: Path, run_id: str, docs: dict[str, TableDoc] | None = None
+) -> Published:
+    """Every published table of the warehouse into a new serving file, renamed over the old one; `docs` (from
+    `serving_docs.docs_from_manifest`) become its comments and keys."""
+    with duckdb.connect() as con:
+        con.execute(f"attach {_literal(warehouse_path)} as warehouse (read_only)")
+        tables = {name: f"select * from warehouse.{name}" for name in _published_tables(con, "warehouse")}
+        return write_and_replace(con, serving_path, run_id, tables, docs or {})
+
+
+def write_and_replace(con, serving_path: Path, run_id: str, tables: dict[str, str], docs: dict[str, TableDoc]) -> Published:
+    """Writes `tables` (`schema.table` → a query on `con`) into a new file beside serving_path, checks it and
+    renames it over serving_path. Used by publishing, a refused night's quality update and erasure."""
+    if not tables:
+        raise PublishError("the warehouse has no marts to publish")
     serving_path.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(serving_path)
+    ensure_no_writer(serving_path)
     staging_path = serving_path.with_name(f".{serving_path.name}.{run_id}.tmp")
-    remove_database(staging_path)
     try:
-        tables = _copy_marts(warehouse_path, staging_path)
-        _check(staging_path, tables)
-        fsync(staging_path)
-        os.replace(staging_path, serving_path)
-        fsync(serving_path.parent)
+        counts = _write(con, staging_path, tables, docs)
+        _check(staging_path, counts)
+        _replace(staging_path, serving_path)
     finally:
         remove_database(staging_path)
-    return Published(serving_path, tables)
+    return Published(serving_path, counts)
 
 
-def export_parquet(serving_path: Path, exports_dir: Path) -> list[Path]:
-    """Parquet copies of the published marts, each replaced atomically."""
+def remove_leftovers(serving_path: Path) -> list[Path]:
+    """New files of a publish that crashed before its rename (`.serving.duckdb.<run>.tmp` and their logs)."""
+    found = sorted(serving_path.parent.glob(f".{serving_path.name}.*.tmp*"))
+    for path in found:
+        path.unlink(missing_ok=True)
+    return found
+
+
+def ensure_no_writer(serving_path: Path) -> None:
+    """Refuses while a process holds DuckDB's write lock on the serving file (a BI session opened read-write);
+    read-only readers take a shared lock and never stand in the way."""
+    holder = _write_lock_holder(serving_path)
+    if holder is not None:
+        raise ServingBusy(
+            f"{serving_path} is open for writing by process {holder} (a BI or DuckDB session opened read-write?),"
+            " so it cannot be replaced. Close that session, or connect read-only."
+        )
+
+
+def export_parquet(serving_path: Path, exports_dir: Path, schemas: tuple[str, ...] = tuple(PUBLISHED)) -> list[Path]:
+    """Parquet copies of the published tables of `schemas`, each replaced atomically, with each column's
+    description as field metadata (`description`) and the table's as schema metadata."""
     exports_dir.mkdir(parents=True, exist_ok=True)
     written = []
     with duckdb.connect(str(serving_path), read_only=True) as con:
         catalog = con.execute("select current_database()").fetchone()[0]
-        for schema, table in _tables(con, catalog):
-            name = table if schema == "marts" else f"{schema}_{table}"
-            target = exports_dir / f"{name}.parquet"
-            temporary = exports_dir / f".{name}.parquet.tmp"
-            con.execute(f"copy {schema}.{table} to '{temporary}' (format parquet)")
-            os.replace(temporary, target)
+        docs = docs_from_duckdb(con, catalog)
+        for name in _published_tables(con, catalog):
+            schema, table = name.split(".")
+            if schema not in schemas:
+                continue
+            target = exports_dir / f"{table if schema == 'marts' else f'{schema}_{table}'}.parquet"
+            _write_parquet(con, name, docs.get(name, TableDoc()), target)
             written.append(target)
     return written
 
 
-def _copy_marts(warehouse_path: Path, staging_path: Path) -> dict[str, int]:
-    counts = {}
-    with duckdb.connect(str(staging_path)) as con:
-        con.execute(f"attach '{warehouse_path}' as warehouse (read_only)")
-        for schema, wanted in PUBLISHED.items():
-            con.execute(f"create schema if not exists {schema}")
-            for _, table in _tables(con, "warehouse", schema):
-                if wanted is not None and table not in wanted:
-                    continue
-                con.execute(f"create table {schema}.{table} as select * from warehouse.{schema}.{table}")
-                counts[f"{schema}.{table}"] = con.execute(f"select count(*) from warehouse.{schema}.{table}").fetchone()[0]
-        con.execute("detach warehouse")
-        con.execute("checkpoint")
-    if not counts:
-        raise PublishError(f"the warehouse {warehouse_path} has no marts to publish")
+def _write(con, path: Path, tables: dict[str, str], docs: dict[str, TableDoc]) -> dict[str, int]:
+    con.execute(f"attach {_literal(path)} as serving (storage_version '{STORAGE_VERSION}')")
+    try:
+        counts = {}
+        for name, query in tables.items():
+            counts[name] = _write_table(con, name, query, docs.get(name, TableDoc()))
+        con.execute("checkpoint serving")
+    finally:
+        con.execute("detach serving")
     return counts
+
+
+def _write_table(con, name: str, query: str, doc: TableDoc) -> int:
+    schema, table = name.split(".")
+    target = f"serving.{_ident(schema)}.{_ident(table)}"
+    columns = [(row[0], row[1]) for row in con.execute(f"describe {query}").fetchall()]
+    definition = [f"{_ident(column)} {data_type}" for column, data_type in columns]
+    if doc.key and set(doc.key) <= {column for column, _ in columns}:
+        kind = "primary key" if doc.key_not_null else "unique"
+        definition.append(f"{kind} ({', '.join(_ident(c) for c in doc.key)})")
+    con.execute(f"create schema if not exists serving.{_ident(schema)}")
+    con.execute(f"create table {target} ({', '.join(definition)})")
+    try:
+        rows = con.execute(f"insert into {target} {query}").fetchone()[0]
+    except duckdb.ConstraintException as exc:
+        raise PublishError(f"{name}: its key ({', '.join(doc.key)}) is not unique: {exc}") from exc
+    if doc.description:
+        con.execute(f"comment on table {target} is {_literal(doc.description)}")
+    for column, _ in columns:
+        if doc.columns.get(column):
+            con.execute(f"comment on column {target}.{_ident(column)} is {_literal(doc.columns[column])}")
+    return rows
 
 
 def _check(path: Path, expected: dict[str, int]) -> None:
@@ -82,18 +148,64 @@ def _check(path: Path, expected: dict[str, int]) -> None:
         for name, rows in expected.items():
             found = con.execute(f"select count(*) from {name}").fetchone()[0]
             if found != rows:
-                raise PublishError(f"{name}: {found} rows in the new serving file, {rows} in the warehouse")
+                raise PublishError(f"{name}: {found} rows in the new serving file, {rows} written")
 
 
-def _tables(con, catalog: str, schema: str | None = None) -> list[tuple[str, str]]:
-    sql = (
-        "select table_schema, table_name from information_schema.tables"
-        " where table_catalog = ? and table_type = 'BASE TABLE'"
-    )
-    params = [catalog]
-    if schema:
-        sql += " and table_schema = ?"
-        params.append(schema)
-    else:
-        sql += " and table_schema not in ('information_schema', 'pg_catalog')"
-    return [tuple(r) for r in con.execute(sql + " order by 1, 2", params).fetchall()]
+def _replace(new_path: Path, serving_path: Path) -> None:
+    ensure_no_writer(serving_path)  # again: a session may have opened it while the new file was written
+    # a log left by a read-write session that ended without a checkpoint belongs to the old file: beside the new
+    # one it would make every connection fail ("WAL does not match database file")
+    Path(f"{serving_path}.wal").unlink(missing_ok=True)
+    fsync(new_path)
+    os.replace(new_path, serving_path)
+    fsync(serving_path.parent)
+
+
+def _write_parquet(con, name: str, doc: TableDoc, target: Path) -> None:
+    relation = con.sql(f"select * from {name}")
+    # DuckDB 1.4 renamed fetch_arrow_reader to to_arrow_reader
+    open_reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
+    reader = open_reader(1_000_000)
+    fields = [
+        f.with_metadata({"description": doc.columns[f.name]}) if doc.columns.get(f.name) else f for f in reader.schema
+    ]
+    schema = pa.schema(fields, metadata={"description": doc.description} if doc.description else None)
+    temporary = target.with_name(f".{target.name}.tmp")
+    with pq.ParquetWriter(temporary, schema) as writer:
+        for batch in reader:
+            writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+    os.replace(temporary, target)
+
+
+def _write_lock_holder(path: Path) -> int | None:
+    """The pid of a process holding a write lock on `path` (DuckDB locks the whole file with fcntl), or None."""
+    if not path.exists():
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        probe = struct.pack("hhqqi4x", fcntl.F_RDLCK, os.SEEK_SET, 0, 0, 0)
+        lock_type, _, _, _, pid = struct.unpack("hhqqi4x", fcntl.fcntl(fd, fcntl.F_GETLK, probe))
+    finally:
+        os.close(fd)
+    return None if lock_type == fcntl.F_UNLCK else pid
+
+
+def _published_tables(con, catalog: str) -> list[str]:
+    names = []
+    for schema, wanted in PUBLISHED.items():
+        for (table,) in con.execute(
+            "select table_name from information_schema.tables where table_catalog = ? and table_schema = ?"
+            " and table_type = 'BASE TABLE' order by 1",
+            [catalog, schema],
+        ).fetchall():
+            if wanted is None or table in wanted:
+                names.append(f"{schema}.{table}")
+    return names
+
+
+def _literal(value) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

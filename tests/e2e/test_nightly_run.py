@@ -1,10 +1,9 @@
 """End to end: `closedloop run` as a user runs it, on a generated landing zone, one scenario in order.
 
-first run publishes → the same files again change nothing → a malformed file is refused and the serving file
-stays byte-identical → a new day of files is loaded incrementally while a BI reader holds the old file open.
+first run publishes → the same files again change nothing → a malformed file is refused and the published marts
+stay as they were → a new day of files is loaded incrementally while a BI reader holds the old file open.
 """
 
-import hashlib
 import json
 import shutil
 import subprocess
@@ -31,10 +30,6 @@ pytestmark = pytest.mark.slow
 
 def closedloop(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([CLOSEDLOOP, *args], capture_output=True, text=True, timeout=600)
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def snapshot(path: Path) -> dict[str, list[tuple]]:
@@ -105,7 +100,9 @@ def test_first_run_publishes_everything(workspace):
         failed = con.execute("select dataset, rule from quality.results where not passed").fetchall()
         assert failed == [], failed
         rules = con.execute("select count(*) from quality.results").fetchone()[0]
-    assert rules == sum(len(d.rules) for d in DATASETS) + 1  # and the duplicate-contact rate
+        fresh = con.execute("select count(*) from quality.results where rule = 'source_freshness' and passed").fetchone()[0]
+    assert fresh == 8  # every delivered raw source but erasure requests, which are never late
+    assert rules == sum(len(d.rules) for d in DATASETS) + 1 + fresh  # and the duplicate-contact rate
     assert (data / "quality" / "docs" / "index.html").exists()
     quality = {"quality_runs.parquet", "quality_results.parquet", "quality_quarantine.parquet"}
     assert {p.name for p in (data / "exports").glob("*.parquet")} >= {m.split(".")[1] + ".parquet" for m in MARTS} | quality
@@ -119,9 +116,8 @@ def test_same_files_again_change_nothing(workspace):
     assert snapshot(workspace["data"] / "serving.duckdb") == workspace["first"]
 
 
-def test_malformed_file_is_refused_and_serving_untouched(workspace):
+def test_malformed_file_is_refused_and_the_marts_untouched(workspace):
     serving = workspace["data"] / "serving.duckdb"
-    before = sha256(serving)
     bad = workspace["landing"] / "touchpoints" / "touchpoints_broken.csv"
     header = (workspace["landing"] / "touchpoints").glob("*.csv").__next__().read_text().splitlines()[0]
     width = header.count(",") + 1
@@ -130,8 +126,8 @@ def test_malformed_file_is_refused_and_serving_untouched(workspace):
     result = closedloop("run", *workspace["args"])
     assert result.returncode == 1, result.stdout + result.stderr
     assert "touchpoints_broken.csv, line 3" in result.stderr and "fields" in result.stderr
-    assert "unchanged" in result.stderr
-    assert sha256(serving) == before
+    assert "the marts were not refreshed" in result.stderr
+    assert snapshot(serving) == workspace["first"]
     bad.unlink()
 
 
@@ -187,4 +183,9 @@ def test_missing_required_source_is_refused(tmp_path):
     result = closedloop("run", "--landing", str(landing), "--data-dir", str(tmp_path / "data"))
     assert result.returncode == 1
     assert "required source deals" in result.stderr
-    assert not (tmp_path / "data" / "serving.duckdb").exists()
+    # no marts were ever published; the refused night is on record for analysts
+    with duckdb.connect(str(tmp_path / "data" / "serving.duckdb"), read_only=True) as con:
+        schemas = {r[0] for r in con.execute("select distinct table_schema from information_schema.tables").fetchall()}
+        status, reason = con.execute("select status, blocking_reason from quality.runs").fetchone()
+    assert schemas == {"quality"}
+    assert status == "refused" and "required source deals" in reason

@@ -1,13 +1,13 @@
 """End to end: the quality gate as a user meets it, one scenario in order, on a generated landing zone.
 
 a delivery with a handful of bad rows publishes with those rows quarantined → 10 % bad touchpoints block the
-run (exit 1, one paragraph, serving byte-identical) → the Data Docs keep every run, and the results say since
+run (exit 1, one paragraph, the published marts unchanged, the blocked run in serving's quality tables and the
+report's banner) → the Data Docs keep every run, and the results say since
 when a rule fails → a suite that evaluates fewer expectations than it declares fails. (A clean delivery passing
 the gate is the first run of test_nightly_run.)
 """
 
 import csv
-import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -30,8 +30,11 @@ def closedloop(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([CLOSEDLOOP, *args], capture_output=True, text=True, timeout=600)
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def published_marts(path: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        names = [n for (n,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by 1").fetchall()]
+        return {n: con.execute(f"select * from marts.{n} order by all").fetchall() for n in names}
 
 
 def query(path: Path, sql: str, params=()) -> list[tuple]:
@@ -90,9 +93,9 @@ def test_a_handful_of_bad_rows_publish_with_those_rows_quarantined(workspace):
     assert "owner_required" in quality_page and "BAD-LEAD-0, BAD-LEAD-1, BAD-LEAD-2" in quality_page
 
 
-def test_ten_percent_bad_touchpoints_block_the_run_and_serving_stays_identical(workspace):
+def test_ten_percent_bad_touchpoints_block_the_run_and_the_marts_stay_as_they_were(workspace):
     landing, data = workspace["landing"], workspace["data"]
-    before = sha256(data / "serving.duckdb")
+    before = published_marts(data / "serving.duckdb")
     header, touchpoints = read_csv(sorted((landing / "touchpoints").glob("*.csv"))[-1])
     fresh = [dict(t, touchpoint_id=f"NEW-{i:05d}") for i, t in enumerate(touchpoints[:200])]
     for row in fresh[:20]:
@@ -106,9 +109,19 @@ def test_ten_percent_bad_touchpoints_block_the_run_and_serving_stays_identical(w
     assert "touchpoints" in message and "touchpoint_type_accepted_values" in message
     assert "20 of 200 rows" in message and "NEW-00000" in message
     assert str(data / "quality" / "docs" / "index.html") in message.replace("\n  ", " ").replace("\n", " ")
-    assert sha256(data / "serving.duckdb") == before
+    assert published_marts(data / "serving.duckdb") == before
     blocked = query(data / "warehouse.duckdb", "select status from quality.runs order by started_at")
     assert [s for (s,) in blocked] == ["passed", "blocked"]
+    # analysts see the blocked night where they look: serving's quality tables and the report's banner
+    published = query(data / "serving.duckdb", "select status from quality.runs order by started_at")
+    assert published == blocked
+    failing = query(data / "serving.duckdb", "select rule, failing_rows from quality.results where not passed"
+                    " and run_id = (select run_id from quality.runs order by started_at desc limit 1)"
+                    " and severity = 'error'")
+    assert ("touchpoint_type_accepted_values", 20) in failing
+    banner = (data / "report" / "index.html").read_text()
+    banner = banner[banner.index('id="refused-run"'):banner.index("</section>", banner.index('id="refused-run"'))]
+    assert "blocked" in banner and "touchpoint_type_accepted_values" in banner and "NEW-00000" in banner
 
 
 def test_results_say_since_when_a_rule_fails(workspace):

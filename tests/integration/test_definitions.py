@@ -57,3 +57,30 @@ def test_python_models_sit_between_intermediate_and_marts(defs):
     assert "intermediate/attribution_removal_effects" in parents("marts/mart_markov_removal_effects")
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
     assert ("marts/fct_attribution", "assert_attribution_reconciles") in checks
+
+
+def test_every_asset_holds_the_writer_lock_through_the_settings_resource(defs):
+    job = defs.resolve_job_def("nightly")
+    for node in job.graph.nodes:
+        assert "settings" in node.definition.required_resource_keys, f"{node.name} runs without the writer lock"
+
+
+def test_the_landing_sensor_is_off_and_the_schedule_on_by_default(defs):
+    sensor = defs.resolve_sensor_def("new_landing_files")
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED and sensor.job_name == "nightly"
+    assert defs.resolve_schedule_def("nightly_at_2am").default_status == dg.DefaultScheduleStatus.RUNNING
+
+
+def test_exposures_and_source_freshness_are_declared(defs):
+    import json
+
+    from orchestration.defs.resources import dbt_project
+
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    exposures = {e["name"]: e for e in manifest["exposures"].values()}
+    assert set(exposures) == {"serving_file", "html_report", "parquet_exports"}
+    marts = {n for n, node in manifest["nodes"].items() if node["resource_type"] == "model" and node["schema"] == "marts"}
+    assert marts <= set(exposures["serving_file"]["depends_on"]["nodes"]), "a mart is missing from the exposures"
+    raw = [s for s in manifest["sources"].values() if s["schema"] == "raw" and s["name"] != "erasure_requests"]
+    assert raw and all(s["config"]["freshness"]["warn_after"]["count"] for s in raw)
+    assert all(s["config"]["loaded_at_field"] == "_loaded_at" for s in raw)

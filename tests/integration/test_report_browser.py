@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from browser import CHROMIUM, chromium
 from orchestration.lib.report import write_report
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 RUN_SUMMARY = {
     "run_id": "run-2026-11-25",
     "finished_at": "2026-11-25T02:00:13Z",
@@ -76,16 +65,6 @@ def build_serving(path: Path) -> None:
         con.close()
 
 
-def chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-
-
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("report")
@@ -130,3 +109,32 @@ def test_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> No
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(data) > 30_000  # a blank page compresses to a few kB
+
+
+def test_a_refused_night_shows_a_banner_above_the_last_good_marts(tmp_path: Path) -> None:
+    serving = tmp_path / "serving.duckdb"
+    build_serving(serving)
+    with duckdb.connect(str(serving)) as con:
+        con.execute("create schema quality")
+        con.execute(
+            "create table quality.runs as select * from (values"
+            " ('run-good', timestamp '2026-11-24 02:00', 'passed', null),"
+            " ('run-bad', timestamp '2026-11-25 02:00', 'blocked',"
+            "  'dataset touchpoints: 20 of 200 rows (10.0%) break a row rule <b>x</b>'))"
+            " t(run_id, started_at, status, blocking_reason)"
+        )
+        con.execute(
+            "create table quality.results as select * from (values"
+            " ('run-bad', 'touchpoints', 'touchpoint_type_accepted_values', 'error', false, 20, 200, 'NEW-1, NEW-2'))"
+            " t(run_id, dataset, rule, severity, passed, failing_rows, rows_checked, sample_keys)"
+        )
+    report = write_report(serving, tmp_path / "report" / "index.html")
+    assert "<b>x</b>" not in report.read_text()
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is absent (install it with: apt-get install -y chromium)")
+    dom = chromium(["--dump-dom", report.resolve().as_uri()], tmp_path / "profile").stdout
+    banner = dom[dom.index('id="refused-run"'):]
+    banner = banner[:banner.index("</section>")]
+    assert "Last night was blocked: run run-bad" in banner
+    assert "touchpoints.touchpoint_type_accepted_values" in banner and "NEW-1, NEW-2" in banner
+    assert dom.index('id="refused-run"') < dom.index('id="overview-row-counts"'), "the banner is not on top"

@@ -4,15 +4,13 @@ Python models (Markov/Shapley attribution, probabilistic CLV) sit between interm
 
 
 import contextlib
-from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.defs.dbt.translator import ClosedloopTranslator
-from orchestration.defs.resources import dbt_project
+from orchestration.defs.resources import ClosedloopSettings, dbt_project
 from orchestration.lib.progress import progress
-from orchestration.settings import load_settings
 
 # by folder (fqn), not path: path selectors are relative to the working directory, and `closedloop run` may be
 # started anywhere
@@ -25,9 +23,9 @@ MARTS_SELECT = "fqn:marts"
 NOT_UNIT_TESTS = "resource_type:unit_test"
 
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, label: str):
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: ClosedloopSettings, label: str):
     """`dbt build` on the selection; dbt's own console lines go to <data dir>/logs/dbt.log, not the terminal."""
-    log_dir = Path(load_settings().logs_dir)
+    log_dir = settings.get().logs_dir
     log_dir.mkdir(parents=True, exist_ok=True)
     progress(f"dbt {label}: building")
     with open(log_dir / "dbt.log", "a") as log, contextlib.redirect_stdout(log):
@@ -45,8 +43,8 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, label: str):
     dagster_dbt_translator=ClosedloopTranslator(),
     name="dbt_staging",
 )
-def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from _build(context, dbt, "staging")
+def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: ClosedloopSettings):
+    yield from _build(context, dbt, settings, "staging")
 
 
 @dbt_assets(
@@ -56,8 +54,8 @@ def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     dagster_dbt_translator=ClosedloopTranslator(),
     name="dbt_intermediate",
 )
-def dbt_intermediate(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from _build(context, dbt, "intermediate")
+def dbt_intermediate(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: ClosedloopSettings):
+    yield from _build(context, dbt, settings, "intermediate")
 
 
 @dbt_assets(
@@ -66,8 +64,8 @@ def dbt_intermediate(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     dagster_dbt_translator=ClosedloopTranslator(),
     name="dbt_marts",
 )
-def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from _build(context, dbt, "marts")
+def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: ClosedloopSettings):
+    yield from _build(context, dbt, settings, "marts")
 
 
 def mart_keys() -> list[dg.AssetKey]:

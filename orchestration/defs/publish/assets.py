@@ -2,12 +2,15 @@
 
 
 import dagster as dg
+from dagster_dbt import DbtCliResource
 
 from orchestration.defs.dbt.assets import mart_keys
-from orchestration.defs.resources import ClosedloopSettings
+from orchestration.defs.resources import ClosedloopSettings, dbt_project
 from orchestration.lib.landing import loaded_in_run
 from orchestration.lib.progress import progress
+from orchestration.lib.dbt_docs import write_dbt_docs
 from orchestration.lib.publish import export_parquet, publish
+from orchestration.lib.serving_docs import docs_from_manifest
 
 
 @dg.asset(
@@ -15,11 +18,13 @@ from orchestration.lib.publish import export_parquet, publish
     deps=mart_keys(),
     group_name="publish",
     kinds={"duckdb"},
-    description="serving.duckdb: the marts copied into a new file, checked, and renamed over the old one in one step.",
+    description="serving.duckdb: the marts and quality tables copied into a new file (readable by DuckDB 1.0 on, "
+    "dbt descriptions as comments, keys declared), checked, and renamed over the old one in one step.",
 )
 def serving_marts(context: dg.AssetExecutionContext, settings: ClosedloopSettings) -> dg.MaterializeResult:
     cfg = settings.get()
-    published = publish(cfg.warehouse_path, cfg.serving_path, context.run_id)
+    docs = docs_from_manifest(dbt_project.manifest_path)
+    published = publish(cfg.warehouse_path, cfg.serving_path, context.run_id, docs)
     progress(f"publish: {len(published.tables)} marts → {published.path}")
     return dg.MaterializeResult(
         metadata={"path": str(published.path), **{name: rows for name, rows in published.tables.items()}}
@@ -56,3 +61,24 @@ def serving_report(context: dg.AssetExecutionContext, settings: ClosedloopSettin
     progress(f"report: {path}")
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
 
+
+
+@dg.asset(
+    key=["serving", "dbt_docs"],
+    deps=[serving_marts],
+    group_name="publish",
+    kinds={"dbt", "html"},
+    description="docs/dbt/index.html: dbt's static docs site (lineage, every model's and column's description), "
+    "one file that opens offline; regenerated when the dbt project changed.",
+)
+def serving_dbt_docs(settings: ClosedloopSettings, dbt: DbtCliResource) -> dg.MaterializeResult:
+    cfg = settings.get()
+    site = cfg.data_dir / "docs" / "dbt"
+    regenerated = write_dbt_docs(
+        dbt_project.manifest_path, site, lambda build: dbt.cli(["docs", "generate", "--static"], target_path=build).wait()
+    )
+    if regenerated:
+        progress(f"dbt docs: {site / 'index.html'}")
+    return dg.MaterializeResult(
+        metadata={"path": dg.MetadataValue.path(str(site / "index.html")), "regenerated": regenerated}
+    )

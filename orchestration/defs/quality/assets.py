@@ -2,11 +2,13 @@
 check per dataset. A failed check stops the marts and publishing in the same run; the last serving file stays."""
 
 
+from datetime import UTC, datetime
+
 import dagster as dg
 
-from orchestration.defs.resources import ClosedloopSettings
+from orchestration.defs.resources import ClosedloopSettings, dbt_project
 from orchestration.lib.progress import progress
-from orchestration.lib.quality import warehouse_url
+from orchestration.lib.quality import freshness, warehouse_url
 from orchestration.lib.quality.gate import run_gate
 from orchestration.lib.quality.rules import DATASETS
 
@@ -19,6 +21,12 @@ GATE_KEY = dg.AssetKey(["quality", "quarantined_keys"])
     check_specs=[
         dg.AssetCheckSpec(f"{d.name}_gate", asset=GATE_KEY, blocking=True, description=f"quality rules of {d.name}")
         for d in DATASETS
+    ]
+    + [
+        dg.AssetCheckSpec(
+            "source_freshness", asset=GATE_KEY, blocking=False,
+            description="the newest file of each raw source arrived within its dbt `freshness.warn_after` (a warning)",
+        )
     ],
     group_name="quality",
     kinds={"great_expectations"},
@@ -29,6 +37,7 @@ def quality_gate(context: dg.AssetExecutionContext, settings: ClosedloopSettings
     cfg = settings.get()
     progress("quality gate: validating staged data")
     outcome = run_gate(warehouse_url(cfg), cfg.quality_dir, context.run_id, cfg.max_quarantine_rate)
+    stale = _record_freshness(cfg, context.run_id)
     yield dg.MaterializeResult(
         metadata={
             "passed": outcome.passed,
@@ -54,3 +63,24 @@ def quality_gate(context: dg.AssetExecutionContext, settings: ClosedloopSettings
                 "failed_rules": ", ".join(f"{f.rule} ({f.failing_rows})" for f in failed) or "none",
             },
         )
+    yield dg.AssetCheckResult(
+        check_name="source_freshness",
+        passed=not stale,
+        severity=dg.AssetCheckSeverity.WARN,
+        description="; ".join(stale) or "every delivered source is fresh",
+    )
+
+
+def _record_freshness(cfg, run_id: str) -> list[str]:
+    """Appends one quality.results row per delivered raw source; returns the stale ones, described."""
+    from orchestration.lib.warehouse import open_warehouse
+
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with open_warehouse(cfg.dbt_target, cfg.warehouse_path) as warehouse:
+        measured = freshness.measure(warehouse, freshness.declared_freshness(dbt_project.manifest_path), now)
+        warehouse.write(append={"quality.results": freshness.result_rows(run_id, measured, now)})
+    return [
+        f"{s.table}: newest file {s.age_hours:.0f} h old (warn after {s.warn_after_hours:g} h)"
+        for s in measured
+        if s.age_hours is not None and not s.passed
+    ]

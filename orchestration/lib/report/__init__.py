@@ -6,7 +6,6 @@ the published marts in the serving file. It works offline: no CDN, no web fonts,
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from orchestration.lib.report.charts import (
     stacked_bar_chart,
 )
 from orchestration.lib.report.pages import PAGES, Page, render_page, section
+from orchestration.lib.report.quality import refused_banner
 from orchestration.lib.report.template import render_document, render_run_summary
 
 __all__ = [
@@ -39,7 +39,8 @@ __all__ = [
     "write_report",
 ]
 
-log = logging.getLogger(__name__)
+class ReportError(Exception):
+    pass
 
 
 def write_report(
@@ -53,7 +54,8 @@ def write_report(
     self-contained HTML file at out_path (creating parent dirs), returns out_path.
 
     The serving file is opened read-only and closed before the HTML is written: BI readers share it and a
-    reader blocks the next publish. A missing file or table is shown in the report, never raised.
+    reader blocks the next publish. A missing file or table is shown in the report; a serving file that exists
+    but cannot be opened raises ReportError, so the last good report is not replaced by an empty one.
     """
     serving_path, out_path = Path(serving_path), Path(out_path)
     pages = PAGES if pages is None else list(pages)
@@ -65,11 +67,11 @@ def write_report(
             try:
                 con = duckdb.connect(str(serving_path), read_only=True)
             except duckdb.Error as exc:
-                log.warning("report: cannot open %s: %s", serving_path, exc)
-                problem = f"The serving file could not be opened: {exc}"
+                raise ReportError(f"the serving file {serving_path} cannot be opened ({exc}); the report was kept") from exc
         else:
             problem = f"No serving file yet at {serving_path}."
-        body = "".join(render_page(page, con, lead if i == 0 else "") for i, page in enumerate(pages))
+        banner = refused_banner(con) if con is not None else ""
+        body = banner + "".join(render_page(page, con, lead if i == 0 else "") for i, page in enumerate(pages))
     finally:
         if con is not None:
             con.close()

@@ -11,6 +11,39 @@ from orchestration.lib.report.pages import Page, note, require_tables, section, 
 QUALITY_SCHEMA = "quality"
 
 
+def refused_banner(con: duckdb.DuckDBPyConnection) -> str:
+    """A banner for the top of the report when the newest run was refused or blocked: the marts below are the
+    last good night's, and this says which run was stopped, why, and by which rules."""
+    try:
+        run = con.execute(
+            "select run_id, started_at, status, blocking_reason from quality.runs order by started_at desc limit 1"
+        ).fetchone()
+    except duckdb.Error:
+        return ""
+    if run is None or run[2] == "passed":
+        return ""
+    run_id, started, status, reason = run
+    failed = con.execute(
+        "select dataset, rule, failing_rows, rows_checked, sample_keys from quality.results"
+        " where run_id = ? and not passed and severity = 'error' order by failing_rows desc, dataset, rule limit 5",
+        [run_id],
+    ).fetchall()
+    rules = "".join(
+        f"<li><code>{esc(d)}.{esc(r)}</code>: {format_value(n)} of {format_value(m)} rows"
+        + (f"; sample keys {esc(k)}" if k else "")
+        + "</li>"
+        for d, r, n, m, k in failed
+    )
+    return (
+        '<section class="card banner" id="refused-run" role="alert">'
+        f"<h3>Last night was {esc(status)}: run {esc(run_id)} at {started:%Y-%m-%d %H:%M} UTC</h3>"
+        f'<p class="note warn">{esc(reason or "")}</p>'
+        + (f"<ul>{rules}</ul>" if rules else "")
+        + "<p class=\"note\">The marts and charts below are the last good night's; they were not refreshed.</p>"
+        "</section>"
+    )
+
+
 @section("Last night's quality gate", slug="last-run")
 def last_run(con: duckdb.DuckDBPyConnection) -> str:
     require_tables(con, "runs", "results", schema=QUALITY_SCHEMA)

@@ -30,6 +30,7 @@ section.page > p.intro {{ margin: 0 0 12px; color: var(--muted); }}
 section.card {{ background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 16px 20px;
   margin: 14px 0; }}
 section.card > h3 {{ margin: 0 0 10px; font-size: 16px; font-weight: 650; }}
+section.card.banner {{ border: 2px solid #F59E0B; background: #FFFBEB; margin-top: 20px; }}
 .note {{ color: var(--muted); margin: 6px 0; }}
 .note.warn {{ color: #92400E; background: #FFFBEB; border: 1px solid #FDE68A; border-radius: 6px; padding: 8px 12px; }}
 p.empty {{ color: var(--muted); background: #F9FAFB; border: 1px dashed #D1D5DB; border-radius: 6px;

@@ -1,0 +1,34 @@
+"""dbt's static docs site under the data dir, so analysts have lineage and column docs offline.
+
+The site is the manifest plus the warehouse catalog (column types); both change only when the dbt project does,
+so it is regenerated only when the manifest differs from the one it was built from (a few seconds saved nightly).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+
+def write_dbt_docs(manifest_path: Path, site: Path, generate: Callable[[Path], object]) -> bool:
+    """Writes `site/index.html` with `generate(build_dir)` (`dbt docs generate --static --target-path build_dir`)
+    unless it is already built from this manifest; True if it was (re)written."""
+    digest = hashlib.sha256(Path(manifest_path).read_bytes()).hexdigest()
+    stamp, index = site / ".manifest.sha256", site / "index.html"
+    if index.exists() and stamp.exists() and stamp.read_text() == digest:
+        return False
+    build = site.parent / ".dbt_docs_build"
+    shutil.rmtree(build, ignore_errors=True)
+    try:
+        generate(build)
+        site.mkdir(parents=True, exist_ok=True)
+        temporary = site / ".index.html.tmp"
+        shutil.copyfile(build / "static_index.html", temporary)
+        os.replace(temporary, index)
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+    stamp.write_text(digest)
+    return True

@@ -1,0 +1,118 @@
+"""Publishing the serving file: comments and keys from the docs, a writer in another process, stale logs,
+crash leftovers, Parquet field metadata. Real DuckDB files and real second processes."""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from orchestration.lib.publish import PublishError, ServingBusy, export_parquet, publish
+from orchestration.lib.serving_docs import TableDoc, docs_from_duckdb
+
+DOCS = {
+    "marts.dim_things": TableDoc("One row per thing (key `thing_id`).", {"thing_id": "The thing.", "size": "Its size."},
+                                 ("thing_id",), True),
+    "marts.fct_events": TableDoc("One row per event × kind.", {"kind": "Kind of event."}, ("event_id", "kind"), False),
+}
+
+
+@pytest.fixture
+def warehouse(tmp_path) -> Path:
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts; create schema quality")
+        con.execute("create table marts.dim_things as select 't' || i as thing_id, i as size from range(5) r(i)")
+        con.execute("create table marts.fct_events as select i as event_id, case when i % 2 = 0 then 'a' end as kind"
+                    " from range(4) r(i)")
+        con.execute("create table quality.runs (run_id varchar, status varchar)")
+        con.execute("create table quality.quarantined_keys (dataset varchar)")  # working state: not published
+    return path
+
+
+def holder(serving: Path, read_only: bool) -> subprocess.Popen:
+    session = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, sys
+            con = duckdb.connect({str(serving)!r}, read_only={read_only})
+            print("ready", flush=True)
+            sys.stdin.readline()
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert session.stdout.readline().strip() == "ready"
+    return session
+
+
+def test_the_serving_file_carries_comments_and_keys(warehouse, tmp_path):
+    serving = tmp_path / "serving.duckdb"
+    published = publish(warehouse, serving, "run1", DOCS)
+    assert published.tables == {"marts.dim_things": 5, "marts.fct_events": 4, "quality.runs": 0}
+    with duckdb.connect(str(serving), read_only=True) as con:
+        docs = docs_from_duckdb(con, "serving")
+    assert docs["marts.dim_things"] == DOCS["marts.dim_things"]
+    assert docs["marts.fct_events"].key == ("event_id", "kind") and not docs["marts.fct_events"].key_not_null
+    assert docs["marts.fct_events"].columns == {"kind": "Kind of event."}
+    assert "quality.quarantined_keys" not in docs
+    # the file header's storage version: 64 is what DuckDB 1.0 writes, and every DuckDB from 1.0 on reads
+    header = serving.read_bytes()[:20]
+    assert header[8:12] == b"DUCK" and int.from_bytes(header[12:20], "little") == 64
+
+
+def test_a_key_that_is_not_unique_is_not_published(warehouse, tmp_path):
+    serving = tmp_path / "serving.duckdb"
+    broken = dict(DOCS, **{"marts.fct_events": TableDoc("x", {}, ("kind",), False)})
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("insert into marts.fct_events values (9, 'a')")
+    with pytest.raises(PublishError, match="fct_events: its key"):
+        publish(warehouse, serving, "run1", broken)
+    assert not serving.exists() and not list(tmp_path.glob(".serving*"))
+
+
+def test_a_read_write_session_stops_the_publish_and_is_named(warehouse, tmp_path):
+    serving = tmp_path / "serving.duckdb"
+    publish(warehouse, serving, "run1", DOCS)
+    before = serving.read_bytes()
+    session = holder(serving, read_only=False)
+    try:
+        with pytest.raises(ServingBusy, match=f"process {session.pid}"):
+            publish(warehouse, serving, "run2", DOCS)
+    finally:
+        session.communicate("\n")
+    assert serving.read_bytes() == before
+
+
+def test_read_only_readers_never_stand_in_the_way(warehouse, tmp_path):
+    serving = tmp_path / "serving.duckdb"
+    publish(warehouse, serving, "run1", DOCS)
+    session = holder(serving, read_only=True)
+    try:
+        publish(warehouse, serving, "run2", DOCS)
+    finally:
+        session.communicate("\n")
+
+
+def test_a_stale_log_and_crash_leftovers_are_cleared(warehouse, tmp_path):
+    serving = tmp_path / "serving.duckdb"
+    publish(warehouse, serving, "run1", DOCS)
+    Path(f"{serving}.wal").write_bytes(b"a log of the old file")
+    (tmp_path / ".serving.duckdb.dead-run.tmp").write_bytes(b"half")
+    (tmp_path / ".serving.duckdb.dead-run.tmp.wal").write_bytes(b"half")
+    publish(warehouse, serving, "run2", DOCS)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["serving.duckdb", "warehouse.duckdb"]
+    with duckdb.connect(str(serving)) as con:  # a read-write open replays no foreign log
+        assert con.execute("select count(*) from marts.dim_things").fetchone()[0] == 5
+
+
+def test_parquet_exports_carry_the_descriptions(warehouse, tmp_path):
+    serving = tmp_path / "serving.duckdb"
+    publish(warehouse, serving, "run1", DOCS)
+    written = export_parquet(serving, tmp_path / "exports")
+    assert sorted(p.name for p in written) == ["dim_things.parquet", "fct_events.parquet", "quality_runs.parquet"]
+    schema = pq.read_schema(tmp_path / "exports" / "dim_things.parquet")
+    assert schema.metadata[b"description"] == b"One row per thing (key `thing_id`)."
+    assert schema.field("size").metadata == {b"description": b"Its size."}
+    assert pq.read_table(tmp_path / "exports" / "dim_things.parquet").num_rows == 5
