@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +43,7 @@ class Settings:
     max_quarantine_rate: float = 0.02
     max_duplicate_contact_rate: float = 0.05  # warning threshold of identity resolution (SPEC §7)
     shapley_max_channels: int = 12  # paths with more distinct channels are credited linearly (SPEC §6)
+    serving_url: str | None = field(default=None, repr=False)  # PostgreSQL for BI; holds a password: never shown
 
     @property
     def warehouse_path(self) -> Path:
@@ -100,6 +101,7 @@ def load_settings(landing_dir: str | Path | None = None, data_dir: str | Path | 
         max_quarantine_rate=float(env.get("CLOSEDLOOP_MAX_QUARANTINE_RATE", "0.02")),
         max_duplicate_contact_rate=float(env.get("CLOSEDLOOP_MAX_DUPLICATE_CONTACT_RATE", "0.05")),
         shapley_max_channels=int(env.get("CLOSEDLOOP_SHAPLEY_MAX_CHANNELS", "12")),
+        serving_url=env.get("CLOSEDLOOP_SERVING_URL") or None,
     )
 
 
