@@ -156,6 +156,10 @@ def _print_summary(settings: Settings, run_id: str) -> None:
     if gate:
         print(f"  quality gate:       passed; {gate[0]:,} rows checked, {gate[1]:,} quarantined (quality.quarantine)")
     print(f"  serving file (BI):  {settings.serving_path}")
+    if settings.serving_url:
+        from orchestration.lib.serving_postgres import describe_url
+
+        print(f"  PostgreSQL (BI):    {describe_url(settings.serving_url)} (schemas marts, quality)")
     print(f"  report:             {settings.report_path}")
     print(f"  data docs (GX):     {settings.quality_dir / 'docs' / 'index.html'}")
     print(f"  parquet exports:    {settings.exports_dir}")
@@ -212,12 +216,13 @@ def _print_failure(settings: Settings, result) -> int:
         if event.is_step_failure:
             failures.append((event.step_key, _root_error(event.step_failure_data.error)))
     refused = [(step, err) for step, err in failures if err.cls_name in REFUSAL_ERRORS]
-    serving = (
-        f"the last good serving file {settings.serving_path} is unchanged"
-        if settings.serving_path.exists()
-        else "there is no serving file yet"
-    )
-    lines = [f"closedloop run {result.run_id}: {'data refused' if refused else 'failed'}; nothing was published ({serving})."]
+    if any(event.is_step_success and event.step_key == "serving__marts" for event in result.all_events):
+        outcome = f"the serving file {settings.serving_path} was published, a later step was not"
+    elif settings.serving_path.exists():
+        outcome = f"nothing was published (the last good serving file {settings.serving_path} is unchanged)"
+    else:
+        outcome = "nothing was published (there is no serving file yet)"
+    lines = [f"closedloop run {result.run_id}: {'data refused' if refused else 'failed'}; {outcome}."]
     for step, err in refused or failures:
         if err.cls_name == "DagsterAssetCheckFailedError":
             lines.append(_gate_reason(settings, result.run_id) or f"- {step}: {_message(err)}")
