@@ -92,12 +92,12 @@ def _connect(url: str):
     try:
         return psycopg2.connect(**params)
     except psycopg2.OperationalError as exc:
-        reason = str(exc).strip()
+        reason = (str(exc).strip().splitlines() or ["no reason given"])[0]  # libpq's first line says it
         if params.get("password"):
             reason = reason.replace(params["password"], "***")
         raise ServingUnreachable(
-            f"cannot reach the PostgreSQL serving database {describe_url(url)}: {reason}. serving.duckdb was"
-            " published; the PostgreSQL copy still holds the previous publish."
+            f"serving.duckdb was published, but the PostgreSQL serving database {describe_url(url)} cannot be"
+            f" reached ({reason}); it still holds the previous publish"
         ) from None
 
 
