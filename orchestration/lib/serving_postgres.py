@@ -26,6 +26,8 @@ from orchestration.lib.postgres import copy_query, ident, postgres_type, select_
 from orchestration.lib.publish import PUBLISHED
 
 INCOMING = "__incoming"
+# every schema a publish creates carries this comment; a schema without it is someone else's and is never replaced
+MARKER = "Published by closedloop from serving.duckdb"
 RETIRED = "__previous_"
 # how long dropping a retired schema waits for readers still on it before leaving it to the next publish
 DROP_LOCK_TIMEOUT = "30s"
@@ -35,6 +37,10 @@ log = logging.getLogger(__name__)
 
 
 class ServingUnreachable(Exception):
+    pass
+
+
+class NotOurSchema(Exception):
     pass
 
 
@@ -71,6 +77,7 @@ def _publish(serving_path: Path, url: str, schemas: tuple[str, ...]) -> dict[str
     try:
         with pg, pg.cursor() as cur:  # one publisher at a time per database; released when the session ends
             cur.execute("select pg_advisory_lock(hashtext('closedloop.serving'))")
+            _refuse_foreign_schemas(cur, schemas, describe_url(url))
         counts = {}
         with duckdb.connect(str(serving_path), read_only=True) as duck:
             with tempfile.TemporaryDirectory(prefix="closedloop-serving-") as scratch:
@@ -101,6 +108,21 @@ def _connect(url: str):
         ) from None
 
 
+def _refuse_foreign_schemas(cur, schemas: tuple[str, ...], database: str) -> None:
+    """A live schema a publish did not create (dbt's `marts`, say) is left alone: the publish stops instead."""
+    cur.execute(
+        "select nspname from pg_namespace where nspname = any(%s)"
+        " and coalesce(starts_with(obj_description(oid, 'pg_namespace'), %s), false) = false",
+        [list(schemas), MARKER],
+    )
+    foreign = [row[0] for row in cur.fetchall()]
+    if foreign:
+        raise NotOurSchema(
+            f"schema(s) {', '.join(foreign)} in {database} were not created by a closedloop publish; nothing was"
+            " replaced there (point CLOSEDLOOP_SERVING_URL at a database of its own, or drop or rename them)"
+        )
+
+
 def _build(duck, pg, schema: str, scratch: Path) -> dict[str, int]:
     """schema__incoming: every table of `schema` in the serving file, with rows, keys, comments and grants."""
     incoming = schema + INCOMING
@@ -108,6 +130,8 @@ def _build(duck, pg, schema: str, scratch: Path) -> dict[str, int]:
     with pg, pg.cursor() as cur:
         cur.execute(f"drop schema if exists {ident(incoming)} cascade")  # left by an interrupted publish
         cur.execute(f"create schema {ident(incoming)}")
+        stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        cur.execute(f"comment on schema {ident(incoming)} is %s", [f"{MARKER}, {stamp}"])
         for table in serving_tables(duck, schema):
             counts[f"{schema}.{table.name}"] = _copy_table(duck, cur, schema, table, scratch)
         _carry_grants(cur, schema, incoming)

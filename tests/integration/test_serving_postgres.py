@@ -21,6 +21,7 @@ import pytest
 from orchestration.lib import serving_postgres
 from orchestration.lib.generate import generate_landing
 from orchestration.lib.serving_postgres import (
+    NotOurSchema,
     ServingUnreachable,
     publish_quality_to_postgres,
     publish_to_postgres,
@@ -247,6 +248,17 @@ def test_an_unreachable_server_is_named_without_its_password(pg, tmp_path):
     with pytest.raises(ServingUnreachable) as wrong:
         publish_to_postgres(serving, url_of(pg, password="wrong-s3cret"))
     assert "password authentication failed" in str(wrong.value) and "wrong-s3cret" not in str(wrong.value)
+
+
+def test_a_marts_schema_someone_else_made_is_never_replaced(pg, tmp_path):
+    admin = psycopg2.connect(**pg)
+    with admin, admin.cursor() as cur:  # e.g. the postgres dbt target's marts, in the same database by mistake
+        cur.execute("create schema marts; create table marts.fct_theirs as select 1 as id")
+    admin.close()
+    with pytest.raises(NotOurSchema, match=f"marts in closedloop@127.0.0.1:{pg['port']}/{pg['dbname']}"):
+        publish_to_postgres(make_serving(tmp_path / "serving.duckdb", leads=5), url_of(pg))
+    assert pg_query(pg, "select id from marts.fct_theirs") == [(1,)]
+    assert pg_query(pg, "select nspname from pg_namespace where nspname like '%\\_\\_%'") == []
 
 
 @pytest.mark.slow
