@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +46,7 @@ class Settings:
     max_duplicate_contact_rate: float = 0.05  # warning threshold of identity resolution (SPEC §7)
     shapley_max_channels: int = 12  # paths with more distinct channels are credited linearly (SPEC §6)
     keep_runs: int = 14  # dbt artefacts and run history kept for this many runs (orchestration/lib/housekeeping.py)
+    serving_url: str | None = field(default=None, repr=False)  # PostgreSQL for BI; holds a password: never shown
 
     @property
     def warehouse_path(self) -> Path:
@@ -115,6 +116,7 @@ def load_settings(landing_dir: str | Path | None = None, data_dir: str | Path | 
         max_duplicate_contact_rate=float(env.get("CLOSEDLOOP_MAX_DUPLICATE_CONTACT_RATE", "0.05")),
         shapley_max_channels=int(env.get("CLOSEDLOOP_SHAPLEY_MAX_CHANNELS", "12")),
         keep_runs=int(env.get("CLOSEDLOOP_KEEP_RUNS", "14")),
+        serving_url=env.get("CLOSEDLOOP_SERVING_URL") or None,
     )
 
 

@@ -179,6 +179,10 @@ def _print_summary(settings: Settings, run_id: str) -> None:
     if gate:
         print(f"  quality gate:       passed; {gate[0]:,} rows checked, {gate[1]:,} quarantined (quality.quarantine)")
     print(f"  serving file (BI):  {settings.serving_path}")
+    if settings.serving_url:
+        from orchestration.lib.serving_postgres import describe_url
+
+        print(f"  PostgreSQL (BI):    {describe_url(settings.serving_url)} (schemas marts, quality)")
     print(f"  report:             {settings.report_path}")
     print(f"  data docs (GX):     {settings.quality_dir / 'docs' / 'index.html'}")
     print(f"  dbt docs:           {settings.data_dir / 'docs' / 'dbt' / 'index.html'}")

@@ -412,6 +412,10 @@ def _finish(settings: Settings, result: Erasure, serving: Path | None, rewrite: 
             from orchestration.lib.publish import export_parquet
 
             export_parquet(settings.serving_path, settings.exports_dir)
+        if settings.serving_url:  # BI's PostgreSQL copy forgets the person now, not at the next night
+            from orchestration.lib.serving_postgres import publish_to_postgres
+
+            publish_to_postgres(settings.serving_path, settings.serving_url)
     if rewrite or any(n for table, n in result.removed.items() if not table.startswith("serving:")):
         rewrite_database(settings.warehouse_path)
         result.rewritten.insert(0, settings.warehouse_path)

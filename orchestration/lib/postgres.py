@@ -5,7 +5,8 @@ then makes the same raw rows available to a PostgreSQL server so dbt can build t
 It is incremental by file: only files (`_file_hash`) that Postgres' `raw._loaded_files` does not list yet are
 copied, each source in one transaction together with its `_loaded_files` rows, so an interrupted copy leaves
 whole files or nothing. Rows stream through a temporary CSV written by DuckDB's COPY and read by Postgres'
-COPY: nothing is held in memory and Python never touches a row.
+COPY: nothing is held in memory and Python never touches a row. The type map and that stream (`postgres_type`,
+`select_list`, `copy_query`) also carry the serving file to PostgreSQL (`serving_postgres.py`).
 """
 
 from __future__ import annotations
@@ -21,16 +22,22 @@ import pyarrow as pa
 from orchestration.lib.contract import CONTRACTS
 
 LOADED_FILES = "_loaded_files"
-# DuckDB column type -> PostgreSQL type; anything else is copied as text
+# DuckDB column type -> PostgreSQL type; DECIMAL, nested and other types: see postgres_type
 POSTGRES_TYPES = {
     "VARCHAR": "text",
     "BIGINT": "bigint",
     "INTEGER": "integer",
+    "SMALLINT": "smallint",
+    "TINYINT": "smallint",
+    "HUGEINT": "numeric(39)",
     "DOUBLE": "double precision",
+    "FLOAT": "real",
     "BOOLEAN": "boolean",
     "DATE": "date",
     "TIMESTAMP": "timestamp",
     "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "TIME": "time",
+    "UUID": "uuid",
 }
 
 
@@ -55,7 +62,7 @@ def copy_raw_to_postgres(warehouse_path: Path, conninfo: dict | str) -> dict[str
     opened read-only, so it must not be open for writing in another process at the same time.
     """
     duck = duckdb.connect(str(warehouse_path), read_only=True)
-    pg = psycopg2.connect(conninfo) if isinstance(conninfo, str) else psycopg2.connect(**conninfo)
+    pg = connect(conninfo)
     copied = {name: 0 for name in CONTRACTS} | {LOADED_FILES: 0}
     try:
         with tempfile.TemporaryDirectory(prefix="closedloop-pgcopy-") as scratch:
@@ -96,17 +103,17 @@ def _columns(duck: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str
 
 def _ensure_table(cur, table: str, columns: list[tuple[str, str]], primary_key: str | None = None) -> None:
     """Creates raw.<table>, or adds the columns a newer contract brought (existing columns are never changed)."""
-    definitions = [f"{_ident(name)} {POSTGRES_TYPES.get(kind, 'text')}" for name, kind in columns]
+    definitions = [f"{ident(name)} {postgres_type(kind)}" for name, kind in columns]
     if primary_key:
-        definitions.append(f"primary key ({_ident(primary_key)})")
-    cur.execute(f"create table if not exists raw.{_ident(table)} ({', '.join(definitions)})")
+        definitions.append(f"primary key ({ident(primary_key)})")
+    cur.execute(f"create table if not exists raw.{ident(table)} ({', '.join(definitions)})")
     cur.execute(
         "select column_name from information_schema.columns where table_schema = 'raw' and table_name = %s", [table]
     )
     present = {row[0] for row in cur.fetchall()}
     for name, kind in columns:
         if name not in present:  # only then: alter table locks out the readers of the table
-            cur.execute(f"alter table raw.{_ident(table)} add column {_ident(name)} {POSTGRES_TYPES.get(kind, 'text')}")
+            cur.execute(f"alter table raw.{ident(table)} add column {ident(name)} {postgres_type(kind)}")
 
 
 def _new_file_hashes(duck: duckdb.DuckDBPyConnection, cur, source: str) -> list[str]:
@@ -121,26 +128,67 @@ def _new_file_hashes(duck: duckdb.DuckDBPyConnection, cur, source: str) -> list[
 
 
 def _copy_rows(duck, cur, table: str, hash_column: str, scratch: Path) -> int:
-    """DuckDB writes the new files' rows to a CSV, Postgres reads it with COPY (null = unquoted empty field)."""
     columns = _columns(duck, table)
-    names = ", ".join(_ident(name) for name, kind in columns)
-    selects = ", ".join(
-        _ident(name) if kind in POSTGRES_TYPES else f"cast({_ident(name)} as varchar)" for name, kind in columns
+    query = (
+        f"select {select_list(columns)} from raw.{ident(table)}"
+        f" where {ident(hash_column)} in (select file_hash from _new_files)"
     )
-    csv_path = scratch / f"{table}.csv"
-    duck.execute(
-        f"copy (select {selects} from raw.{_ident(table)}"
-        f" where {_ident(hash_column)} in (select file_hash from _new_files))"
-        f" to '{_escape(str(csv_path))}' (format csv, header false)"
-    )
-    with csv_path.open("r", encoding="utf-8", newline="") as handle:
-        cur.copy_expert(f"copy raw.{_ident(table)} ({names}) from stdin with (format csv)", handle, size=1 << 20)
-    rows = cur.rowcount
-    csv_path.unlink()
-    return rows
+    return copy_query(duck, cur, query, f"raw.{ident(table)}", [name for name, _ in columns], scratch)
 
 
-def _ident(name: str) -> str:
+def postgres_type(duckdb_type: str) -> str:
+    """The PostgreSQL type a DuckDB column is copied as (`select_list` casts the values to match)."""
+    if duckdb_type in POSTGRES_TYPES:
+        return POSTGRES_TYPES[duckdb_type]
+    if duckdb_type.startswith("DECIMAL"):
+        return "numeric" + duckdb_type[len("DECIMAL"):]
+    if _is_nested(duckdb_type):
+        return "jsonb"
+    return "text"
+
+
+def select_list(columns: list[tuple[str, str]]) -> str:
+    """DuckDB expressions whose CSV text PostgreSQL reads back as `postgres_type` of each column."""
+    expressions = []
+    for name, kind in columns:
+        if kind in POSTGRES_TYPES or kind.startswith("DECIMAL"):
+            expressions.append(ident(name))
+        elif _is_nested(kind):  # DuckDB writes lists as [a, b]: JSON keeps strings and nulls apart
+            expressions.append(f"cast(to_json({ident(name)}) as varchar) as {ident(name)}")
+        else:
+            expressions.append(f"cast({ident(name)} as varchar) as {ident(name)}")
+    return ", ".join(expressions)
+
+
+def copy_query(duck, cur, query: str, target: str, columns: list[str], scratch: Path) -> int:
+    """DuckDB writes the query's rows to a CSV, Postgres reads it with COPY; returns the rows Postgres read.
+
+    A null is an unquoted empty field and every value is quoted, so an empty string stays an empty string.
+    """
+    csv_path = scratch / "copy.csv"
+    written = duck.execute(
+        f"copy ({query}) to '{_escape(str(csv_path))}' (format csv, header false, force_quote *)"
+    ).fetchone()[0]
+    names = ", ".join(ident(name) for name in columns)
+    try:
+        with csv_path.open("r", encoding="utf-8", newline="") as handle:
+            cur.copy_expert(f"copy {target} ({names}) from stdin with (format csv)", handle, size=1 << 20)
+    finally:
+        csv_path.unlink()
+    if cur.rowcount != written:
+        raise RuntimeError(f"{target}: DuckDB wrote {written} rows, PostgreSQL read {cur.rowcount}")
+    return cur.rowcount
+
+
+def connect(conninfo: dict | str):
+    return psycopg2.connect(conninfo) if isinstance(conninfo, str) else psycopg2.connect(**conninfo)
+
+
+def _is_nested(duckdb_type: str) -> bool:
+    return duckdb_type.endswith("]") or duckdb_type.startswith(("STRUCT", "MAP", "UNION"))
+
+
+def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 

@@ -28,6 +28,7 @@ def test_lineage_runs_from_raw_through_dbt_to_serving(defs):
     assert "raw/touchpoints" in parents("staging/stg_web__touchpoints")
     assert "marts/fct_touchpoints" in parents("serving/marts")
     assert "serving/marts" in parents("serving/report")
+    assert "serving/marts" in parents("serving/postgres")
 
 
 def test_dbt_tests_are_asset_checks(defs):

@@ -1,16 +1,18 @@
-"""Publish: the serving file BI reads, its Parquet exports and the HTML report."""
+"""Publish: the serving file BI reads, its PostgreSQL copy, its Parquet exports and the HTML report."""
 
+import time
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration.defs.dbt.assets import mart_keys
 from orchestration.defs.resources import ClosedloopSettings, dbt_project
+from orchestration.lib.dbt_docs import write_dbt_docs
 from orchestration.lib.landing import loaded_in_run
 from orchestration.lib.progress import progress
-from orchestration.lib.dbt_docs import write_dbt_docs
 from orchestration.lib.publish import export_parquet, publish
 from orchestration.lib.serving_docs import docs_from_manifest
+from orchestration.lib.serving_postgres import describe_url, publish_to_postgres
 
 
 @dg.asset(
@@ -28,6 +30,29 @@ def serving_marts(context: dg.AssetExecutionContext, settings: ClosedloopSetting
     progress(f"publish: {len(published.tables)} marts → {published.path}")
     return dg.MaterializeResult(
         metadata={"path": str(published.path), **{name: rows for name, rows in published.tables.items()}}
+    )
+
+
+@dg.asset(
+    key=["serving", "postgres"],
+    deps=[serving_marts],
+    group_name="publish",
+    kinds={"postgres"},
+    description="The published marts and quality tables in the PostgreSQL database of CLOSEDLOOP_SERVING_URL,"
+    " swapped in atomically (does nothing when the setting is unset).",
+)
+def serving_postgres(settings: ClosedloopSettings) -> dg.MaterializeResult:
+    cfg = settings.get()
+    # materialised either way, so the UI and the run's metadata say plainly whether PostgreSQL was served
+    if not cfg.serving_url:
+        return dg.MaterializeResult(metadata={"published": False, "reason": "CLOSEDLOOP_SERVING_URL is not set"})
+    started = time.monotonic()
+    tables = publish_to_postgres(cfg.serving_path, cfg.serving_url)
+    seconds = round(time.monotonic() - started, 1)
+    database = describe_url(cfg.serving_url)
+    progress(f"publish: {len(tables)} tables → PostgreSQL {database} ({seconds} s)")
+    return dg.MaterializeResult(
+        metadata={"published": True, "database": database, "seconds": seconds, **tables}
     )
 
 
