@@ -1,6 +1,7 @@
 """When a night is refused (a landing file, a missing source, the quality gate), the failure hook of the nightly
-job still tells analysts: the refused run joins the quality tables of the serving file (the marts stay as they
-were), the quality exports and the report, whose banner names the run, the failing rules and sample keys."""
+job still tells analysts: the refused run joins the quality tables of the serving file and of the PostgreSQL
+copy (the marts stay as they were), the quality exports and the report, whose banner names the run, the failing
+rules and sample keys."""
 
 
 import dagster as dg
@@ -10,6 +11,7 @@ from orchestration.lib.progress import progress
 from orchestration.lib.publish import export_parquet
 from orchestration.lib.refused_night import REFUSAL_ERRORS, has_quality_tables, record_refused_run, republish_quality
 from orchestration.lib.serving_docs import docs_from_manifest
+from orchestration.lib.serving_postgres import publish_quality_to_postgres
 
 
 @dg.failure_hook(required_resource_keys={"settings", "dbt"})
@@ -25,6 +27,8 @@ def publish_refused_night(context: dg.HookContext) -> None:
     record_refused_run(cfg.warehouse_path, context.run_id, _message(error))
     republish_quality(cfg.warehouse_path, cfg.serving_path, context.run_id, docs_from_manifest(dbt_project.manifest_path))
     export_parquet(cfg.serving_path, cfg.exports_dir, schemas=("quality",))
+    if cfg.serving_url:  # BI servers see the refused night too; their marts stay untouched
+        publish_quality_to_postgres(cfg.serving_path, cfg.serving_url)
     write_report(cfg.serving_path, cfg.report_path, {"run_id": context.run_id, "status": "refused"})
     progress(f"refused night recorded in {cfg.serving_path} (quality.runs) and {cfg.report_path}")
 
