@@ -1,5 +1,6 @@
-"""Probabilistic CLV between the intermediate models and the marts (SPEC §8 (f)): one asset that fits BG/NBD and
-Gamma-Gamma on int_customers_summarised and writes intermediate.customer_clv, read by mart_customer_ltv."""
+"""Probabilistic CLV between the intermediate models and the marts ((f) of README "Customers, LTV and RFM"): one
+asset that fits BG/NBD and Gamma-Gamma on int_customers_summarised and writes intermediate.customer_clv (read by
+mart_customer_ltv), customer_clv_years (the projection of LTV (d)) and customer_clv_fit (mart_clv_model)."""
 
 import dagster as dg
 
@@ -7,7 +8,6 @@ from orchestration.defs.resources import ClosedloopSettings
 from orchestration.lib.customer_clv import refresh_customer_clv
 from orchestration.lib.progress import progress
 from orchestration.lib.warehouse import open_warehouse
-from orchestration.settings import DBT_PROJECT_DIR
 
 CUSTOMER_CLV_KEY = dg.AssetKey(["intermediate", "customer_clv"])  # the dbt source's key (translator: [schema, table])
 SUMMARY_KEY = dg.AssetKey(["intermediate", "int_customers_summarised"])
@@ -20,13 +20,15 @@ SUMMARY_KEY = dg.AssetKey(["intermediate", "int_customers_summarised"])
     kinds={"python"},
     description="intermediate.customer_clv: per customer, expected purchases, P(alive), expected order value and "
     "CLV over closedloop__clv_horizon_months, from BG/NBD and Gamma-Gamma fitted by maximum likelihood "
-    "(orchestration/lib/clv.py). With too few customers to fit, every row says why and the values are null.",
+    "(orchestration/lib/clv.py); also customer_clv_years (revenue expected per customer-year 1..H after the data "
+    "end) and customer_clv_fit (parameters, log-likelihoods, fit status). With too few customers to fit, every row "
+    "says why and the values are null.",
 )
 def customer_clv(context: dg.AssetExecutionContext, settings: ClosedloopSettings) -> dg.MaterializeResult:
     cfg = settings.get()
     progress("customers: fitting BG/NBD and Gamma-Gamma")
     with open_warehouse(cfg.dbt_target, cfg.warehouse_path) as warehouse:
-        outcome = refresh_customer_clv(warehouse, DBT_PROJECT_DIR)
+        outcome = refresh_customer_clv(warehouse, cfg)
     progress(f"customers: {outcome.describe()}")
     if outcome.status != "fitted":
         context.log.warning(f"customer CLV: {outcome.describe()}")
