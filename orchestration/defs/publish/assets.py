@@ -5,9 +5,11 @@ import dagster as dg
 
 from orchestration.defs.dbt.assets import mart_keys
 from orchestration.defs.resources import ClosedloopSettings
+from orchestration.lib.credit import record_credit_conservation
 from orchestration.lib.landing import loaded_in_run
 from orchestration.lib.progress import progress
 from orchestration.lib.publish import export_parquet, publish
+from orchestration.lib.warehouse import open_warehouse
 
 
 @dg.asset(
@@ -19,6 +21,11 @@ from orchestration.lib.publish import export_parquet, publish
 )
 def serving_marts(context: dg.AssetExecutionContext, settings: ClosedloopSettings) -> dg.MaterializeResult:
     cfg = settings.get()
+    # recorded before the copy, so the serving file's quality.results carries tonight's row
+    with open_warehouse(cfg.dbt_target, cfg.warehouse_path) as warehouse:
+        credit = record_credit_conservation(warehouse, context.run_id)
+    if not credit.column("passed")[0].as_py():
+        context.log.warning(f"credit conservation: {credit.column('failing_rows')[0]} conversion × model pairs fail")
     published = publish(cfg.warehouse_path, cfg.serving_path, context.run_id)
     progress(f"publish: {len(published.tables)} marts → {published.path}")
     return dg.MaterializeResult(
