@@ -98,12 +98,11 @@ def stage_attribution(work: Path) -> dict:
 
 def stage_clv(work: Path) -> dict:
     """BG/NBD + Gamma-Gamma per customer (the customer_clv asset's work)."""
-    from orchestration.lib.customer_clv import refresh_customer_clv
+    from orchestration.lib.customer_clv import ClvSettings, refresh_customer_clv
     from orchestration.lib.warehouse import open_warehouse
-    from orchestration.settings import DBT_PROJECT_DIR
 
     with open_warehouse("duckdb", work / "data" / "warehouse.duckdb") as warehouse:
-        outcome = refresh_customer_clv(warehouse, DBT_PROJECT_DIR)
+        outcome = refresh_customer_clv(warehouse, ClvSettings())
     return {"rows": outcome.customers}
 
 
@@ -124,8 +123,10 @@ def stage_publish(work: Path) -> dict:
 # the pipeline's three selections (orchestration/defs/dbt/assets.py): the gate and identity run after staging, the
 # Python models after intermediate
 STAGING = "fqn:staging fqn:quality resource_type:seed int_identity__edges --exclude resource_type:unit_test"
-INTERMEDIATE = "fqn:intermediate resource_type:snapshot --exclude int_identity__edges resource_type:unit_test"
-MARTS = "fqn:marts --exclude resource_type:unit_test"
+# as the nightly run (orchestration/defs/dbt/assets.py): models that read a Python step build with the marts
+INTERMEDIATE = ("fqn:intermediate resource_type:snapshot --exclude int_identity__edges tag:after_python "
+                "resource_type:unit_test")
+MARTS = "fqn:marts tag:after_python --exclude resource_type:unit_test"
 STAGES = ("extract", "dbt_staging", "gate", "identity", "dbt_intermediate", "attribution", "clv", "dbt_marts", "publish")
 
 

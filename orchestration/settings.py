@@ -47,6 +47,12 @@ class Settings:
     shapley_max_channels: int = 12  # paths with more distinct channels are credited linearly (SPEC §6)
     keep_runs: int = 14  # dbt artefacts and run history kept for this many runs (orchestration/lib/housekeeping.py)
     serving_url: str | None = field(default=None, repr=False)  # PostgreSQL for BI; holds a password: never shown
+    # Customers, LTV and CLV: exported to dbt (dbt_env), whose vars read them, so SQL and the CLV step agree
+    default_gross_margin: float = 0.7  # where an order carries no gross_margin (and for won deals, ROI)
+    clv_horizon_months: int = 12
+    clv_monthly_discount_rate: float = 0.01
+    service_cost_per_month: float = 0.0
+    ltv_npv_years: int = 3
 
     @property
     def warehouse_path(self) -> Path:
@@ -97,6 +103,11 @@ class Settings:
             "DBT_LOG_PATH": str(self.logs_dir.resolve()),
             "DBT_TARGET_PATH": str(self.dbt_target_dir.resolve()),
             "DO_NOT_TRACK": "1",
+            "CLOSEDLOOP_DEFAULT_GROSS_MARGIN": repr(self.default_gross_margin),
+            "CLOSEDLOOP_CLV_HORIZON_MONTHS": str(self.clv_horizon_months),
+            "CLOSEDLOOP_CLV_MONTHLY_DISCOUNT_RATE": repr(self.clv_monthly_discount_rate),
+            "CLOSEDLOOP_SERVICE_COST_PER_MONTH": repr(self.service_cost_per_month),
+            "CLOSEDLOOP_LTV_NPV_YEARS": str(self.ltv_npv_years),
         }
 
 
@@ -117,6 +128,11 @@ def load_settings(landing_dir: str | Path | None = None, data_dir: str | Path | 
         shapley_max_channels=int(env.get("CLOSEDLOOP_SHAPLEY_MAX_CHANNELS", "12")),
         keep_runs=int(env.get("CLOSEDLOOP_KEEP_RUNS", "14")),
         serving_url=env.get("CLOSEDLOOP_SERVING_URL") or None,
+        default_gross_margin=float(env.get("CLOSEDLOOP_DEFAULT_GROSS_MARGIN", "0.7")),
+        clv_horizon_months=int(env.get("CLOSEDLOOP_CLV_HORIZON_MONTHS", "12")),
+        clv_monthly_discount_rate=float(env.get("CLOSEDLOOP_CLV_MONTHLY_DISCOUNT_RATE", "0.01")),
+        service_cost_per_month=float(env.get("CLOSEDLOOP_SERVICE_COST_PER_MONTH", "0")),
+        ltv_npv_years=int(env.get("CLOSEDLOOP_LTV_NPV_YEARS", "3")),
     )
 
 

@@ -12,9 +12,40 @@
         horizon_months bigint,
         model_status varchar
     );
+    {#- projected purchases and revenue per customer-year (1..closedloop__ltv_npv_years) after the data end #}
+    create table if not exists intermediate.customer_clv_years (
+        person_id varchar,
+        customer_year bigint,
+        expected_purchases double precision,
+        expected_revenue double precision
+    );
+    {#- one row per fitted parameter of the night's fit #}
+    create table if not exists intermediate.customer_clv_fit (
+        model varchar,
+        parameter varchar,
+        value double precision,
+        log_likelihood double precision,
+        customers_used bigint,
+        fit_status varchar
+    );
 {% endmacro %}
+
+{# A numeric setting (a var that may come from a CLOSEDLOOP_* variable as text), checked at compile time. #}
+{% macro number_setting(name) -%}
+    {%- set value = var(name) | string | trim -%}
+    {%- if not (value | replace('-', '', 1) | replace('.', '', 1)).isdigit() -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be a number, got: " ~ value) }}
+    {%- endif -%}
+    {{ return(value | float) }}
+{%- endmacro %}
 
 {# A float rounded to `digits` decimals the same way on every engine (Postgres rounds only numerics). #}
 {% macro round_float(expr, digits=2) -%}
     cast(round(cast({{ expr }} as numeric(38, 10)), {{ digits }}) as float8)
+{%- endmacro %}
+
+{# RFM score 1–5 of a value ordered worst first (`order_by`): 1 + floor(5 × (rank − 1) ÷ n), ties share the lowest
+   rank and so the score. #}
+{% macro tie_aware_quintile(order_by) -%}
+    cast(1 + floor(5.0 * (rank() over (order by {{ order_by }}) - 1) / count(*) over ()) as integer)
 {%- endmacro %}

@@ -120,7 +120,7 @@ final as (
         cast(case when attributed_new_customers > 0 then spend / attributed_new_customers end as float8) as cac,
         cast(case when spend > 0 then attributed_revenue / spend end as float8) as roas,
         cast(case when spend > 0
-            then (attributed_revenue * {{ var('closedloop__gross_margin') }} - spend) / spend end as float8) as roi
+            then (attributed_revenue * {{ number_setting('closedloop__default_gross_margin') }} - spend) / spend end as float8) as roi
     from joined
 
 )

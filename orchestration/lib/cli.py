@@ -189,6 +189,36 @@ def _print_summary(settings: Settings, run_id: str) -> None:
     print(f"  parquet exports:    {settings.exports_dir}")
     print(f"  build warehouse:    {settings.warehouse_path}")
     print(f"  run logs:           {settings.dagster_home} (closedloop ui shows them)")
+    _print_ltv_against_truth(settings)
+
+
+def _print_ltv_against_truth(settings: Settings) -> None:
+    """On a generated landing zone: per paid channel, the published LTV (ltv_3y) beside the generator's true
+    expected value (ground_truth.json), with LTV:CAC, its band and confidence."""
+    import json
+
+    import duckdb
+
+    truth_path = settings.landing_dir / "ground_truth.json"
+    if not truth_path.is_file():
+        return
+    truth = json.loads(truth_path.read_text(encoding="utf-8")).get("customer_value")
+    if not truth:
+        return
+    channels = ["all", *truth["paid_channels"]]
+    with duckdb.connect(str(settings.serving_path), read_only=True) as con:
+        rows = {r[0]: r[1:] for r in con.execute(
+            "select segment_value, customers, ltv_3y, ltv_to_cac, ltv_to_cac_band, confidence from marts.mart_ltv_segments"
+            " where segment_type = 'overall' or (segment_type = 'acquisition_channel' and segment_value in ("
+            + ", ".join("?" for _ in truth["paid_channels"]) + "))", truth["paid_channels"]).fetchall()}
+    print(f"  LTV ({truth['years']}-year discounted gross margin per customer) against the generator's truth:")
+    for channel in channels:
+        expected = truth["expected_discounted_gross_margin"]
+        customers, ltv, ratio, band, confidence = rows.get(channel, (0, None, None, None, None))
+        published = "—" if ltv is None else f"{ltv:,.0f} ({(ltv - expected) / expected:+.0%})"
+        ratio_text = "—" if ratio is None else f"{ratio:.2f}"
+        print(f"    {channel:<14} {customers or 0:>4} customers  published {published:<18} true {expected:,.0f}"
+              f"  LTV:CAC {ratio_text} {band or ''} ({confidence or 'no row'})")
 
 
 def _print_erasures(result) -> None:

@@ -1,8 +1,12 @@
-"""Per-customer probabilistic CLV for the warehouse (SPEC §8 (f)): reads the BG/NBD summary dbt built
-(intermediate.int_customers_summarised, weeks), fits BG/NBD and Gamma-Gamma (orchestration/lib/clv.py) and writes
-intermediate.customer_clv, which mart_customer_ltv reads as a source.
+"""Per-customer probabilistic CLV for the warehouse (README "Customers, LTV and RFM", (f)): reads the BG/NBD
+summary dbt built (intermediate.int_customers_summarised, weeks), fits BG/NBD and Gamma-Gamma
+(orchestration/lib/clv.py) and writes three tables dbt reads as sources:
+- intermediate.customer_clv: per customer, expected purchases, P(alive), expected order value and CLV;
+- intermediate.customer_clv_years: per customer × customer-year 1..H, the revenue expected in the part of that
+  year after the data end (the projection of LTV (d));
+- intermediate.customer_clv_fit: the fitted parameters, log-likelihoods, customers used and fit status.
 
-The CLV settings are dbt vars (dbt_project.yml), read here from the same file so SQL and Python agree.
+The settings come from orchestration.settings (Settings), which exports the same values to dbt's vars.
 """
 
 from __future__ import annotations
@@ -10,28 +14,38 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import yaml
 
 from orchestration.lib import clv
 
 # ordered: the fit sums over customers, and the same data must give the same digits every night
-SUMMARY_SQL = ("select person_id, frequency, recency_weeks, age_weeks, monetary_value "
+SUMMARY_SQL = ("select person_id, frequency, recency_weeks, age_weeks, monetary_value, recurring_gross_margin "
                "from intermediate.int_customers_summarised order by person_id")
 TABLE = "intermediate.customer_clv"
+YEARS_TABLE = "intermediate.customer_clv_years"
+FIT_TABLE = "intermediate.customer_clv_fit"
+WEEKS_PER_YEAR = 365.25 / 7
 # below these the maximum-likelihood estimates are noise: write the customers with the reason, no values
 MIN_CUSTOMERS = 30
 MIN_REPEAT_CUSTOMERS = 10
 
-VARS = {  # dbt var → default when dbt_project.yml does not set it
-    "closedloop__gross_margin": 1.0,
-    "closedloop__clv_horizon_months": 12,
-    "closedloop__clv_monthly_discount_rate": 0.01,
-    "closedloop__service_cost_per_month": 0.0,
-}
+
+
+@dataclass(frozen=True)
+class ClvSettings:
+    """The knobs of the CLV step; `from_settings` takes them from orchestration.settings.Settings."""
+    default_gross_margin: float = 0.7
+    horizon_months: int = 12
+    monthly_discount_rate: float = 0.01
+    service_cost_per_month: float = 0.0
+    npv_years: int = 3
+
+    @classmethod
+    def from_settings(cls, settings) -> ClvSettings:
+        return cls(settings.default_gross_margin, settings.clv_horizon_months, settings.clv_monthly_discount_rate,
+                   settings.service_cost_per_month, settings.ltv_npv_years)
 
 
 @dataclass
@@ -41,8 +55,10 @@ class ClvOutcome:
     status: str
     bgnbd: dict = field(default_factory=dict)
     gamma_gamma: dict = field(default_factory=dict)
-    settings: dict = field(default_factory=dict)
+    settings: ClvSettings = field(default_factory=ClvSettings)
     seconds: float = 0.0
+    gamma_gamma_customers: int = 0
+    years: pa.Table | None = None  # customer_clv_years rows
 
     def describe(self) -> str:
         if not self.status.startswith("fitted"):
@@ -53,21 +69,17 @@ class ClvOutcome:
                 f"γ {gg['gamma']:.2f}" + ("" if self.status == "fitted" else f" ({self.status}: treat with care)"))
 
 
-def clv_settings(project_dir: Path) -> dict:
-    """The CLV vars of dbt_project.yml (defaults where unset), as numbers."""
-    with open(Path(project_dir) / "dbt_project.yml", encoding="utf-8") as f:
-        found = (yaml.safe_load(f) or {}).get("vars") or {}
-    return {name: float(found.get(name, default)) for name, default in VARS.items()}
-
-
-def compute_customer_clv(summary: pa.Table, settings: dict) -> tuple[pa.Table, ClvOutcome]:
-    """One row per customer of `summary` (text columns as read from the warehouse) with the CLV columns."""
+def compute_customer_clv(summary: pa.Table, settings: ClvSettings) -> tuple[pa.Table, ClvOutcome]:
+    """One row per customer of `summary` (text columns as read from the warehouse) with the CLV columns. A summary
+    without recurring_gross_margin takes settings.default_gross_margin for every customer."""
     person_id = summary.column("person_id").to_pylist()
     number = {name: np.array(summary.column(name).to_pylist(), dtype=object) for name in summary.column_names[1:]}
     as_float = {name: np.array([np.nan if v is None else float(v) for v in values]) for name, values in number.items()}
     x, t_x, T, m = (as_float[k] for k in ("frequency", "recency_weeks", "age_weeks", "monetary_value"))
     n, repeat = len(person_id), int((x > 0).sum())
-    horizon = int(settings["closedloop__clv_horizon_months"])
+    margin = as_float.get("recurring_gross_margin", np.full(n, np.nan))
+    margin = np.where(np.isnan(margin), settings.default_gross_margin, margin)
+    horizon = int(settings.horizon_months)
     outcome = ClvOutcome(n, repeat, "fitted", settings=settings)
     nulls = np.full(n, np.nan)
     columns = {"expected_purchases": nulls, "probability_alive": nulls, "expected_order_value": nulls, "clv": nulls}
@@ -86,10 +98,11 @@ def compute_customer_clv(summary: pa.Table, settings: dict) -> tuple[pa.Table, C
                 "expected_order_value": clv.expected_order_value(outcome.gamma_gamma, x, m),
                 "clv": clv.customer_lifetime_value(
                     outcome.bgnbd, outcome.gamma_gamma, x, t_x, T, m, months=horizon,
-                    monthly_discount_rate=settings["closedloop__clv_monthly_discount_rate"],
-                    margin=settings["closedloop__gross_margin"],
-                    service_cost_per_month=settings["closedloop__service_cost_per_month"]),
+                    monthly_discount_rate=settings.monthly_discount_rate, margin=margin,
+                    service_cost_per_month=settings.service_cost_per_month),
             }
+            outcome.gamma_gamma_customers = int(((x > 0) & np.isfinite(m) & (m > 0)).sum())
+            outcome.years = _projected_years(outcome, person_id, x, t_x, T, columns["expected_order_value"])
             at_bound = _at_bound({**outcome.bgnbd, **outcome.gamma_gamma})
             if at_bound:
                 outcome.status = f"fitted_at_bound: {', '.join(at_bound)}"
@@ -102,7 +115,55 @@ def compute_customer_clv(summary: pa.Table, settings: dict) -> tuple[pa.Table, C
         "horizon_months": pa.array(np.full(n, horizon), pa.int64()),
         "model_status": pa.array([outcome.status] * n, pa.string()),
     })
+    if outcome.years is None:
+        outcome.years = _projected_years(outcome, [], *(np.array([]),) * 4)
     return table, outcome
+
+
+def _projected_years(outcome: ClvOutcome, person_id, x, t_x, T, order_value) -> pa.Table:
+    """Per customer and customer-year t = 1..H (year t spans weeks (t−1)·52.18 to t·52.18 after the first
+    purchase), the purchases and revenue expected between the data end (age T) and the end of year t, for the years
+    not over by then: E[X(end − T)] − E[X(start − T)] with both offsets floored at 0."""
+    ids, years, purchases, revenue = [], [], [], []
+    for t in range(1, int(outcome.settings.npv_years) + 1):
+        start = np.maximum((t - 1) * WEEKS_PER_YEAR - T, 0.0)
+        end = (t * WEEKS_PER_YEAR) - T
+        open_ = end > 0
+        if not open_.any():
+            continue
+        sel = (x[open_], t_x[open_], T[open_])
+        expected = (clv.expected_purchases(outcome.bgnbd, end[open_], *sel)
+                    - clv.expected_purchases(outcome.bgnbd, start[open_], *sel))
+        ids += [p for p, keep in zip(person_id, open_) if keep]
+        years += [t] * int(open_.sum())
+        purchases.append(expected)
+        revenue.append(expected * order_value[open_])
+    join = lambda parts: np.concatenate(parts) if parts else np.array([])  # noqa: E731
+    return pa.table({
+        "person_id": pa.array(ids, pa.string()),
+        "customer_year": pa.array(years, pa.int64()),
+        "expected_purchases": pa.array(join(purchases), pa.float64()),
+        "expected_revenue": pa.array(join(revenue), pa.float64()),
+    })
+
+
+def fit_table(outcome: ClvOutcome) -> pa.Table:
+    """intermediate.customer_clv_fit: one row per model × parameter (null values when not fitted)."""
+    rows = []
+    for model, names, fitted, used in (("bgnbd", ("r", "alpha", "a", "b"), outcome.bgnbd, outcome.customers),
+                                       ("gamma_gamma", ("p", "q", "gamma"), outcome.gamma_gamma,
+                                        outcome.gamma_gamma_customers)):
+        for name in names:
+            rows.append((model, name, fitted.get(name), fitted.get("log_likelihood"), used if fitted else 0))
+    model, parameter, value, ll, used = (list(c) for c in zip(*rows))
+    return pa.table({
+        "model": pa.array(model, pa.string()),
+        "parameter": pa.array(parameter, pa.string()),
+        "value": pa.array(value, pa.float64()),
+        "log_likelihood": pa.array(ll, pa.float64()),
+        "customers_used": pa.array(used, pa.int64()),
+        "fit_status": pa.array([outcome.status] * len(rows), pa.string()),
+    })
 
 
 def _at_bound(params: dict) -> list[str]:
@@ -113,8 +174,11 @@ def _at_bound(params: dict) -> list[str]:
             if name != "log_likelihood" and value > 0 and abs(math.log(value)) >= edge]
 
 
-def refresh_customer_clv(warehouse, project_dir: Path) -> ClvOutcome:
-    """Reads the summary from `warehouse` (orchestration.lib.warehouse), computes and replaces the CLV table."""
-    table, outcome = compute_customer_clv(warehouse.read_text(SUMMARY_SQL), clv_settings(project_dir))
-    warehouse.write(replace={TABLE: table})
+def refresh_customer_clv(warehouse, settings) -> ClvOutcome:
+    """Reads the summary from `warehouse` (orchestration.lib.warehouse), computes and replaces the CLV tables.
+    `settings`: orchestration.settings.Settings (or a ClvSettings)."""
+    if not isinstance(settings, ClvSettings):
+        settings = ClvSettings.from_settings(settings)
+    table, outcome = compute_customer_clv(warehouse.read_text(SUMMARY_SQL), settings)
+    warehouse.write(replace={TABLE: table, YEARS_TABLE: outcome.years, FIT_TABLE: fit_table(outcome)})
     return outcome

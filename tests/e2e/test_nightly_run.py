@@ -102,7 +102,8 @@ def test_first_run_publishes_everything(workspace):
         rules = con.execute("select count(*) from quality.results").fetchone()[0]
         fresh = con.execute("select count(*) from quality.results where rule = 'source_freshness' and passed").fetchone()[0]
     assert fresh == 8  # every delivered raw source but erasure requests, which are never late
-    assert rules == sum(len(d.rules) for d in DATASETS) + 1 + fresh  # and the duplicate-contact rate
+    # and the duplicate-contact rate and the credit conservation of fct_attribution
+    assert rules == sum(len(d.rules) for d in DATASETS) + 1 + fresh + 1
     assert (data / "quality" / "docs" / "index.html").exists()
     quality = {"quality_runs.parquet", "quality_results.parquet", "quality_quarantine.parquet"}
     assert {p.name for p in (data / "exports").glob("*.parquet")} >= {m.split(".")[1] + ".parquet" for m in MARTS} | quality

@@ -56,6 +56,15 @@ def test_python_models_sit_between_intermediate_and_marts(defs):
     assert "intermediate/int_attribution_paths_counted" in parents("intermediate/attribution_channel_weights")
     assert "intermediate/attribution_channel_weights" in parents("marts/fct_attribution")
     assert "intermediate/attribution_removal_effects" in parents("marts/mart_markov_removal_effects")
+    # the CLV step's three tables come from one step after int_customers_summarised; the LTV inputs that read
+    # them (tag after_python) build with the marts
+    for table in ("customer_clv", "customer_clv_years", "customer_clv_fit"):
+        assert "intermediate/int_customers_summarised" in parents(f"intermediate/{table}")
+    assert {"intermediate/customer_clv", "intermediate/customer_clv_years"} <= parents(
+        "intermediate/int_ltv_segment_inputs")
+    assert "intermediate/customer_clv_fit" in parents("marts/mart_clv_model")
+    marts_step = {key.to_user_string() for key in defs.get_assets_def(dg.AssetKey.from_user_string("marts/mart_ltv_segments")).keys}
+    assert "intermediate/int_ltv_segment_inputs" in marts_step
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
     assert ("marts/fct_attribution", "assert_attribution_reconciles") in checks
 

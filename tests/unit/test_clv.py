@@ -186,10 +186,11 @@ def test_too_few_customers_is_a_clear_error():
         clv.fit_bgnbd([1, 2], [5, 50], [10, 20])
 
 
-def test_customer_clv_table_fits_or_says_why(cdnow, tmp_path):
+def test_customer_clv_table_fits_or_says_why(cdnow, tmp_path, monkeypatch):
     import pyarrow as pa
 
-    from orchestration.lib.customer_clv import MIN_CUSTOMERS, clv_settings, compute_customer_clv
+    from orchestration.lib.customer_clv import MIN_CUSTOMERS, ClvSettings, compute_customer_clv, fit_table
+    from orchestration.settings import load_settings
 
     def summary(frame):
         text = lambda values: pa.array([None if v != v else str(v) for v in values], pa.string())  # noqa: E731
@@ -197,16 +198,30 @@ def test_customer_clv_table_fits_or_says_why(cdnow, tmp_path):
                          "recency_weeks": text(frame["t_x"]), "age_weeks": text(frame["T"]),
                          "monetary_value": text(frame["zbar"].where(frame["x"] > 0))})
 
-    (tmp_path / "dbt_project.yml").write_text("vars:\n  closedloop__gross_margin: 0.5\n")
-    settings = clv_settings(tmp_path)
-    assert settings["closedloop__gross_margin"] == 0.5 and settings["closedloop__clv_horizon_months"] == 12
+    # the knobs come from Settings (CLOSEDLOOP_* variables), the same values dbt's vars read
+    monkeypatch.setenv("CLOSEDLOOP_DEFAULT_GROSS_MARGIN", "0.5")
+    settings = ClvSettings.from_settings(load_settings(data_dir=tmp_path))
+    assert settings.default_gross_margin == 0.5 and settings.horizon_months == 12 and settings.npv_years == 3
     table, outcome = compute_customer_clv(summary(cdnow), settings)
     assert outcome.status == "fitted" and outcome.bgnbd["r"] == pytest.approx(0.243, abs=5e-4)
     assert table.num_rows == len(cdnow) and table.column("clv").null_count == 0
     assert table.column("clv").to_pylist()[0] == pytest.approx(
         clv.customer_lifetime_value(outcome.bgnbd, outcome.gamma_gamma, [2], [30.43], [38.86], [22.35],
                                     margin=0.5)[0])
+    # the projection of LTV (d): per customer-year beyond the data end, the conditional expectation's increments
+    years = outcome.years.to_pandas()
+    assert set(years["customer_year"]) == {1, 2, 3} and (years["expected_purchases"] >= 0).all()
+    first = years[years["person_id"] == str(cdnow["ID"].iloc[0])].set_index("customer_year")
+    week = 365.25 / 7
+    assert first.loc[2, "expected_purchases"] == pytest.approx(
+        clv.expected_purchases(outcome.bgnbd, 2 * week - 38.86, [2], [30.43], [38.86])[0]
+        - clv.expected_purchases(outcome.bgnbd, week - 38.86, [2], [30.43], [38.86])[0], rel=1e-3)
+    fit = fit_table(outcome).to_pandas().set_index(["model", "parameter"])
+    assert fit.loc[("bgnbd", "r"), "value"] == pytest.approx(0.243, abs=5e-4)
+    assert fit.loc[("gamma_gamma", "q"), "customers_used"] == (cdnow["x"] > 0).sum()
+    assert set(fit["fit_status"]) == {"fitted"}
     few, outcome = compute_customer_clv(summary(cdnow.head(MIN_CUSTOMERS - 1)), settings)
+    assert outcome.years.num_rows == 0 and fit_table(outcome).column("value").null_count == 7
     assert outcome.status.startswith("too_few_customers")
     assert few.column("clv").null_count == few.num_rows == MIN_CUSTOMERS - 1
     assert set(few.column("model_status").to_pylist()) == {outcome.status}
@@ -215,15 +230,14 @@ def test_customer_clv_table_fits_or_says_why(cdnow, tmp_path):
 def test_parameters_the_data_cannot_pin_down_are_flagged(cdnow):
     import pyarrow as pa
 
-    from orchestration.lib.customer_clv import compute_customer_clv
+    from orchestration.lib.customer_clv import ClvSettings, compute_customer_clv
 
     # every repeat customer spends exactly 20 on average: Gamma-Gamma's spread parameters run off to the bound
     text = lambda values: pa.array([None if v != v else str(v) for v in values], pa.string())  # noqa: E731
     summary = pa.table({"person_id": text(cdnow["ID"]), "frequency": text(cdnow["x"]),
                         "recency_weeks": text(cdnow["t_x"]), "age_weeks": text(cdnow["T"]),
                         "monetary_value": text((cdnow["zbar"] * 0 + 20).where(cdnow["x"] > 0))})
-    settings = {"closedloop__clv_horizon_months": 12, "closedloop__clv_monthly_discount_rate": 0.01,
-                "closedloop__gross_margin": 1.0, "closedloop__service_cost_per_month": 0.0}
+    settings = ClvSettings(default_gross_margin=1.0)
     table, outcome = compute_customer_clv(summary, settings)
     assert outcome.status.startswith("fitted_at_bound:") and "p" in outcome.status.split(": ")[1].split(", ")
     assert "treat with care" in outcome.describe()

@@ -17,8 +17,9 @@ from orchestration.lib.progress import progress
 STAGING_SELECT = "fqn:staging fqn:quality resource_type:seed int_identity__edges"
 # the identity graph is a view built with staging: identity resolution reads it after the gate
 INTERMEDIATE_SELECT = "fqn:intermediate resource_type:snapshot"
-INTERMEDIATE_EXCLUDE = "int_identity__edges"
-MARTS_SELECT = "fqn:marts"
+# intermediate models that read a Python step's output (tag after_python) build with the marts, after that step
+INTERMEDIATE_EXCLUDE = "int_identity__edges tag:after_python"
+MARTS_SELECT = "fqn:marts tag:after_python"
 # dbt unit tests check the SQL, not the night's data: `make test` runs them (tests/integration/test_dbt_build.py)
 NOT_UNIT_TESTS = "resource_type:unit_test"
 

@@ -7,12 +7,14 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.defs.dbt.assets import mart_keys
 from orchestration.defs.resources import ClosedloopSettings, dbt_project
+from orchestration.lib.credit import record_credit_conservation
 from orchestration.lib.dbt_docs import write_dbt_docs
 from orchestration.lib.landing import loaded_in_run
 from orchestration.lib.progress import progress
 from orchestration.lib.publish import export_parquet, publish
 from orchestration.lib.serving_docs import docs_from_manifest
 from orchestration.lib.serving_postgres import describe_url, publish_to_postgres
+from orchestration.lib.warehouse import open_warehouse
 
 
 @dg.asset(
@@ -25,6 +27,11 @@ from orchestration.lib.serving_postgres import describe_url, publish_to_postgres
 )
 def serving_marts(context: dg.AssetExecutionContext, settings: ClosedloopSettings) -> dg.MaterializeResult:
     cfg = settings.get()
+    # recorded before the copy, so the serving file's quality.results carries tonight's row
+    with open_warehouse(cfg.dbt_target, cfg.warehouse_path) as warehouse:
+        credit = record_credit_conservation(warehouse, context.run_id)
+    if not credit.column("passed")[0].as_py():
+        context.log.warning(f"credit conservation: {credit.column('failing_rows')[0]} conversion × model pairs fail")
     docs = docs_from_manifest(dbt_project.manifest_path)
     published = publish(cfg.warehouse_path, cfg.serving_path, context.run_id, docs)
     progress(f"publish: {len(published.tables)} marts → {published.path}")

@@ -20,6 +20,7 @@ from .orders import build_orders
 from .people import Window, draw_people, visitor_ratio
 from .text import DAY
 from .touches import build_touchpoints
+from .value import customer_value
 from .writer import Batch, LandingWriter
 
 SOURCES = ("touchpoints", "leads", "deals", "deal_stage_history", "activities", "ad_spend", "orders", "fx_rates")
@@ -208,5 +209,28 @@ def _ground_truth(seed, leads, days, fmt, end_date, window, lead_people, duplica
             "customers": stats.customers,
         },
         "currencies": {"base": "USD", "deal_currency": "USD outside EMEA; EMEA 55 % EUR, 35 % GBP, 10 % USD"},
+        "customer_value": _customer_value(stats),
         "rows": dict(rows),
+    }
+
+
+def _customer_value(stats) -> dict:
+    value = customer_value()
+    won = stats.by_channel["won"]
+    return {
+        "definition": (
+            "expected value per customer over their first `years` years after the won deal (USD): revenue, and "
+            "gross margin discounted by (1 + annual_discount_rate)^t in year t (as LTV (d) before CAC, i.e. "
+            "mart_ltv_segments.ltv_3y). The won deal's true margin is its product's; the warehouse, which sees "
+            "no margin on deals, applies the default gross margin to it. No channel effect on value is planted, "
+            "so every channel has the same expectation; a channel's realised mean varies by about "
+            "deal_gross_margin_cv / sqrt(customers)."
+        ),
+        **value,
+        "by_acquisition_channel": {
+            c: {"expected_discounted_gross_margin": value["expected_discounted_gross_margin"],
+                "expected_revenue": value["expected_revenue"], "won_deals": int(won[i])}
+            for i, c in enumerate(cat.CHANNELS)
+        },
+        "paid_channels": list(cat.PAID),
     }

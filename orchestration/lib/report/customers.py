@@ -75,33 +75,47 @@ def ltv_to_cac(con: duckdb.DuckDBPyConnection) -> str:
     require_tables(con, "mart_ltv_segments")
     rows = con.execute(
         f"""
-        select segment_value, ltv_margin_churn, cac, ltv_to_cac, ltv_to_cac_band, benchmark_ltv_to_cac, customers
+        select segment_value, customers, ltv_3y, ltv_probabilistic, cac, ltv_to_cac, ltv_to_cac_band,
+               benchmark_ltv_to_cac, confidence, confidence_reasons, npv_years, observed_months
         from {SCHEMA}.mart_ltv_segments
         where segment_type in ('acquisition_channel', 'overall')
         order by segment_type = 'overall', ltv_to_cac desc nulls last, segment_value
         """
     ).fetchall()
     chart = horizontal_bar_chart(
-        [(name, ratio) for name, _, _, ratio, _, _, _ in rows if ratio is not None],
-        title="LTV (ARPU × margin ÷ monthly churn) ÷ CAC per acquisition channel",
+        [(r[0], r[5]) for r in rows if r[5] is not None],
+        title="LTV (discounted gross margin of the first years) ÷ CAC per acquisition channel",
         x_label="LTV:CAC",
-        empty_note="No channel has both an LTV (a customer has lapsed) and a CAC (spend and attributed won deals) yet.",
+        empty_note="No channel has both an LTV and a CAC (spend and attributed new customers) yet.",
     )
     body = [
         [
             channel_cell(name) if name != "all" else "all channels",
             esc(format_value(customers)),
             esc(format_value(ltv, "money")),
+            esc(format_value(clv, "money")),
             esc(format_value(cac, "money")),
             esc(format_value(ratio)),
-            esc(band or "—"),
+            esc((band or "—").replace("_", " ")),
             esc(format_value(benchmark)),
+            esc(confidence + (f": {reasons.replace('_', ' ')}" if reasons else "")),
         ]
-        for name, ltv, cac, ratio, band, benchmark, customers in rows
+        for name, customers, ltv, clv, cac, ratio, band, benchmark, confidence, reasons, _, _ in rows
     ]
-    table = table_html(["channel", "customers", "LTV", "CAC", "LTV:CAC", "band", "benchmark"], body,
-                       [False, True, True, True, True, False, True])
-    return note(f"Bands: {BANDS}. CAC = spend ÷ attributed won deals (mart_channel_roi).") + chart + table
+    table = table_html(["channel", "customers", "LTV", "12-month CLV", "CAC", "LTV:CAC", "band", "benchmark",
+                        "confidence"], body, [False, True, True, True, True, True, False, True, False])
+    years = rows[0][10] if rows else 3
+    observed = max((r[11] or 0 for r in rows), default=0)
+    short = [r[0] for r in rows if r[8] != "ok"]
+    caveat = (f" The data covers {observed:.0f} months: rows marked low or insufficient lean on the fitted model "
+              f"beyond what was observed ({', '.join(short)}), so read them as estimates, not facts."
+              if short else "")
+    return note(
+        f"LTV = the discounted gross margin of a customer's first {years} years (the won deal plus repeat orders "
+        f"observed, then projected by the fitted BG/NBD and Gamma-Gamma models). CAC = spend ÷ attributed new "
+        f"customers (mart_channel_roi); a channel without spend says no paid cost. Bands: {BANDS}; benchmark: the "
+        f"industry's usual LTV:CAC.{caveat}"
+    ) + chart + table
 
 
 @section("RFM segments", slug="rfm-segments")
@@ -132,6 +146,6 @@ CUSTOMERS = Page(
     slug="customers",
     title="Customers",
     intro="Who buys again and what they are worth: cohort retention, cumulative revenue per customer, LTV:CAC by "
-    "channel and RFM segments (SPEC §8).",
+    "channel and RFM segments.",
     sections=(cohort_retention, cumulative_ltv, ltv_to_cac, rfm_segments),
 )

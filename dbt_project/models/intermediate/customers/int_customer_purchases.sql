@@ -1,6 +1,8 @@
 -- One row per purchase (key `purchase_id`): a won deal or an order, with its person and its value in the base
 -- currency (SPEC §8). The person of a won deal is the person of its lead; the person of an order is the person of
 -- its lead when the lead is known, else of its email, else of its phone. Purchases without a person are left out.
+-- gross_margin: the order's own where it carries one, else closedloop__default_gross_margin (won deals carry none).
+{%- set default_margin = number_setting('closedloop__default_gross_margin') %}
 with
 
 deals as (
@@ -19,7 +21,7 @@ lead_people as (
 
 orders as (
 
-    select order_id, ordered_at, lead_id, email, phone, amount, currency
+    select order_id, ordered_at, lead_id, email, phone, amount, currency, gross_margin
     from {{ ref('stg_commerce__orders') }}
     where ordered_at is not null and {{ not_quarantined('orders', 'order_id') }}
 
@@ -39,6 +41,7 @@ orders_valued as (
         orders.lead_id,
         orders.email,
         orders.phone,
+        orders.gross_margin,
         {{ base_amount('orders.amount', 'orders.currency') }} as amount_base
     from orders
     {{ fx_join('orders.currency', 'cast(orders.ordered_at as date)') }}
@@ -52,7 +55,9 @@ won_deals as (
         lead_people.person_id,
         'deal_won' as purchase_type,
         deals.closed_at as purchased_at,
-        deals.amount_base as revenue
+        deals.amount_base as revenue,
+        cast({{ default_margin }} as float8) as gross_margin,
+        false as has_recorded_margin
     from deals
     inner join lead_people on deals.lead_id = lead_people.lead_id
 
@@ -65,7 +70,9 @@ orders_of_people as (
         coalesce(by_lead.person_id, by_email.person_id, by_phone.person_id) as person_id,
         'order' as purchase_type,
         orders_valued.ordered_at as purchased_at,
-        orders_valued.amount_base as revenue
+        orders_valued.amount_base as revenue,
+        cast(coalesce(orders_valued.gross_margin, {{ default_margin }}) as float8) as gross_margin,
+        orders_valued.gross_margin is not null as has_recorded_margin
     from orders_valued
     left join lead_people as by_lead on by_lead.lead_id = orders_valued.lead_id
     left join identity_people as by_email on by_email.identifier = {{ identifier('email', 'orders_valued.email') }}
@@ -75,9 +82,11 @@ orders_of_people as (
 
 final as (
 
-    select purchase_id, person_id, purchase_type, purchased_at, revenue from won_deals
+    select purchase_id, person_id, purchase_type, purchased_at, revenue, gross_margin, has_recorded_margin
+    from won_deals
     union all
-    select purchase_id, person_id, purchase_type, purchased_at, revenue from orders_of_people
+    select purchase_id, person_id, purchase_type, purchased_at, revenue, gross_margin, has_recorded_margin
+    from orders_of_people
     where person_id is not null
 
 )

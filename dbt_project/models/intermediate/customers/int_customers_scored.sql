@@ -1,10 +1,12 @@
 {%- set first = var('closedloop__dormancy_first_months') -%}
 {%- set step = var('closedloop__dormancy_step_months') -%}
 {%- set churned = var('closedloop__dormancy_churned_months') -%}
--- One row per customer (key `person_id`): RFM scores and segment, and the dormancy cascade (SPEC §8).
+-- One row per customer (key `person_id`): RFM scores and segment, and the dormancy cascade.
 -- R, F and M are scored 1–5 by quintile, 5 best (recency: fewest days since the last purchase; frequency:
--- purchases; monetary: total revenue); equal values are ordered by person_id, the smaller id scoring higher, so
--- the scores are deterministic. The 125 R×F×M cells map to 11 segments by the rfm_segments seed.
+-- purchases; monetary: total revenue), tie-aware: score = 1 + floor(5 × (k − 1) ÷ n), k = the customer's rank
+-- from the worst value with ties sharing the lowest rank (SQL rank(), pandas rank(method='min')). Equal values
+-- get equal scores — every one-time buyer has F = 1 — so a score may be skipped when a tie spans a quintile.
+-- The 125 R×F×M cells map to 11 segments by the rfm_segments seed.
 -- Dormancy: full months since the last purchase below closedloop__dormancy_first_months (9) `active`; then one step
 -- every closedloop__dormancy_step_months (3): `dormant_9m`, `dormant_12m`, …; from
 -- closedloop__dormancy_churned_months (36) `churned`. next_offer_date is when the next step (the next reactivation
@@ -23,14 +25,13 @@ segments as (
 
 ),
 
--- quintile 1 holds the best fifth: score = 6 − quintile
 ranked as (
 
     select
         customers.*,
-        6 - ntile(5) over (order by days_since_last_purchase asc, person_id asc) as r_score,
-        6 - ntile(5) over (order by purchase_count desc, person_id asc) as f_score,
-        6 - ntile(5) over (order by coalesce(total_revenue, 0) desc, person_id asc) as m_score,
+        {{ tie_aware_quintile('days_since_last_purchase desc') }} as r_score,
+        {{ tie_aware_quintile('purchase_count asc') }} as f_score,
+        {{ tie_aware_quintile('coalesce(total_revenue, 0) asc') }} as m_score,
         {{ dbt.datediff('last_purchase_at', 'data_end_at', 'month') }} as calendar_months
     from customers
 

@@ -8,7 +8,9 @@
 --     itself when score_at_creation did, else the first later touch whose trailing window reached it.
 --   intent_tier: the highest-intent touch at or before creation (none: low).
 --   handoff_readiness: ready with origin (source channel, campaign and detail), a content interaction and a
---     declared need (declared_need or product_interest); otherwise preparation.
+--     declared need (declared_need or product_interest); otherwise preparation. Judged at the handoff: handoff_at
+--     is the first sales activity on the lead (not before its creation); content touched after it does not count.
+--     A lead not handed off yet is judged on its touches up to the as-of point.
 with
 
 leads as (
@@ -18,6 +20,27 @@ leads as (
         product_interest, declared_need, lifecycle_stage
     from {{ ref('stg_crm__leads') }}
     where {{ not_quarantined('leads', 'lead_id') }}
+
+),
+
+-- the handoff to sales: the first sales activity on the lead
+first_activities as (
+
+    select lead_id, min(occurred_at) as first_activity_at
+    from {{ ref('stg_crm__activities') }}
+    where {{ not_quarantined('activities', 'activity_id') }} and occurred_at is not null
+    group by lead_id
+
+),
+
+handoffs as (
+
+    select
+        leads.lead_id,
+        case when first_activities.first_activity_at < leads.created_at then leads.created_at
+            else first_activities.first_activity_at end as handoff_at
+    from leads
+    inner join first_activities on leads.lead_id = first_activities.lead_id
 
 ),
 
@@ -106,10 +129,13 @@ leads_touched as (
             when touches.occurred_at >= {{ dbt.dateadd('day', -window_days, 'as_of.as_of_at') }}
             then touches.points else 0 end) as lead_score,
         max(case when touches.occurred_at <= leads.created_at then touches.intent_rank end) as intent_rank,
-        max(case when touches.is_content_interaction then 1 else 0 end) as has_content_interaction
+        max(case when touches.is_content_interaction
+            and touches.occurred_at <= coalesce(handoffs.handoff_at, as_of.as_of_at) then 1 else 0 end)
+            as has_content_interaction
     from leads
     inner join lead_people on leads.lead_id = lead_people.lead_id
     inner join touches_scored as touches on lead_people.person_id = touches.person_id
+    left join handoffs on leads.lead_id = handoffs.lead_id
     cross join as_of
     group by leads.lead_id
 
@@ -127,6 +153,7 @@ leads_scored as (
         leads.source_campaign,
         leads.source_detail,
         leads.first_contact_at,
+        handoffs.handoff_at,
         leads.lifecycle_stage,
         coalesce(leads_touched.lead_score, 0) as lead_score,
         coalesce(leads_touched.score_at_creation, 0) as score_at_creation,
@@ -144,6 +171,7 @@ leads_scored as (
     from leads
     left join lead_people on leads.lead_id = lead_people.lead_id
     left join leads_touched on leads.lead_id = leads_touched.lead_id
+    left join handoffs on leads.lead_id = handoffs.lead_id
 
 ),
 

@@ -1,10 +1,11 @@
 -- One row per content (content_id, else page path): the share of won customers who touched it before their first
 -- win, the share of the other leads (lost or never converting) who touched it, and the lift between the two.
+-- A lead with a deal still open is neither: it is left out of the comparison until the deal closes.
 with
 
 conversions as (
 
-    select conversion_type, person_id, converted_at from {{ ref('int_conversions') }}
+    select conversion_type, person_id, deal_id, converted_at from {{ ref('int_conversions') }}
     where person_id is not null
 
 ),
@@ -34,11 +35,24 @@ won_people as (
 
 ),
 
+-- people with a deal that is neither won nor lost yet
+open_deal_people as (
+
+    select distinct opened.person_id
+    from conversions as opened
+    left join conversions as closed
+        on closed.deal_id = opened.deal_id and closed.conversion_type in ('deal_won', 'deal_lost')
+    where opened.conversion_type = 'opportunity_created' and closed.deal_id is null
+
+),
+
 other_leads as (
 
     select distinct conversions.person_id from conversions
     left join won_people on won_people.person_id = conversions.person_id
+    left join open_deal_people on open_deal_people.person_id = conversions.person_id
     where conversions.conversion_type = 'lead_created' and won_people.person_id is null
+        and open_deal_people.person_id is null
 
 ),
 

@@ -9,7 +9,9 @@
 --   attempts: at least closedloop__sla_min_attempts (3) activities within closedloop__sla_attempts_window_hours (48)
 --     clock hours of creation, unless a connection (outcome connected, replied or scheduled) came within them;
 --   recycling: no connection and no deal within closedloop__recycle_after_days (14) days of creation.
--- Deadlines after the as-of point (int_funnel_as_of) are pending.
+-- Deadlines after the as-of point (int_funnel_as_of) are pending. A lead still in `preparation` (not ready for
+-- handoff, int_leads_scored) is marketing's: sla_owner marketing and every SLA status not_applicable, so it never
+-- counts as a sales miss.
 with
 
 leads as (
@@ -156,7 +158,8 @@ judged as (
             when as_of_at > attempts_due_at then 'missed'
             else 'pending'
         end as attempts_status,
-        (not is_handled_before_recycle and as_of_at >= recycle_due_at) as is_recycled
+        (not is_handled_before_recycle and as_of_at >= recycle_due_at) as is_recycled,
+        coalesce(handoff_readiness = 'preparation', false) as is_marketing_owned
     from measured
 
 ),
@@ -177,12 +180,14 @@ final as (
         cast(case when first_activity_at is not null then business_seconds_to_first_activity / 60.0 end as float8)
             as business_minutes_to_first_activity,
         first_response_target,
-        first_response_status,
+        case when is_marketing_owned then 'not_applicable' else first_response_status end as first_response_status,
         cast(activity_count as bigint) as activity_count,
         cast(attempts_in_window as bigint) as attempts_in_window,
         first_connected_at,
-        attempts_status,
+        case when is_marketing_owned then 'not_applicable' else attempts_status end as attempts_status,
+        case when is_marketing_owned then 'marketing' else 'sales' end as sla_owner,
         case
+            when is_marketing_owned then 'not_applicable'
             when first_response_status = 'missed' or attempts_status = 'missed' then 'missed'
             when first_response_status = 'pending' or attempts_status = 'pending' then 'pending'
             else 'met'

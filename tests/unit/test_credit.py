@@ -1,0 +1,28 @@
+"""Credit conservation recorded in quality.results, on a real DuckDB warehouse."""
+
+from datetime import datetime
+
+import duckdb
+
+from orchestration.lib.credit import record_credit_conservation
+from orchestration.lib.warehouse import open_warehouse
+
+
+def test_credit_conservation_is_recorded_with_the_offenders(tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts; create schema quality")
+        con.execute("""create table quality.results (run_id varchar, dataset varchar, rule varchar,
+            expectation varchar, severity varchar, passed boolean, rows_checked bigint, failing_rows bigint,
+            failing_rate double, sample_keys varchar, checked_at timestamp, failing_since timestamp)""")
+        con.execute("create table marts.fct_conversions as select * from (values ('c1', 100.0), ('c2', 50.0)) t(conversion_id, value)")
+        # c1 is split 1/3 + 2/3 under linear and whole under first_touch; c2 loses a sliver under linear
+        con.execute("""create table marts.fct_attribution as select * from (values
+            ('c1', 'linear', 1 / 3, 100 / 3), ('c1', 'linear', 2 / 3, 200 / 3), ('c1', 'first_touch', 1.0, 100.0),
+            ('c2', 'linear', 0.5, 25.0), ('c2', 'linear', 0.49, 24.5), ('c2', 'first_touch', 1.0, 50.0)
+            ) t(conversion_id, model, share, attributed_value)""")
+    with open_warehouse("duckdb", path) as warehouse:
+        record_credit_conservation(warehouse, "run-1", now=datetime(2026, 3, 1))
+    with duckdb.connect(str(path)) as con:
+        row = con.execute("select run_id, rule, passed, rows_checked, failing_rows, sample_keys from quality.results").fetchall()
+    assert row == [("run-1", "credit_conservation", False, 4, 1, "linear:c2")]
