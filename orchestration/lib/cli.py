@@ -272,6 +272,9 @@ def _print_failure(settings: Settings, result) -> int:
     for event in result.all_events:
         if event.is_step_failure:
             failures.append((event.step_key, _root_error(event.step_failure_data.error)))
+        elif event.event_type_value == "RESOURCE_INIT_FAILURE" and event.event_specific_data.error:
+            # the run's resources open first: the writer lock, a read-write session on the serving file
+            failures.append(("settings", _root_error(event.event_specific_data.error)))
     busy = [err for _, err in failures if err.cls_name in BUSY_ERRORS]
     if busy:
         after = " Nothing was published; the next run publishes this night." if busy[0].cls_name == "ServingBusy" else ""
