@@ -1,6 +1,6 @@
 """PostgreSQL serving on a real server: the serving file's rows, comments and keys arrive whole; readers never see
 a missing or half-filled table while a publish swaps schemas; grants survive; a server that cannot be reached fails
-with its address and never the password. The last test publishes from a real `closedloop run`."""
+with its address and never the password. The last test publishes from a real `closedloop run`, then erases a person."""
 
 from __future__ import annotations
 
@@ -276,6 +276,19 @@ def test_a_real_run_publishes_its_serving_file_to_postgres(pg, tmp_path):
         assert pg_rows(pg, table) == duck_rows(serving, table), table
     assert pg_query(pg, "select count(*) from information_schema.tables where table_schema in ('marts', 'quality')") == [
         (len(tables),)]
+    # an erasure rewrites serving.duckdb and the PostgreSQL copy with it
+    with duckdb.connect() as con:
+        lead_id, email = con.execute(
+            f"select lead_id, email from read_csv('{landing}/leads/*.csv', all_varchar=true)"
+            " where email like '%@%' order by lead_id limit 1"
+        ).fetchone()
+    assert pg_query(pg, "select count(*) from marts.mart_lead_sla where lead_id = %s", [lead_id]) == [(1,)]
+    erased = subprocess.run([CLOSEDLOOP, "erase", "--email", email, "--data-dir", str(data)], env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert erased.returncode == 0, erased.stderr
+    assert pg_query(pg, "select count(*) from marts.mart_lead_sla where lead_id = %s", [lead_id]) == [(0,)]
+    for table in tables:
+        assert pg_rows(pg, table) == duck_rows(serving, table), table
     # a server that is down fails the run, names it, and says the DuckDB file was published
     env["CLOSEDLOOP_SERVING_URL"] = url_of({**pg, "port": free_port()}, password="s3cret-never-shown")
     failed = subprocess.run(args, env=env, capture_output=True, text=True, timeout=900)
