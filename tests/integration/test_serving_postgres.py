@@ -295,3 +295,13 @@ def test_a_real_run_publishes_its_serving_file_to_postgres(pg, tmp_path):
     assert failed.returncode != 0 and "s3cret-never-shown" not in failed.stdout + failed.stderr
     assert "serving.duckdb was published" in failed.stderr and f"/{pg['dbname']}" in failed.stderr
     assert serving.exists()
+    # a refused night keeps the PostgreSQL marts and records itself in their quality tables
+    env["CLOSEDLOOP_SERVING_URL"] = url_of(pg)
+    marts_before = {t: pg_rows(pg, t) for t in tables if t.startswith("marts.")}
+    header = next((landing / "leads").glob("*.csv")).read_text().splitlines()[0]
+    (landing / "leads" / "leads_ragged.csv").write_text(f"{header}\nL-RAGGED{',' * (header.count(',') + 2)}\n")
+    refused = subprocess.run(args, env=env, capture_output=True, text=True, timeout=900)
+    assert refused.returncode == 1, refused.stderr
+    assert {t: pg_rows(pg, t) for t in marts_before} == marts_before
+    last = pg_query(pg, "select status, blocking_reason from quality.runs order by started_at desc limit 1")
+    assert last[0][0] == "refused" and "leads_ragged.csv, line 2" in last[0][1]
