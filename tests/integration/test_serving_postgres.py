@@ -299,7 +299,7 @@ def test_a_real_run_publishes_its_serving_file_to_postgres(pg, tmp_path):
     env["CLOSEDLOOP_SERVING_URL"] = url_of(pg)
     marts_before = {t: pg_rows(pg, t) for t in tables if t.startswith("marts.")}
     header = next((landing / "leads").glob("*.csv")).read_text().splitlines()[0]
-    (landing / "leads" / "leads_ragged.csv").write_text(f"{header}\nL-RAGGED{',' * (header.count(',') + 2)}\n")
+    (landing / "leads" / "leads_ragged.csv").write_text(f"{header}\nL-RAGGED{',' * (header.count(',') + 1)}stray\n")
     refused = subprocess.run(args, env=env, capture_output=True, text=True, timeout=900)
     assert refused.returncode == 1, refused.stderr
     assert {t: pg_rows(pg, t) for t in marts_before} == marts_before
