@@ -24,6 +24,7 @@ MARTS = tuple(f"marts.{name}" for name in (
     "dim_people", "dim_campaigns", "fct_touchpoints", "fct_conversions", "fct_attribution", "mart_channel_roi",
     "mart_campaign_roi", "mart_markov_removal_effects", "mart_funnel", "mart_stage_velocity", "mart_loss_reasons",
     "mart_lead_sla", "mart_content_influence", "mart_cohorts", "mart_customer_ltv", "mart_ltv_segments", "mart_rfm",
+    "mart_leads", "mart_clv_model",
 ))
 
 pytestmark = pytest.mark.slow
@@ -105,7 +106,8 @@ def test_first_run_publishes_everything(workspace):
         failed = con.execute("select dataset, rule from quality.results where not passed").fetchall()
         assert failed == [], failed
         rules = con.execute("select count(*) from quality.results").fetchone()[0]
-    assert rules == sum(len(d.rules) for d in DATASETS) + 1  # and the duplicate-contact rate
+    # and the duplicate-contact rate and credit conservation
+    assert rules == sum(len(d.rules) for d in DATASETS) + 2
     assert (data / "quality" / "docs" / "index.html").exists()
     quality = {"quality_runs.parquet", "quality_results.parquet", "quality_quarantine.parquet"}
     assert {p.name for p in (data / "exports").glob("*.parquet")} >= {m.split(".")[1] + ".parquet" for m in MARTS} | quality
