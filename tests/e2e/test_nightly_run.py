@@ -23,6 +23,7 @@ MARTS = tuple(f"marts.{name}" for name in (
     "dim_people", "dim_campaigns", "fct_touchpoints", "fct_conversions", "fct_attribution", "mart_channel_roi",
     "mart_campaign_roi", "mart_markov_removal_effects", "mart_funnel", "mart_stage_velocity", "mart_loss_reasons",
     "mart_lead_sla", "mart_content_influence", "mart_cohorts", "mart_customer_ltv", "mart_ltv_segments", "mart_rfm",
+    "mart_leads", "mart_clv_model",
 ))
 
 pytestmark = pytest.mark.slow

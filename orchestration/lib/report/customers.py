@@ -118,6 +118,25 @@ def ltv_to_cac(con: duckdb.DuckDBPyConnection) -> str:
     ) + chart + table
 
 
+@section("Probabilistic CLV model", slug="clv-model")
+def clv_model(con: duckdb.DuckDBPyConnection) -> str:
+    require_tables(con, "mart_clv_model")
+    rows = con.execute(
+        f"select model, parameter, value, log_likelihood, customers_used, fit_status from {SCHEMA}.mart_clv_model"
+        " order by model, parameter"
+    ).fetchall()
+    if not rows:
+        return note("The CLV models have not been fitted yet.")
+    body = [[esc(m), esc(p), esc(format_value(v)), esc(format_value(ll)), esc(format_value(n))]
+            for m, p, v, ll, n, _ in rows]
+    status = rows[0][5]
+    lead = note(f"BG/NBD (purchases, P(alive); alpha in weeks) and Gamma-Gamma (order value), fitted by maximum "
+                f"likelihood each night: {esc(status)}." + (" A parameter at its bound means the data cannot pin it "
+                "down: the LTV rows built on the fit say low confidence." if status != "fitted" else ""))
+    return lead + table_html(["model", "parameter", "estimate", "log-likelihood", "customers"], body,
+                             [False, False, True, True, True])
+
+
 @section("RFM segments", slug="rfm-segments")
 def rfm_segments(con: duckdb.DuckDBPyConnection) -> str:
     require_tables(con, "mart_rfm")
@@ -147,5 +166,5 @@ CUSTOMERS = Page(
     title="Customers",
     intro="Who buys again and what they are worth: cohort retention, cumulative revenue per customer, LTV:CAC by "
     "channel and RFM segments.",
-    sections=(cohort_retention, cumulative_ltv, ltv_to_cac, rfm_segments),
+    sections=(cohort_retention, cumulative_ltv, ltv_to_cac, clv_model, rfm_segments),
 )
