@@ -33,7 +33,8 @@ def tidy(instance, run_id: str, settings) -> Tidied:
     done.crashed_runs = fail_crashed_runs(instance, run_id)
     done.leftovers = remove_leftovers(settings.serving_path)
     done.repaired = repair_outputs(settings.serving_path, settings.exports_dir, settings.report_path)
-    done.dbt_folders_removed = prune_dbt_folders(settings.dbt_target_dir, settings.keep_runs)
+    # this run's folders are yet to come: keep one run fewer
+    done.dbt_folders_removed = prune_dbt_folders(settings.dbt_target_dir, max(settings.keep_runs - 1, 0))
     done.runs_removed = prune_run_history(instance, run_id, settings.keep_runs)
     return done
 
