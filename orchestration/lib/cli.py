@@ -178,7 +178,8 @@ def _print_summary(settings: Settings, run_id: str) -> None:
         print(f"    {name:<{width}} {rows:>12,} rows")
     if gate:
         print(f"  quality gate:       passed; {gate[0]:,} rows checked, {gate[1]:,} quarantined (quality.quarantine)")
-    print(f"  serving file (BI):  {settings.serving_path}")
+    megabytes = settings.serving_path.stat().st_size / 1e6
+    print(f"  serving file (BI):  {settings.serving_path} ({megabytes:,.1f} MB; open it read-only)")
     if settings.serving_url:
         from orchestration.lib.serving_postgres import describe_url
 
