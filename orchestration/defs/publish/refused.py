@@ -29,7 +29,7 @@ def publish_refused_night(context: dg.HookContext) -> None:
     export_parquet(cfg.serving_path, cfg.exports_dir, schemas=("quality",))
     if cfg.serving_url:  # BI servers see the refused night too; their marts stay untouched
         publish_quality_to_postgres(cfg.serving_path, cfg.serving_url)
-    write_report(cfg.serving_path, cfg.report_path, {"run_id": context.run_id, "status": "refused"})
+    write_report(cfg.serving_path, cfg.report_path, {"run_id": context.run_id, "outcome": "stopped, marts not refreshed"})
     progress(f"refused night recorded in {cfg.serving_path} (quality.runs) and {cfg.report_path}")
 
 
