@@ -32,7 +32,7 @@ class ClosedloopSettings(dg.ConfigurableResource):
         with exclusive_lock(cfg.lock_path, holder=f"run {context.run_id}"):
             ensure_no_writer(cfg.serving_path)  # fail now, not after the build (the publish checks again)
             if context.instance is not None:
-                tidied = tidy(context.instance, context.run_id, cfg)
+                tidied = tidy(context.instance, context.run_id, cfg, dbt_project.manifest_path.parent)
                 if tidied.crashed_runs or tidied.leftovers or tidied.repaired:
                     context.log.warning(
                         f"after a crash: failed runs {tidied.crashed_runs}, removed {tidied.leftovers},"
