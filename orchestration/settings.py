@@ -43,8 +43,8 @@ class Settings:
     default_phone_region: str = "US"
     base_currency: str = "USD"
     max_quarantine_rate: float = 0.02
-    max_duplicate_contact_rate: float = 0.05  # warning threshold of identity resolution (SPEC §7)
-    shapley_max_channels: int = 12  # paths with more distinct channels are credited linearly (SPEC §6)
+    max_duplicate_contact_rate: float = 0.05  # warning threshold of identity resolution (README *The quality gate*)
+    shapley_max_channels: int = 12  # paths with more distinct channels are credited linearly (README *Attribution*)
     keep_runs: int = 14  # dbt artefacts and run history kept for this many runs (orchestration/lib/housekeeping.py)
     serving_url: str | None = field(default=None, repr=False)  # PostgreSQL for BI; holds a password: never shown
     # Customers, LTV and CLV: exported to dbt (dbt_env), whose vars read them, so SQL and the CLV step agree

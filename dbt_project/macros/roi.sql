@@ -1,5 +1,5 @@
 {#- The attributed conversions and the spend of a grain (month × channel [× campaign] × model), side by side
-    (SPEC §6): conversions count in the month they happen, spend in the month it is spent; a grain with spend and
+    (README *Attribution*): conversions count in the month they happen, spend in the month it is spent; a grain with spend and
     no conversions shows zeros for every model. `keys` are the grain's columns besides month and model. -#}
 {% macro roi_by(keys) -%}
 {%- set key_list = keys | join(', ') -%}

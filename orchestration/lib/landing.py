@@ -44,7 +44,7 @@ class SourceLoad:
     files_loaded: list[str] = field(default_factory=list)
     files_skipped: list[str] = field(default_factory=list)
     rows: int = 0
-    rows_suppressed: int = 0  # rows of erased people left out (SPEC §7)
+    rows_suppressed: int = 0  # rows of erased people left out (README *Privacy and erasure*)
 
 
 def discover(landing_dir: Path, source: str) -> list[Path]:

@@ -1,4 +1,4 @@
-"""Normalisers: examples from SPEC §3 and properties that must hold for any input."""
+"""Normalisers: examples from README *People (identity resolution)* and properties that must hold for any input."""
 
 import pytest
 from hypothesis import given

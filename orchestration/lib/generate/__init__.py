@@ -1,4 +1,4 @@
-"""Synthetic landing zone for closedloop (SPEC §2): realistic people, journeys, CRM records and orders with planted,
+"""Synthetic landing zone for closedloop (README *The landing zone*): realistic people, journeys, CRM records and orders with planted,
 known effects, written as monthly export files plus `ground_truth.json`.
 
 Modules: `catalog` (the business and its planted effects), `people` (who and how far), `touches` (journeys),

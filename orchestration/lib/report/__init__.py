@@ -1,4 +1,4 @@
-"""The HTML report (SPEC §1.2 `report/index.html`): one self-contained file with inline SVG charts, drawn from
+"""The HTML report (README *Where the results are* `report/index.html`): one self-contained file with inline SVG charts, drawn from
 the published marts in the serving file. It works offline: no CDN, no web fonts, no script.
 
 `write_report` renders `pages.PAGES` in order; see `pages` for how to add a page and `charts` for the builders.

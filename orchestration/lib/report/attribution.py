@@ -1,4 +1,4 @@
-"""The attribution page (SPEC §6): the same won revenue credited under each model, side by side per channel; ROI by
+"""The attribution page (README *Attribution*): the same won revenue credited under each model, side by side per channel; ROI by
 campaign; loss attribution; Markov removal effects; content that buyers saw. Read from the published
 `marts.mart_channel_roi`, `mart_campaign_roi`, `mart_markov_removal_effects` and `mart_content_influence`."""
 

@@ -1,4 +1,4 @@
-"""The customers page (SPEC §8): cohort retention, cumulative revenue per customer by acquisition channel,
+"""The customers page (README *Customers, LTV and RFM*): cohort retention, cumulative revenue per customer by acquisition channel,
 LTV:CAC by channel against its band, and RFM segment sizes. Read from the published `marts.mart_cohorts`,
 `marts.mart_ltv_segments` and `marts.mart_rfm`."""
 

@@ -1,6 +1,6 @@
 """The funnel page: people through the stages with their conversion rates, the time between stages, speed-to-lead
 SLAs met and missed per owner and channel, and why deals are lost. Read from the published `marts.mart_funnel`,
-`mart_stage_velocity`, `mart_lead_sla_summary` and `mart_loss_reasons` (SPEC §5)."""
+`mart_stage_velocity`, `mart_lead_sla_summary` and `mart_loss_reasons` (README *Funnel and speed-to-lead*)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 -- One row per conversion: a person's first lead, a deal's opportunity creation, and its win or loss, valued in the
--- base currency, with the times that place the milestone touches on its path (SPEC §6).
+-- base currency, with the times that place the milestone touches on its path (README *Attribution*).
 with
 
 deals as (
@@ -30,7 +30,7 @@ people_first_leads as (
 
 ),
 
--- one per person, at their earliest lead: merged duplicates do not convert again (SPEC §6)
+-- one per person, at their earliest lead: merged duplicates do not convert again (README *Attribution*)
 leads_created as (
 
     select

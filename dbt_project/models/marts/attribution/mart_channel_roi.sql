@@ -1,2 +1,2 @@
--- One row per month × channel × model: spend, attributed conversions and value, CPL, CAC, ROAS, ROI (SPEC §6, §9).
+-- One row per month × channel × model: spend, attributed conversions and value, CPL, CAC, ROAS, ROI (README *Attribution* and *Marts*).
 {{ roi_by(['channel']) }}

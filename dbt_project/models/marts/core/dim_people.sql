@@ -1,5 +1,5 @@
 -- One row per person: merged lead attributes, keyed hashes instead of raw identifiers (no email, phone or name:
--- SPEC §7), consent carried over.
+-- README *The quality gate*), consent carried over.
 with
 
 people as (

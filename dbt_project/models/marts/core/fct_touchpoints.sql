@@ -6,7 +6,7 @@
         on_schema_change='append_new_columns',
     )
 }}
--- One row per touchpoint: when, what, which channel and campaign. No raw email or phone (privacy, SPEC §7).
+-- One row per touchpoint: when, what, which channel and campaign. No raw email or phone (privacy, README *Privacy and erasure*).
 with
 
 touchpoints as (
