@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,10 +49,17 @@ def publish(
 ) -> Published:
     """Every published table of the warehouse into a new serving file, renamed over the old one; `docs` (from
     `serving_docs.docs_from_manifest`) become its comments and keys."""
-    with duckdb.connect() as con:
+    with connect_in_memory(serving_path, run_id) as con:
         con.execute(f"attach {_literal(warehouse_path)} as warehouse (read_only)")
         tables = {name: f"select * from warehouse.{name}" for name in _published_tables(con, "warehouse")}
         return write_and_replace(con, serving_path, run_id, tables, docs or {})
+
+
+def connect_in_memory(serving_path: Path, run_id: str):
+    """A DuckDB connection to attach files to; what it spills goes beside the serving file (removed with the other
+    leftovers of a publish), not into whatever the working directory is."""
+    spill = serving_path.with_name(f".{serving_path.name}.{run_id}.tmp.spill")
+    return duckdb.connect(config={"temp_directory": str(spill)})
 
 
 def write_and_replace(con, serving_path: Path, run_id: str, tables: dict[str, str], docs: dict[str, TableDoc]) -> Published:
@@ -76,7 +84,7 @@ def remove_leftovers(serving_path: Path) -> list[Path]:
     """New files of a publish that crashed before its rename (`.serving.duckdb.<run>.tmp` and their logs)."""
     found = sorted(serving_path.parent.glob(f".{serving_path.name}.*.tmp*"))
     for path in found:
-        path.unlink(missing_ok=True)
+        shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
     return found
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.publish import Published, write_and_replace
+from orchestration.lib.publish import Published, connect_in_memory, write_and_replace
 from orchestration.lib.serving_docs import TableDoc, docs_from_duckdb
 
 QUALITY_TABLES = ("quality.runs", "quality.results", "quality.quarantine")
@@ -48,7 +48,7 @@ def republish_quality(
     warehouse_path: Path, serving_path: Path, run_id: str, quality_docs: dict[str, TableDoc]
 ) -> Published:
     """A new serving file: the marts of the current one, unchanged, and the warehouse's quality tables."""
-    with duckdb.connect() as con:
+    with connect_in_memory(serving_path, run_id) as con:
         con.execute(f"attach '{_escape(warehouse_path)}' as warehouse (read_only)")
         tables, docs = {}, {}
         if serving_path.exists():
