@@ -29,10 +29,11 @@ class ClosedloopSettings(dg.ConfigurableResource):
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext):
         cfg = self.get()
-        with exclusive_lock(cfg.lock_path, holder=f"run {context.run_id}"):
+        run_id = context.run.run_id if context.run else "outside a run"
+        with exclusive_lock(cfg.lock_path, holder=f"run {run_id}"):
             ensure_no_writer(cfg.serving_path)  # fail now, not after the build (the publish checks again)
-            if context.instance is not None:
-                tidied = tidy(context.instance, context.run_id, cfg, dbt_project.manifest_path.parent)
+            if context.instance is not None and context.run:
+                tidied = tidy(context.instance, run_id, cfg, dbt_project.manifest_path.parent)
                 if tidied.crashed_runs or tidied.leftovers or tidied.repaired:
                     context.log.warning(
                         f"after a crash: failed runs {tidied.crashed_runs}, removed {tidied.leftovers},"
