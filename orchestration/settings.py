@@ -43,6 +43,10 @@ class Settings:
     max_quarantine_rate: float = 0.02
     max_duplicate_contact_rate: float = 0.05  # warning threshold of identity resolution (SPEC §7)
     shapley_max_channels: int = 12  # paths with more distinct channels are credited linearly (SPEC §6)
+    # a landing file is taken only once it is complete (README, "The landing zone"): unchanged for this long …
+    landing_settle_seconds: float = 5.0
+    # … and, when set, only after this marker file (e.g. _SUCCESS) appeared in its folder, newer than the file
+    landing_ready_marker: str = ""
 
     @property
     def warehouse_path(self) -> Path:
@@ -100,6 +104,8 @@ def load_settings(landing_dir: str | Path | None = None, data_dir: str | Path | 
         max_quarantine_rate=float(env.get("CLOSEDLOOP_MAX_QUARANTINE_RATE", "0.02")),
         max_duplicate_contact_rate=float(env.get("CLOSEDLOOP_MAX_DUPLICATE_CONTACT_RATE", "0.05")),
         shapley_max_channels=int(env.get("CLOSEDLOOP_SHAPLEY_MAX_CHANNELS", "12")),
+        landing_settle_seconds=float(env.get("CLOSEDLOOP_LANDING_SETTLE_SECONDS", "5")),
+        landing_ready_marker=env.get("CLOSEDLOOP_LANDING_READY_MARKER", "").strip(),
     )
 
 
