@@ -53,6 +53,10 @@ class Settings:
     clv_monthly_discount_rate: float = 0.01
     service_cost_per_month: float = 0.0
     ltv_npv_years: int = 3
+    # a landing file is taken only once it is complete (README, "The landing zone"): unchanged for this long …
+    landing_settle_seconds: float = 5.0
+    # … and, when set, only after this marker file (e.g. _SUCCESS) appeared in its folder, newer than the file
+    landing_ready_marker: str = ""
 
     @property
     def warehouse_path(self) -> Path:
@@ -133,6 +137,8 @@ def load_settings(landing_dir: str | Path | None = None, data_dir: str | Path | 
         clv_monthly_discount_rate=float(env.get("CLOSEDLOOP_CLV_MONTHLY_DISCOUNT_RATE", "0.01")),
         service_cost_per_month=float(env.get("CLOSEDLOOP_SERVICE_COST_PER_MONTH", "0")),
         ltv_npv_years=int(env.get("CLOSEDLOOP_LTV_NPV_YEARS", "3")),
+        landing_settle_seconds=float(env.get("CLOSEDLOOP_LANDING_SETTLE_SECONDS", "5")),
+        landing_ready_marker=env.get("CLOSEDLOOP_LANDING_READY_MARKER", "").strip(),
     )
 
 

@@ -96,3 +96,10 @@
         weight float8
     );
 {% endmacro %}
+
+{# Post-hook of the incremental attribution models: delete+insert only replaces the conversions a run rebuilds, so
+   the rows of a conversion that no longer exists (its lead quarantined, merged or erased) would stay and count in
+   the Markov/Shapley paths; a rebuild never has them. #}
+{% macro delete_vanished_conversions() -%}
+    delete from {{ this }} where conversion_id not in (select conversion_id from {{ ref('int_conversions') }})
+{%- endmacro %}

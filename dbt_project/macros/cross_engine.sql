@@ -155,8 +155,10 @@
 {%- endmacro %}
 
 {# a = b, where two nulls are equal (campaign columns may be null). #}
+{# Always true or false, never null: `a = b or both null` is null when one side is null, and `not (...)` of that
+   is null too, so a change from a value to null went unnoticed. #}
 {% macro null_safe_equals(a, b) -%}
-    ({{ a }} = {{ b }} or ({{ a }} is null and {{ b }} is null))
+    (case when {{ a }} = {{ b }} or ({{ a }} is null and {{ b }} is null) then true else false end)
 {%- endmacro %}
 
 {# Fractional days from one timestamp to another (whole seconds). #}

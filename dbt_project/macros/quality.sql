@@ -48,6 +48,14 @@
     )
 {%- endmacro %}
 
+{# An incremental model keeps rows it built on earlier nights; when a later delivery makes such a row's key
+   quarantined (a conflicting re-delivery), a rebuild would leave it out, so the incremental table drops it too. #}
+{% macro delete_quarantined(dataset, key_column) -%}
+    delete from {{ this }} where {{ key_column }} in (
+        select record_key from {{ source('quality', 'quarantined_keys') }} where dataset = '{{ dataset }}'
+    )
+{%- endmacro %}
+
 {# The key a quarantined row is known by: its id, or where it came from when the id is missing. #}
 {% macro record_key(key_expression, relation_alias) -%}
     coalesce({{ key_expression }}, {{ dbt.concat([relation_alias ~ "._source_file", "':'", dbt.cast(relation_alias ~ "._row_number", api.Column.translate_type('string'))]) }})

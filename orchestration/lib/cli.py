@@ -80,6 +80,13 @@ def _parser() -> argparse.ArgumentParser:
     erase.add_argument("--data-dir", type=Path, help="data directory (default: CLOSEDLOOP_DATA_DIR, else data/)")
     erase.set_defaults(handler=_erase)
 
+    unload = command("unload", "Take a delivered landing file back out of raw and the quarantine, so a bad delivery "
+                     "cannot block every later night; deliver the fixed file and run again.")
+    unload.add_argument("file", help="the landing file, as a path or <source>/<file name> inside the landing zone")
+    unload.add_argument("--landing", type=Path, help="landing directory (default: CLOSEDLOOP_LANDING_DIR, else <data dir>/landing)")
+    unload.add_argument("--data-dir", type=Path, help="data directory (default: CLOSEDLOOP_DATA_DIR, else data/)")
+    unload.set_defaults(handler=_unload)
+
     ui = command("ui", "Start the Dagster UI (and its daemon: schedule and sensor) on localhost.")
     ui.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1")
     ui.add_argument("--data-dir", type=Path, help="data directory (default: CLOSEDLOOP_DATA_DIR, else data/)")
@@ -268,6 +275,33 @@ def _erase(args) -> int:
     return EXIT_OK
 
 
+def _unload(args) -> int:
+    from datetime import datetime, timezone
+
+    from orchestration.lib.lock import LockBusy, exclusive_lock
+    from orchestration.lib.unload import UnloadError, unload
+
+    settings = load_settings(args.landing, args.data_dir)
+    try:
+        with exclusive_lock(settings.lock_path, holder="unload"):
+            result = unload(settings.warehouse_path, settings.landing_dir, args.file,
+                            datetime.now(timezone.utc).replace(tzinfo=None))
+    except LockBusy as exc:
+        raise UsageError(f"{exc}: one writer at a time; unload when it has finished") from exc
+    except UnloadError as exc:
+        raise UsageError(str(exc)) from exc
+    print(f"closedloop unload: {result.source}/{result.file_name}: {len(result.versions)} delivery(ies),"
+          f" {result.rows:,} rows taken out of raw.{result.source}")
+    for digest, run_id, rows in result.versions:
+        print(f"    content {digest[:12]}…  loaded by run {run_id}  {rows:,} rows")
+    if result.kept_current:
+        print("  the file now in the landing zone is loaded and stays")
+    if result.keys_released:
+        print(f"  {result.keys_released:,} touchpoint id(s) released from the quarantine, checked again next run")
+    print("  the next `closedloop run` rebuilds the marts without it; the serving file changes only then")
+    return EXIT_OK
+
+
 def _print_failure(settings: Settings, result) -> int:
     failures = []
     for event in result.all_events:
@@ -290,6 +324,7 @@ def _print_failure(settings: Settings, result) -> int:
             lines.append(_gate_reason(settings, result.run_id) or f"- {step}: {_message(err)}")
         else:
             lines.append(f"- {step.replace('__', '/')}: {_message(err)}")
+    lines += _committed_before_refusal(settings, result.run_id)
     # never break inside a path or key: users copy them from here
     wrap = textwrap.TextWrapper(110, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False)
     print("\n".join(wrap.fill(line) for line in lines), file=sys.stderr)
@@ -325,6 +360,21 @@ def _latest_run_recorded(settings: Settings, run_id: str) -> bool:
             return bool(con.execute("select count(*) from quality.runs where run_id = ?", [run_id]).fetchone()[0])
     except duckdb.Error:
         return False
+
+
+def _committed_before_refusal(settings: Settings, run_id: str) -> list[str]:
+    """Files load one transaction each, so a refused run may have committed the files before the bad one: they
+    stay in raw (the next run does not load them again) and are published by the next run that passes."""
+    from orchestration.lib.landing import loaded_in_run
+
+    try:
+        loaded = loaded_in_run(settings.warehouse_path, run_id) if settings.warehouse_path.exists() else []
+    except Exception:  # a warehouse this run could not even open has nothing to report
+        return []
+    if not loaded:
+        return []
+    parts = ", ".join(f"{source} {rows:,} rows from {files} file(s)" for source, files, rows in loaded)
+    return [f"Loaded into raw by this run before it stopped, kept for the next run: {parts}."]
 
 
 def _gate_reason(settings: Settings, run_id: str) -> str | None:

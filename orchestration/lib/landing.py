@@ -13,7 +13,9 @@ import csv
 import difflib
 import hashlib
 import io
+import os
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -45,13 +47,66 @@ class SourceLoad:
     files_skipped: list[str] = field(default_factory=list)
     rows: int = 0
     rows_suppressed: int = 0  # rows of erased people left out (README *Privacy and erasure*)
+    files_deferred: list[tuple[str, str]] = field(default_factory=list)  # (file, why): taken on a later run
+    files_changed: list[str] = field(default_factory=list)  # a name loaded before, now with other content
 
 
 def discover(landing_dir: Path, source: str) -> list[Path]:
+    """The source's landing files, by name. A symbolic link is followed only when it points inside the landing
+    zone: one that leads elsewhere (another user's files, /etc) is refused, not read."""
     folder = landing_dir / source
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(EXTENSIONS))
+    zone = Path(landing_dir).resolve()
+    found = sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(EXTENSIONS))
+    for path in found:
+        if path.is_symlink() and not path.resolve().is_relative_to(zone):
+            raise LandingError(path, f"a symbolic link to {path.resolve()}, outside the landing zone {zone}: refused"
+                                     " (copy the file into the landing zone instead)")
+    return found
+
+
+def complete_files(files: list[Path], settle_seconds: float, marker: str = "",
+                   clock=time.time, sleep=time.sleep) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """(files taken tonight, (file, why) deferred to a later run). A file is complete when it has not changed
+    between two looks `settle_seconds` apart (size and modification time; a file last written longer ago than
+    that needs one look) and, with a `marker` such as `_SUCCESS`, when its folder holds that marker written after
+    it. A writer still at work is seen changing; a deferred file is taken by the next run that finds it settled."""
+    ready, deferred = [], []
+    first = {path: _look(path) for path in files}
+    young = [p for p in files if first[p] and clock() - first[p][1] / 1e9 < settle_seconds]
+    if young:
+        sleep(min(settle_seconds, max(settle_seconds - (clock() - first[p][1] / 1e9) for p in young)))
+    markers: dict[Path, tuple | None] = {}
+    for path in files:
+        second = _look(path) if path in young else first[path]
+        if second is None or second != first[path]:
+            deferred.append((path, f"still being written (it changed within {settle_seconds:g} s)"))
+            continue
+        if marker:
+            folder = path.parent
+            if folder not in markers:
+                markers[folder] = _look(folder / marker)
+            if markers[folder] is None:
+                deferred.append((path, f"no {marker} marker in {folder} yet"))
+                continue
+            if markers[folder][1] < second[1]:
+                deferred.append((path, f"written after the {marker} marker"))
+                continue
+        ready.append(path)
+    return ready, deferred
+
+
+def _look(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return info.st_size, info.st_mtime_ns
+
+
+class _ChangedWhileLoading(Exception):
+    pass
 
 
 def file_hash(path: Path) -> str:
@@ -95,11 +150,20 @@ def load_source(
     loaded_at = loaded_at or datetime.now(timezone.utc).replace(tzinfo=None)
     result = SourceLoad(source)
     for path in files:
+        before = _look(path)
         digest = file_hash(path)
         if con.execute("select 1 from raw._loaded_files where file_hash = ?", [digest]).fetchone():
             result.files_skipped.append(path.name)
             continue
-        rows, suppressed = _load_file(con, contract, path, digest, run_id, loaded_at, encoding, phone_region, pii_key)
+        try:
+            rows, suppressed = _load_file(con, contract, path, digest, run_id, loaded_at, encoding, phone_region,
+                                          pii_key, before)
+        except _ChangedWhileLoading:
+            result.files_deferred.append((path.name, "it changed while it was being loaded"))
+            continue
+        if con.execute("select 1 from raw._loaded_files where source = ? and file_name = ? and file_hash <> ?",
+                       [source, path.name, digest]).fetchone():
+            result.files_changed.append(path.name)
         result.rows += rows
         result.rows_suppressed += suppressed
         result.files_loaded.append(path.name)
@@ -116,7 +180,8 @@ def loaded_in_run(warehouse_path: Path, run_id: str) -> list[tuple[str, int, int
     return [(source, int(files), int(count)) for source, files, count in rows]
 
 
-def _load_file(con, contract, path, digest, run_id, loaded_at, encoding, phone_region, pii_key) -> tuple[int, int]:
+def _load_file(con, contract, path, digest, run_id, loaded_at, encoding, phone_region, pii_key,
+               before=None) -> tuple[int, int]:
     """(rows loaded, rows of erased people left out)"""
     relation, header = _open_relation(con, path, encoding)
     _check_columns(path, contract, header)
@@ -127,6 +192,8 @@ def _load_file(con, contract, path, digest, run_id, loaded_at, encoding, phone_r
         rows, suppressed = _insert(con, path, contract, header, phone_region, pii_key, params)
         if rows == 0 and suppressed == 0:
             raise LandingError(path, "the file has no data rows (an export with a header only is refused)")
+        if before is not None and _look(path) != before:  # the second look: what was read may be half a file
+            raise _ChangedWhileLoading(path)
         con.execute(
             "insert into raw._loaded_files values (?, ?, ?, ?, ?, ?)",
             [digest, contract.name, path.name, rows, loaded_at, run_id],
@@ -146,8 +213,10 @@ def _open_relation(con, path: Path, encoding: str) -> tuple[str, list[str]]:
         try:
             header = [row[0] for row in con.execute(f"describe select * from read_parquet({quoted})").fetchall()]
         except duckdb.Error as exc:
-            raise LandingError(path, f"not a readable Parquet file ({_first_line(exc)})") from exc
-        return f"select * from read_parquet({quoted})", header
+            reason = f"not a readable Parquet file ({_first_line(exc)})"
+        else:
+            return f"select * from read_parquet({quoted})", header
+        raise LandingError(path, reason)
     if name.endswith((".jsonl", ".ndjson")):
         return _open_jsonl(con, path, quoted)
     header = _csv_header(path, encoding)
@@ -182,7 +251,11 @@ def _open_jsonl(con, path: Path, quoted: str) -> tuple[str, list[str]]:
     try:
         keys = con.execute(f"select distinct unnest(json_keys(json)) from {source}").fetchall()
     except duckdb.Error as exc:
-        raise LandingError(path, f"not valid JSON lines ({_first_line(exc)})", _error_line(exc)) from exc
+        failure = (f"not valid JSON lines ({_first_line(exc)})", _error_line(exc))
+    else:
+        failure = None
+    if failure:  # not chained: DuckDB's message may quote the line (see _insert)
+        raise LandingError(path, *failure)
     header = sorted(k[0] for k in keys)
     columns = ", ".join(f"json ->> {_sql_string(k)} as {_ident(k)}" for k in header)
     return f"select {columns or 'null as _empty'} from {source}", header
@@ -193,8 +266,10 @@ def _check_columns(path: Path, contract: SourceContract, header: list[str]) -> N
     missing = [c for c in contract.required if c not in present]
     if missing:
         hints = []
+        # a rename left a column the contract does not know: a present contract column is not a candidate
+        unknown = sorted(present - set(contract.columns))
         for column in missing:
-            close = difflib.get_close_matches(column, sorted(present), n=1, cutoff=0.6)
+            close = difflib.get_close_matches(column, unknown, n=1, cutoff=0.6)
             hints.append(f"{column} (found {close[0]!r} — renamed?)" if close else column)
         raise LandingError(path, f"missing required column(s) for {contract.name}: {', '.join(hints)}", line=1)
     if contract.one_of and not present.intersection(contract.one_of):
@@ -211,12 +286,37 @@ def _insert(
         filtered = suppression.prepare_file_filter(con, contract.name, columns, pii_key, phone_region)
         keep = suppression.filter_sql(columns, filtered)
         _register_phones(con, _phone_column(contract, header), phone_region, keep)
+        _refuse_nul_bytes(con, path, header)
         rows = con.execute(_insert_sql(contract, header, phone_region, keep), params).fetchone()[0]
         if not filtered:
             return rows, 0
         return rows, con.execute(f"select count(*) from _landing_file as f where not ({keep})").fetchone()[0]
     except duckdb.Error as exc:
-        raise LandingError(path, _describe_read_error(exc), _error_line(exc)) from exc
+        failure = (_describe_read_error(exc), _error_line(exc))
+    # raised outside the handler: DuckDB's own message quotes the offending line, and a chained exception would
+    # carry that row (a person's email, phone, name) into Dagster's run history
+    raise LandingError(path, *failure)
+
+
+def _refuse_nul_bytes(con, path: Path, header: list[str]) -> None:
+    """A NUL byte (U+0000) in a value is refused with its row and column: PostgreSQL cannot store it in text and
+    BI tools cut strings at it, so passing it on would make the marts differ by engine and tool."""
+    if not header or (not path.name.lower().endswith(".parquet") and not _has_nul_byte(path)):
+        return  # a text file without the byte needs no scan by column
+    found = " or ".join(f"contains(cast({_ident(h)} as varchar), chr(0))" for h in header)
+    hit = con.execute(
+        f"select _file_row, {', '.join(f'contains(cast({_ident(h)} as varchar), chr(0))' for h in header)}"
+        f" from (select *, row_number() over () as _file_row from _landing_file) where {found} order by 1 limit 1"
+    ).fetchone()
+    if hit:
+        column = next(h for h, flagged in zip(header, hit[1:]) if flagged)
+        raise LandingError(path, f"data row {hit[0]}, column {_canonical(column)}: contains a NUL byte (\\x00);"
+                                 " NUL bytes are refused: remove them and deliver the file again")
+
+
+def _has_nul_byte(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return any(b"\x00" in block for block in iter(lambda: handle.read(1 << 22), b""))
 
 
 def _phone_column(contract: SourceContract, header: list[str]) -> str | None:
@@ -292,7 +392,14 @@ def _describe_read_error(exc: Exception) -> str:
         return f"expected {expected.group(1)} fields, found {expected.group(2)} (check quoting and separators)"
     if "unterminated quote" in text:
         return "a quoted value is never closed (unterminated quote)"
-    return _first_line(exc)
+    too_long = re.search(r"Maximum line size of (\d+) bytes exceeded\. Actual Size: ?(\d+) bytes", text)
+    if too_long:
+        return (f"the line is {int(too_long.group(2)):,} bytes long, above DuckDB's maximum line size of"
+                f" {int(too_long.group(1)):,} bytes (a runaway field or a missing closing quote?)")
+    # DuckDB's first line and the reason lines after it, never the quoted row ("Original Line: …", personal data)
+    reasons = [line.strip() for line in text.splitlines()[1:4]
+               if line.strip() and not line.startswith(("Original Line", "Possible", "*", "  "))]
+    return "; ".join([_first_line(exc), *reasons])[:500]
 
 
 def _error_line(exc: Exception) -> int | None:

@@ -144,3 +144,133 @@ def test_discover_lists_supported_files_in_order(tmp_path):
         write(tmp_path / "leads" / name, "x")
     assert [p.name for p in discover(tmp_path, "leads")] == ["a.parquet", "b.csv", "c.jsonl"]
     assert discover(tmp_path, "orders") == []
+
+
+def test_a_refused_row_never_travels_with_the_error(con, tmp_path):
+    """DuckDB's message quotes the bad line; neither the message nor a chained cause may carry it (run history)."""
+    person = "D9,L9,2026-03-05T10:00:00Z,,qualification,100,USD,,open,,crm,secret.person@example.com,extra"
+    path = write(tmp_path / "deals" / "d.csv", f"{HEADER}\n{ROW}\n{person}\n")
+    with pytest.raises(LandingError) as error:
+        load(con, "deals", path)
+    assert error.value.line == 3
+    chain, exc = [], error.value
+    while exc is not None:
+        chain.append(str(exc))
+        exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    assert len(chain) == 1 and "secret.person" not in chain[0]
+
+
+def test_a_line_above_duckdbs_limit_is_refused_with_duckdbs_reason_and_without_its_content(con, tmp_path):
+    path = write(tmp_path / "deals" / "d.csv", f"{HEADER}\n{ROW.replace('alice', 'x' * 3_000_000)}\n")
+    with pytest.raises(LandingError) as error:
+        load(con, "deals", path)
+    message = str(error.value)
+    assert error.value.line == 2 and "maximum line size of 2,000,000 bytes" in message and "3,000," in message
+    assert "xxxx" not in message and len(message) < 1000 and error.value.__context__ is None
+
+
+def test_the_rename_hint_looks_only_among_columns_the_contract_does_not_know(con, tmp_path):
+    header = "lead_id,created_at,email,phone,source_channel,source_campaign,source_detail,first_contact_at," \
+             "product_interest,segment,region,lifecycle_stage"  # owner dropped; phone is a contract column
+    path = write(tmp_path / "leads" / "l.csv", f"{header}\nL1,2026-03-01,a@b.co,,web,c,d,2026-03-01,x,y,z,new\n")
+    with pytest.raises(LandingError) as error:
+        load(con, "leads", path)
+    assert "owner" in str(error.value) and "renamed" not in str(error.value)
+    renamed = write(tmp_path / "leads2" / "l.csv", f"{header},owner_name\nL1,2026-03-01,a@b.co,,web,c,d,2026-03-01,x,y,z,new,al\n")
+    with pytest.raises(LandingError, match="owner \\(found 'owner_name' — renamed\\?\\)"):
+        load(con, "leads", renamed)
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_a_nul_byte_is_refused_with_its_row_and_column(con, tmp_path, suffix):
+    if suffix == "csv":
+        bad = ROW.replace("D1", "D2").replace("crm", "c\x00rm")
+        path = write(tmp_path / "deals" / "d.csv", f"{HEADER}\n{ROW}\n{bad}\n")
+    else:
+        path = tmp_path / "deals" / "d.parquet"
+        path.parent.mkdir(parents=True)
+        columns = HEADER.split(",")
+        values = [ROW.split(","), ROW.replace("D1", "D2").replace("crm", "c\x00rm").split(",")]
+        pq.write_table(pa.table({c: [v[i] for v in values] for i, c in enumerate(columns)}), path)
+    with pytest.raises(LandingError) as error:
+        load(con, "deals", path)
+    assert "data row 2, column product" in str(error.value) and "NUL" in str(error.value)
+    assert con.execute("select count(*) from raw.deals").fetchone()[0] == 0
+
+
+def test_a_symbolic_link_out_of_the_landing_zone_is_refused_one_inside_is_read(tmp_path):
+    outside = write(tmp_path / "elsewhere" / "secret.csv", f"{HEADER}\n{ROW}\n")
+    inside = write(tmp_path / "landing" / "archive" / "d.csv", f"{HEADER}\n{ROW}\n")
+    (tmp_path / "landing" / "deals").mkdir()
+    (tmp_path / "landing" / "deals" / "a.csv").symlink_to(inside)
+    assert [p.name for p in discover(tmp_path / "landing", "deals")] == ["a.csv"]
+    (tmp_path / "landing" / "deals" / "b.csv").symlink_to(outside)
+    with pytest.raises(LandingError, match="b.csv: a symbolic link to .*outside the landing zone"):
+        discover(tmp_path / "landing", "deals")
+
+
+def test_a_file_is_taken_only_once_it_stopped_changing(tmp_path):
+    from orchestration.lib.landing import complete_files
+
+    settled = write(tmp_path / "deals" / "a.csv", f"{HEADER}\n{ROW}\n")
+    growing = write(tmp_path / "deals" / "b.csv", f"{HEADER}\n")
+    old = 1_000_000_000
+    import os
+    os.utime(settled, (old, old))
+    waited = []
+
+    def writer_keeps_writing(seconds):  # the second look finds b.csv longer
+        waited.append(seconds)
+        with growing.open("a") as handle:
+            handle.write(ROW + "\n")
+
+    ready, deferred = complete_files([settled, growing], 5, sleep=writer_keeps_writing)
+    assert ready == [settled] and [p for p, _ in deferred] == [growing] and 0 < waited[0] <= 5
+    assert "still being written" in deferred[0][1]
+    # unchanged between the looks: taken
+    ready, deferred = complete_files([growing], 5, sleep=lambda s: None)
+    assert ready == [growing] and deferred == []
+
+
+def test_with_a_ready_marker_only_files_written_before_it_are_taken(tmp_path):
+    import os
+
+    from orchestration.lib.landing import complete_files
+
+    first = write(tmp_path / "deals" / "a.csv", f"{HEADER}\n{ROW}\n")
+    ready, deferred = complete_files([first], 0, marker="_SUCCESS")
+    assert ready == [] and "no _SUCCESS marker" in deferred[0][1]
+    marker = write(tmp_path / "deals" / "_SUCCESS", "")
+    later = write(tmp_path / "deals" / "b.csv", f"{HEADER}\n{ROW}\n")
+    os.utime(first, (1000, 1000))
+    os.utime(marker, (2000, 2000))
+    os.utime(later, (3000, 3000))
+    ready, deferred = complete_files([first, later], 0, marker="_SUCCESS")
+    assert ready == [first] and "after the _SUCCESS marker" in deferred[0][1]
+
+
+def test_a_file_that_changes_while_it_is_loaded_is_left_for_the_next_run(con, tmp_path, monkeypatch):
+    import orchestration.lib.landing as landing
+
+    path = write(tmp_path / "deals" / "d.csv", f"{HEADER}\n{ROW}\n")
+    real_insert = landing._insert
+
+    def insert_then_the_writer_appends(*args, **kwargs):
+        result = real_insert(*args, **kwargs)
+        with path.open("a") as handle:
+            handle.write(ROW.replace("D1", "D2") + "\n")
+        return result
+
+    monkeypatch.setattr(landing, "_insert", insert_then_the_writer_appends)
+    loaded = load(con, "deals", path)
+    assert loaded.rows == 0 and loaded.files_deferred == [("d.csv", "it changed while it was being loaded")]
+    assert con.execute("select count(*) from raw.deals").fetchone()[0] == 0
+    monkeypatch.setattr(landing, "_insert", real_insert)
+    assert load(con, "deals", path).rows == 2
+
+
+def test_a_name_loaded_before_with_other_content_is_reported(con, tmp_path):
+    path = write(tmp_path / "deals" / "d.csv", f"{HEADER}\n{ROW}\n")
+    assert load(con, "deals", path).files_changed == []
+    write(path, f"{HEADER}\n{ROW}\n{ROW.replace('D1', 'D2')}\n")
+    assert load(con, "deals", path).files_changed == ["d.csv"]

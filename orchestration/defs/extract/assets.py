@@ -12,7 +12,7 @@ import duckdb
 from orchestration.defs.resources import ClosedloopSettings
 from orchestration.lib.contract import CONTRACTS
 from orchestration.lib.erasure import apply_erasure_requests
-from orchestration.lib.landing import discover, ensure_raw_tables, load_source
+from orchestration.lib.landing import complete_files, discover, ensure_raw_tables, load_source
 from orchestration.lib.privacy import pii_key
 from orchestration.lib.progress import progress
 from orchestration.settings import REQUIRED_SOURCES, SOURCES
@@ -45,8 +45,10 @@ def build_extract_asset(source: str, deps: list[dg.AssetsDefinition] | None = No
     )
     def extract(context: dg.AssetExecutionContext, settings: ClosedloopSettings) -> dg.MaterializeResult:
         cfg = settings.get()
-        files = discover(cfg.landing_dir, source)
-        if source in REQUIRED_SOURCES and not files:
+        files, deferred = complete_files(
+            discover(cfg.landing_dir, source), cfg.landing_settle_seconds, cfg.landing_ready_marker
+        )
+        if source in REQUIRED_SOURCES and not files and not deferred:
             raise MissingSourceError(
                 f"{cfg.landing_dir / source}: no files for the required source {source} (.csv, .jsonl or .parquet)"
             )
@@ -70,7 +72,15 @@ def build_extract_asset(source: str, deps: list[dg.AssetsDefinition] | None = No
                 f" ({len(loaded.files_skipped)} already loaded)"
                 + (f", {loaded.rows_suppressed:,} rows of erased people left out" if loaded.rows_suppressed else "")
             )
+        waiting = [(p.name, why) for p, why in deferred] + loaded.files_deferred
+        for name, why in waiting:
+            progress(f"extract {source}: {name} not taken tonight: {why}; the next run takes it once it is complete")
+        for name in loaded.files_changed:
+            progress(f"extract {source}: warning: {name} was loaded before with other content; both deliveries are"
+                     f" in raw now (if the earlier one was cut short: closedloop unload {source}/{name})")
         metadata = {
+            "files_deferred": len(waiting),
+            "files_changed_after_load": len(loaded.files_changed),
             "rows_loaded": loaded.rows,
             "rows_suppressed": loaded.rows_suppressed,
             "files_loaded": len(loaded.files_loaded),

@@ -4,6 +4,7 @@
         unique_key='conversion_id',
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
+        post_hook="{{ delete_vanished_conversions() }}",
     )
 }}
 -- One row per conversion: its path as the Markov chain sees it (channels in order, consecutive repeats collapsed,

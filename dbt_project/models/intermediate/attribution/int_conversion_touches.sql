@@ -4,6 +4,7 @@
         unique_key='conversion_id',
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
+        post_hook="{{ delete_vanished_conversions() }}",
     )
 }}
 -- One row per conversion × path touch (README *Attribution*): the person's touches within the lookback before the conversion,

@@ -10,7 +10,10 @@ deals as (
 
 leads as (
 
+    -- a quarantined lead lends nothing, not even its source fields (which of its conflicting versions staging
+    -- shows depends on delivery order, so a rebuild could show another)
     select lead_id, created_at, source_channel, source_campaign from {{ ref('stg_crm__leads') }}
+    where {{ not_quarantined('leads', 'lead_id') }}
 
 ),
 

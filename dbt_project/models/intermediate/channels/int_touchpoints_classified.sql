@@ -4,6 +4,7 @@
         unique_key='touchpoint_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        post_hook="{{ delete_quarantined('touchpoints', 'touchpoint_id') }}",
     )
 }}
 -- One row per touchpoint_id with its channel. Incremental: each run reads only the rows loaded since the last

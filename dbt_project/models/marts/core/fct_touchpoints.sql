@@ -4,6 +4,7 @@
         unique_key='touchpoint_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        post_hook="{{ delete_quarantined('touchpoints', 'touchpoint_id') }}",
     )
 }}
 -- One row per touchpoint: when, what, which channel and campaign. No raw email or phone (privacy, README *Privacy and erasure*).
