@@ -82,18 +82,18 @@
         conversion_type varchar,
         period varchar,
         channel varchar,
-        removal_effect float8,
-        conversion_probability float8,
-        conversion_probability_without float8,
-        conversions float8,
-        paths float8
+        removal_effect {{ type_double() }},
+        conversion_probability {{ type_double() }},
+        conversion_probability_without {{ type_double() }},
+        conversions {{ type_double() }},
+        paths {{ type_double() }}
     );
     create table if not exists intermediate.attribution_channel_weights (
         conversion_type varchar,
         model varchar,
         channel_set varchar,
         channel varchar,
-        weight float8
+        weight {{ type_double() }}
     );
 {% endmacro %}
 

@@ -165,3 +165,22 @@
 {% macro days_between(from_expr, to_expr) -%}
     ({{ dbt.datediff(from_expr, to_expr, 'second') }} / 86400.0)
 {%- endmacro %}
+
+{#- A double-precision float. dbt.type_float() is single precision on DuckDB (FLOAT is FLOAT4 there), which
+    would round money and break the contracts' float8 columns. -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'closedloop')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}
+    double precision
+{%- endmacro %}
+
+{% macro spark__type_double() -%}
+    double
+{%- endmacro %}
+
+{# A label for grouping: trimmed text, `(not set)` where it is null or blank (the report's name for it). #}
+{% macro label_or_not_set(expr) -%}
+    coalesce(nullif(trim({{ expr }}), ''), '(not set)')
+{%- endmacro %}

@@ -41,7 +41,7 @@
 
 {# A float rounded to `digits` decimals the same way on every engine (Postgres rounds only numerics). #}
 {% macro round_float(expr, digits=2) -%}
-    cast(round(cast({{ expr }} as numeric(38, 10)), {{ digits }}) as float8)
+    cast(round(cast({{ expr }} as numeric(38, 10)), {{ digits }}) as {{ type_double() }})
 {%- endmacro %}
 
 {# RFM score 1–5 of a value ordered worst first (`order_by`): 1 + floor(5 × (rank − 1) ÷ n), ties share the lowest

@@ -5,7 +5,7 @@
    only the total is rounded to 6, so fractional shares add up exactly to their conversions. #}
 {% macro exact_sum(expr) -%}
     case when count({{ expr }}) > 0 then
-        coalesce(cast(round(sum(case when abs({{ expr }}) < 1e20 then cast({{ expr }} as numeric(38, 18)) end), 6) as float8), 0)
-        + coalesce(sum(case when not (abs({{ expr }}) < 1e20) then cast({{ expr }} as float8) end), 0)
+        coalesce(cast(round(sum(case when abs({{ expr }}) < 1e20 then cast({{ expr }} as numeric(38, 18)) end), 6) as {{ type_double() }}), 0)
+        + coalesce(sum(case when not (abs({{ expr }}) < 1e20) then cast({{ expr }} as {{ type_double() }}) end), 0)
     end
 {%- endmacro %}

@@ -1,129 +1,19 @@
-{#- The attributed conversions and the spend of a grain (month × channel [× campaign] × model), side by side
-    (README *Attribution*): conversions count in the month they happen, spend in the month it is spent; a grain with spend and
-    no conversions shows zeros for every model. `keys` are the grain's columns besides month and model. -#}
-{% macro roi_by(keys) -%}
-{%- set key_list = keys | join(', ') -%}
-with
+{#- The measures of the ROI marts, summed from int_roi_by_campaign (all additive). -#}
+{% macro roi_measures() -%}
+    {{ return(['spend', 'attributed_leads', 'attributed_opportunities', 'attributed_pipeline', 'attributed_won_deals',
+               'attributed_new_customers', 'attributed_revenue', 'attributed_lost_deals', 'attributed_lost_value']) }}
+{%- endmacro %}
 
-attribution as (
-
-    select * from {{ ref('fct_attribution') }}
-
-),
-
-conversions as (
-
-    select conversion_id, is_new_customer from {{ ref('int_conversions') }}
-
-),
-
-spend_rows as (
-
-    select * from {{ ref('int_ad_spend_classified') }}
-
-),
-
-models as (
-{{ attribution_models_relation() }}
-
-),
-
-attributed as (
-
-    select
-        cast({{ dbt.date_trunc('month', 'attribution.converted_at') }} as date) as month,
-        {% for key in keys %}attribution.{{ key }}, {% endfor %}
-        attribution.model,
-        {{ exact_sum("case when attribution.conversion_type = 'lead_created' then attribution.share else 0 end") }} as attributed_leads,
-        {{ exact_sum("case when attribution.conversion_type = 'opportunity_created' then attribution.share else 0 end") }}
-            as attributed_opportunities,
-        {{ exact_sum("case when attribution.conversion_type = 'opportunity_created' then attribution.attributed_value else 0 end") }}
-            as attributed_pipeline,
-        {{ exact_sum("case when attribution.conversion_type = 'deal_won' then attribution.share else 0 end") }} as attributed_won_deals,
-        {{ exact_sum("case when conversions.is_new_customer then attribution.share else 0 end") }} as attributed_new_customers,
-        {{ exact_sum("case when attribution.conversion_type = 'deal_won' then attribution.attributed_value else 0 end") }}
-            as attributed_revenue,
-        {{ exact_sum("case when attribution.conversion_type = 'deal_lost' then attribution.share else 0 end") }} as attributed_lost_deals,
-        {{ exact_sum("case when attribution.conversion_type = 'deal_lost' then attribution.attributed_value else 0 end") }}
-            as attributed_lost_value
-    from attribution
-    inner join conversions on conversions.conversion_id = attribution.conversion_id
-    group by 1, {% for key in keys %}attribution.{{ key }}, {% endfor %}attribution.model
-
-),
-
-spend as (
-
-    select
-        cast({{ dbt.date_trunc('month', 'spend_date') }} as date) as month,
-        {% for key in keys %}{{ key }}, {% endfor %}
-        {{ exact_sum('spend_base') }} as spend
-    from spend_rows
-    group by 1{% for key in keys %}, {{ key }}{% endfor %}
-
-),
-
-grain as (
-
-    select month, {{ key_list }}, model from attributed
-    union
-    select spend.month, {% for key in keys %}spend.{{ key }}, {% endfor %}models.model from spend cross join models
-
-),
-
-joined as (
-
-    select
-        grain.month,
-        {% for key in keys %}grain.{{ key }}, {% endfor %}
-        grain.model,
-        coalesce(spend.spend, 0) as spend,
-        coalesce(attributed.attributed_leads, 0) as attributed_leads,
-        coalesce(attributed.attributed_opportunities, 0) as attributed_opportunities,
-        coalesce(attributed.attributed_pipeline, 0) as attributed_pipeline,
-        coalesce(attributed.attributed_won_deals, 0) as attributed_won_deals,
-        coalesce(attributed.attributed_new_customers, 0) as attributed_new_customers,
-        coalesce(attributed.attributed_revenue, 0) as attributed_revenue,
-        coalesce(attributed.attributed_lost_deals, 0) as attributed_lost_deals,
-        coalesce(attributed.attributed_lost_value, 0) as attributed_lost_value
-    from grain
-    left join attributed
-        on attributed.month = grain.month
-        and attributed.model = grain.model
-        {%- for key in keys %}
-        and {{ null_safe_equals('attributed.' ~ key, 'grain.' ~ key) }}
-        {%- endfor %}
-    left join spend
-        on spend.month = grain.month
-        {%- for key in keys %}
-        and {{ null_safe_equals('spend.' ~ key, 'grain.' ~ key) }}
-        {%- endfor %}
-
-),
-
-final as (
-
-    select
-        month,
-        {{ key_list }},
-        model,
-        cast(spend as float8) as spend,
-        cast(attributed_leads as float8) as attributed_leads,
-        cast(attributed_opportunities as float8) as attributed_opportunities,
-        cast(attributed_pipeline as float8) as attributed_pipeline,
-        cast(attributed_won_deals as float8) as attributed_won_deals,
-        cast(attributed_new_customers as float8) as attributed_new_customers,
-        cast(attributed_revenue as float8) as attributed_revenue,
-        cast(attributed_lost_deals as float8) as attributed_lost_deals,
-        cast(attributed_lost_value as float8) as attributed_lost_value,
-        cast(case when attributed_leads > 0 then spend / attributed_leads end as float8) as cost_per_lead,
-        cast(case when attributed_new_customers > 0 then spend / attributed_new_customers end as float8) as cac,
-        cast(case when spend > 0 then attributed_revenue / spend end as float8) as roas,
+{#- The ROI marts' columns over a relation carrying roi_measures(): typed, with cost per lead, CAC, ROAS and ROI
+    (null where their denominator is zero). One definition for mart_channel_roi and mart_campaign_roi. -#}
+{% macro roi_columns() -%}
+    {%- for measure in roi_measures() %}
+        cast({{ measure }} as {{ type_double() }}) as {{ measure }},
+    {%- endfor %}
+        cast(case when attributed_leads > 0 then spend / attributed_leads end as {{ type_double() }}) as cost_per_lead,
+        cast(case when attributed_new_customers > 0 then spend / attributed_new_customers end as {{ type_double() }}) as cac,
+        cast(case when spend > 0 then attributed_revenue / spend end as {{ type_double() }}) as roas,
         cast(case when spend > 0
-            then (attributed_revenue * {{ number_setting('closedloop__default_gross_margin') }} - spend) / spend end as float8) as roi
-    from joined
-
-)
-
-select * from final
+            then (attributed_revenue * {{ number_setting('closedloop__default_gross_margin') }} - spend) / spend end
+            as {{ type_double() }}) as roi
 {%- endmacro %}

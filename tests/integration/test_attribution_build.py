@@ -25,9 +25,11 @@ FIXTURE = Path(__file__).parents[1] / "fixtures" / "landing_attribution"
 # form fill (after their win) links the visitor v1, whose earlier touches join a's paths
 NIGHT2 = Path(__file__).parents[1] / "fixtures" / "landing_attribution_night2"
 STAGING = ["--select", "fqn:staging", "resource_type:seed", "int_identity__edges"]
+# the pipeline's selections (orchestration/defs/dbt/assets.py): intermediate models tagged after_python read what
+# the Python steps or the marts write, so they build with the marts
 INTERMEDIATE = ["--select", "fqn:intermediate", "resource_type:snapshot", "--exclude", "int_identity__edges",
-                "resource_type:unit_test"]
-MARTS = ["--select", "fqn:marts", "--exclude", "resource_type:unit_test"]
+                "tag:after_python", "resource_type:unit_test"]
+MARTS = ["--select", "fqn:marts", "tag:after_python", "--exclude", "resource_type:unit_test"]
 MODELS = 12
 
 

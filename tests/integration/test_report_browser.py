@@ -22,7 +22,7 @@ RUN_SUMMARY = {
 
 
 def build_serving(path: Path) -> None:
-    """A tiny serving file: the three marts the overview reads, a few dozen rows each."""
+    """A tiny serving file: three marts and the overview's two rpt models, a few dozen rows each."""
     con = duckdb.connect(str(path))
     try:
         con.execute("create schema marts")
@@ -59,6 +59,26 @@ def build_serving(path: Path) -> None:
                    (100 - i * 5)::bigint as touchpoints,
                    case when i = 3 then null else 1234.5 * i end as spend
             from range(18) as t(i)
+            """
+        )
+        # the overview's models, as dbt builds them from marts like these: 7 months × 6 channels, 6 × 4
+        con.execute(
+            """
+            create table marts.rpt_touchpoints_by_month as
+            select date '2026-05-01' + to_months(m) as month,
+                   ['paid_search', 'email', 'organic_search', 'direct', 'paid_social', 'referral'][1 + c] as channel,
+                   (1 + (m + c) % 3)::bigint as touchpoints
+            from range(7) as months(m), range(6) as channels(c)
+            """
+        )
+        con.execute(
+            """
+            create table marts.rpt_won_revenue_by_month as
+            select date '2026-05-01' + to_months(m) as month,
+                   ['paid_search', 'email', 'events', 'webinar partner'][1 + c] as source_channel,
+                   1000.0 + 250 * (m + c) as won_revenue,
+                   1::bigint as won_deals
+            from range(6) as months(m), range(4) as channels(c)
             """
         )
     finally:

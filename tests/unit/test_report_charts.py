@@ -249,14 +249,14 @@ def test_report_tolerates_missing_tables_and_files(tmp_path: Path) -> None:
     serving = tmp_path / "serving.duckdb"
     con = duckdb.connect(str(serving))
     con.execute("create schema marts")
-    con.execute("create table marts.fct_touchpoints (occurred_at timestamp, channel varchar)")
-    con.execute("insert into marts.fct_touchpoints values ('2026-01-05 10:00', 'email'), ('2026-03-01', null)")
+    con.execute("create table marts.rpt_touchpoints_by_month (month date, channel varchar, touchpoints bigint)")
+    con.execute("insert into marts.rpt_touchpoints_by_month values ('2026-01-01', 'email', 1), ('2026-03-01', '(not set)', 1)")
     con.close()
 
     out = write_report(serving, tmp_path / "deep" / "report" / "index.html", {"run_id": "r1", "marts": []})
     text = out.read_text(encoding="utf-8")
     assert out.name == "index.html"
-    assert "marts.fct_conversions is not in the serving file" in text
+    assert "marts.rpt_won_revenue_by_month is not in the serving file" in text
     assert "marts.dim_campaigns is not in the serving file" in text
     assert text.count('class="bar"') == 2 and "2026-02" in text  # February is an empty bar
     assert "(not set)" in text and "r1" in text

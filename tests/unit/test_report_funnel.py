@@ -1,4 +1,4 @@
-"""The funnel page of the report and its funnel chart, on a real DuckDB file holding small funnel marts."""
+"""The funnel page of the report and its funnel chart, on a real DuckDB file holding the page's small rpt models."""
 
 from __future__ import annotations
 
@@ -40,19 +40,31 @@ def serving(tmp_path):
     path = tmp_path / "serving.duckdb"
     with duckdb.connect(str(path)) as con:
         con.execute("create schema marts")
+        # what the funnel models (dbt_project/models/marts/report/, unit-tested there) make of a small funnel:
+        # email 10 → 6 → 3 → 2 → 1, events 4 → 1
         con.execute(
-            "create table marts.mart_funnel as select * from (values"
-            " ('email', 1, 'lead', 10), ('email', 2, 'mql', 6), ('email', 3, 'sql', 3),"
-            " ('email', 4, 'opportunity', 2), ('email', 8, 'won', 1), ('events', 1, 'lead', 4),"
-            " ('events', 2, 'mql', 1)) as t (source_channel, stage_order, stage, reached)"
+            "create table marts.rpt_funnel_stages as select * from (values"
+            " (1, 'lead', 14), (2, 'mql', 7), (3, 'sql', 3), (4, 'opportunity', 2), (8, 'won', 1))"
+            " as t (stage_order, stage, reached)"
         )
         con.execute(
-            "create table marts.mart_lead_sla_summary as select * from (values"
-            " ('alice', 'email', 5, 2, 1), ('bert', 'email', 1, 4, 0), ('alice', 'events', 2, 0, 0))"
-            " as t (owner, source_channel, sla_met, sla_missed, sla_pending)"
+            "create table marts.rpt_funnel_by_channel as select * from (values"
+            " ('email', 10, 0.6, 0.5, 2 / 3, 0.5, 0.1), ('events', 4, 0.25, 0.0, null, null, 0.0))"
+            " as t (source_channel, leads, lead_to_mql_rate, mql_to_sql_rate, sql_to_opportunity_rate,"
+            " opportunity_to_won_rate, lead_to_won_rate)"
         )
         con.execute(
-            "create table marts.mart_loss_reasons as select * from (values"
+            "create table marts.rpt_lead_sla as select * from (values"
+            " ('owner', 'alice', 7, 2, 1), ('owner', 'bert', 1, 4, 0),"
+            " ('source_channel', 'email', 6, 6, 1), ('source_channel', 'events', 2, 0, 0))"
+            " as t (breakdown, breakdown_value, sla_met, sla_missed, sla_pending)"
+        )
+        con.execute(
+            "create table marts.rpt_loss_reasons as select * from (values"
+            " ('price', 2, 900.0), ('competitor', 1, 4000.0)) as t (loss_reason, lost_deals, lost_value)"
+        )
+        con.execute(
+            "create table marts.rpt_loss_reason_groups as select * from (values"
             " ('price', 'email', 'crm', 2, 900.0), ('competitor', 'events', 'crm', 1, 4000.0))"
             " as t (loss_reason, source_channel, product, lost_deals, lost_value)"
         )
@@ -60,7 +72,7 @@ def serving(tmp_path):
         yield con
 
 
-def test_the_funnel_page_draws_every_section_from_the_marts(serving) -> None:
+def test_the_funnel_page_draws_every_section_from_its_models(serving) -> None:
     page = ET.fromstring(render_page(FUNNEL, serving))
     text = "".join(page.itertext())
     funnel = page.find(".//section[@id='funnel-stages']")

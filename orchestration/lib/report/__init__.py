@@ -1,7 +1,9 @@
-"""The HTML report (README *Where the results are* `report/index.html`): one self-contained file with inline SVG charts, drawn from
-the published marts in the serving file. It works offline: no CDN, no web fonts, no script.
+"""The HTML report (`report/index.html`): one self-contained file with inline SVG charts, drawn from the published
+marts in the serving file. It works offline: no CDN, no web fonts, no script.
 
-`write_report` renders `pages.PAGES` in order; see `pages` for how to add a page and `charts` for the builders.
+Every number it shows comes from a dbt model (`marts.rpt_*`, dbt_project/models/marts/report/, or a mart); the
+report only reads and draws. HTML goes through Jinja2 templates with autoescaping (`html`, `templates/`).
+`write_report` renders `pages.PAGES` in order; see `sections` for how to write a page and `charts` for the builders.
 """
 
 from __future__ import annotations
@@ -15,15 +17,16 @@ import duckdb
 
 from orchestration.lib.report.charts import (
     colour_for,
-    esc,
     format_value,
     heatmap,
     horizontal_bar_chart,
     line_chart,
     stacked_bar_chart,
 )
-from orchestration.lib.report.pages import PAGES, Page, render_page, section
+from orchestration.lib.report.html import safe
+from orchestration.lib.report.pages import PAGES, render_page
 from orchestration.lib.report.quality import refused_banner
+from orchestration.lib.report.sections import Page, note, section
 from orchestration.lib.report.template import render_document, render_run_summary
 
 __all__ = [
@@ -71,12 +74,12 @@ def write_report(
         else:
             problem = f"No serving file yet at {serving_path}."
         banner = refused_banner(con) if con is not None else ""
-        body = banner + "".join(render_page(page, con, lead if i == 0 else "") for i, page in enumerate(pages))
+        body = safe(banner, *(render_page(page, con, lead if i == 0 else "") for i, page in enumerate(pages)))
     finally:
         if con is not None:
             con.close()
     if problem:
-        body = f'<p class="note warn">{esc(problem)}</p>' + body
+        body = safe(note(problem, warn=True), body)
 
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     document = render_document(

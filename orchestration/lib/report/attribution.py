@@ -1,13 +1,14 @@
-"""The attribution page (README *Attribution*): the same won revenue credited under each model, side by side per channel; ROI by
+"""The attribution page: the same won revenue credited under each model, side by side per channel; ROI by
 campaign; loss attribution; Markov removal effects; content that buyers saw. Read from the published
-`marts.mart_channel_roi`, `mart_campaign_roi`, `mart_markov_removal_effects` and `mart_content_influence`."""
+`marts.rpt_channel_model_value`, `rpt_campaign_roi`, `mart_markov_removal_effects` and `mart_content_influence`."""
 
 from __future__ import annotations
 
 import duckdb
 
-from orchestration.lib.report.charts import esc, format_value, heatmap, horizontal_bar_chart
-from orchestration.lib.report.pages import SCHEMA, Page, channel_cell, note, require_tables, section, table_html
+from orchestration.lib.report.charts import format_value, heatmap, horizontal_bar_chart
+from orchestration.lib.report.html import Markup, safe
+from orchestration.lib.report.sections import SCHEMA, Page, channel_cell, note, require_tables, section, table_html
 
 # the models compared bar by bar (all of them are in the heatmap): one per family, so the bars stay readable
 COMPARED = ("first_touch", "last_touch", "linear", "position_based", "time_decay", "markov", "shapley")
@@ -19,34 +20,33 @@ MODEL_ORDER = ("first_touch", "last_touch", "last_non_direct", "linear", "positi
 
 def _focus(con: duckdb.DuckDBPyConnection) -> str:
     """FOCUS when it is published, else the first published model."""
-    models = [m for (m,) in con.execute(f"select distinct model from {SCHEMA}.mart_channel_roi order by model").fetchall()]
+    models = [m for (m,) in con.execute(
+        f"select distinct model from {SCHEMA}.rpt_channel_model_value order by model").fetchall()]
     return FOCUS if FOCUS in models or not models else models[0]
 
 
 @section("Won revenue by channel under each model", slug="models-side-by-side")
-def models_side_by_side(con: duckdb.DuckDBPyConnection) -> str:
-    require_tables(con, "mart_channel_roi")
+def models_side_by_side(con: duckdb.DuckDBPyConnection) -> Markup:
+    require_tables(con, "rpt_channel_model_value")
     rows = con.execute(
-        f"select channel, model, sum(attributed_revenue) from {SCHEMA}.mart_channel_roi"
-        " group by channel, model having sum(attributed_revenue) <> 0 or sum(spend) <> 0"
+        f"select channel, model, attributed_revenue, revenue_share_pct from {SCHEMA}.rpt_channel_model_value"
+        " where attributed_revenue <> 0 or spend <> 0"
     ).fetchall()
     shown = [m for m in COMPARED if any(r[1] == m for r in rows)] or sorted({r[1] for r in rows})[:7]
     bars = horizontal_bar_chart(
-        [(channel, model, value) for channel, model, value in rows if model in shown],
+        [(channel, model, value) for channel, model, value, _ in rows if model in shown],
         title="The same won deals, credited by " + ", ".join(shown),
         x_label="attributed revenue (base currency)",
         y_label="channel",
         empty_note="No won deal yet.",
     )
-    totals = {}
-    for _, model, value in rows:
-        totals[model] = totals.get(model, 0.0) + (value or 0.0)
+    models = {model for _, model, _, _ in rows}
     grid = heatmap(
-        [(channel, model, 100 * value / totals[model] if totals[model] else None) for channel, model, value in rows],
+        [(channel, model, share) for channel, model, _, share in rows],
         title="Share of won revenue per channel under every model (%)",
         x_label="model",
         y_label="channel",
-        column_order=[m for m in MODEL_ORDER if m in totals],
+        column_order=[m for m in MODEL_ORDER if m in models],
         unit=" %",
         empty_note="No won deal yet.",
     )
@@ -54,24 +54,20 @@ def models_side_by_side(con: duckdb.DuckDBPyConnection) -> str:
         "Every model hands out the same total; where the bars disagree, the channel's credit depends on the"
         " model's assumption (first touch favours channels that start journeys, last touch those that close them)."
     ) if rows else ""
-    return lead + bars + grid
-
+    return safe(lead, bars, grid)
 
 
 @section("ROI by campaign", slug="campaign-roi")
-def campaign_roi(con: duckdb.DuckDBPyConnection) -> str:
-    require_tables(con, "mart_campaign_roi")
+def campaign_roi(con: duckdb.DuckDBPyConnection) -> Markup:
+    require_tables(con, "rpt_campaign_roi", "rpt_channel_model_value")
     model = _focus(con)
     rows = con.execute(
         f"""
-        select channel, coalesce(utm_source, '') || ' / ' || coalesce(utm_medium, '') || ' / '
-                || coalesce(utm_campaign, '(none)') as campaign,
-            sum(spend), sum(attributed_leads), sum(attributed_new_customers), sum(attributed_revenue)
-        from {SCHEMA}.mart_campaign_roi
-        where model = ?
-        group by 1, 2
-        having sum(spend) > 0
-        order by sum(spend) desc
+        select channel, campaign, spend, attributed_leads, attributed_new_customers, attributed_revenue,
+               cost_per_lead, cac, roas
+        from {SCHEMA}.rpt_campaign_roi
+        where model = ? and spend > 0
+        order by spend desc
         limit 15
         """,
         [model],
@@ -79,9 +75,9 @@ def campaign_roi(con: duckdb.DuckDBPyConnection) -> str:
     if not rows:
         return note("No campaign has spend yet.")
     lead = note(f"Under the {model} model; campaigns with spend, largest first (top 15). ROAS = attributed"
-                       " revenue ÷ spend; CAC = spend ÷ attributed new customers.")
+                " revenue ÷ spend; CAC = spend ÷ attributed new customers.")
     chart = horizontal_bar_chart(
-        [(campaign, revenue / spend if spend else None) for _, campaign, spend, _, _, revenue in rows],
+        [(campaign, roas) for _, campaign, *_, roas in rows],
         title=f"ROAS per campaign ({model})",
         x_label="attributed revenue per unit of spend",
         y_label="campaign",
@@ -89,47 +85,46 @@ def campaign_roi(con: duckdb.DuckDBPyConnection) -> str:
     )
     table = table_html(
         ["channel", "campaign", "spend", "leads", "new customers", "revenue", "cost per lead", "CAC", "ROAS"],
-        [
-            [channel_cell(channel), esc(campaign), format_value(spend), format_value(leads),
-             format_value(customers), format_value(revenue),
-             format_value(spend / leads if leads else None), format_value(spend / customers if customers else None),
-             format_value(revenue / spend if spend else None)]
-            for channel, campaign, spend, leads, customers, revenue in rows
-        ],
+        [[channel_cell(channel), campaign, *(format_value(v) for v in values)]
+         for channel, campaign, *values in rows],
         [False, False, True, True, True, True, True, True, True],
     )
-    return lead + chart + table
+    return safe(lead, chart, table)
 
 
 @section("Lost deals by channel", slug="loss-attribution")
-def loss_attribution(con: duckdb.DuckDBPyConnection) -> str:
-    require_tables(con, "mart_channel_roi")
+def loss_attribution(con: duckdb.DuckDBPyConnection) -> Markup:
+    require_tables(con, "rpt_channel_model_value")
     model = _focus(con)
     rows = con.execute(
-        f"select channel, sum(attributed_revenue), sum(attributed_lost_value) from {SCHEMA}.mart_channel_roi"
-        " where model = ? group by channel having sum(attributed_revenue) > 0 or sum(attributed_lost_value) > 0",
+        f"select channel, attributed_revenue, attributed_lost_value from {SCHEMA}.rpt_channel_model_value"
+        " where model = ? and (attributed_revenue > 0 or attributed_lost_value > 0)",
         [model],
     ).fetchall()
     # series names whose stable colours read as gain (green) and loss (vermillion)
     bars = [(c, "won revenue", won) for c, won, _ in rows] + [(c, "lost deals value", lost) for c, _, lost in rows]
-    return note(f"Won and lost deal value credited to the touches on their paths ({model}): a channel whose"
-                " lost value dwarfs its won revenue brings pipeline that does not close.") + horizontal_bar_chart(
-        bars,
-        title=f"Won revenue and lost value per channel ({model})",
-        x_label="attributed value (base currency)",
-        y_label="channel",
-        empty_note="No closed deal yet.",
+    return safe(
+        note(f"Won and lost deal value credited to the touches on their paths ({model}): a channel whose"
+             " lost value dwarfs its won revenue brings pipeline that does not close."),
+        horizontal_bar_chart(
+            bars,
+            title=f"Won revenue and lost value per channel ({model})",
+            x_label="attributed value (base currency)",
+            y_label="channel",
+            empty_note="No closed deal yet.",
+        ),
     )
 
 
 @section("Markov removal effects", slug="removal-effects")
-def removal_effects(con: duckdb.DuckDBPyConnection) -> str:
+def removal_effects(con: duckdb.DuckDBPyConnection) -> Markup:
     require_tables(con, "mart_markov_removal_effects")
     rows = con.execute(
         f"select channel, conversion_type, removal_effect from {SCHEMA}.mart_markov_removal_effects"
         " where period = 'all' and conversion_type in ('lead_created', 'deal_won')"
     ).fetchall()
-    return note("The share of conversions the chain loses when a channel is taken out (all paths of the type).") + (
+    return safe(
+        note("The share of conversions the chain loses when a channel is taken out (all paths of the type)."),
         horizontal_bar_chart(
             [(channel, kind, 100 * effect) for channel, kind, effect in rows],
             title="Removal effect per channel (%)",
@@ -137,12 +132,12 @@ def removal_effects(con: duckdb.DuckDBPyConnection) -> str:
             y_label="channel",
             unit=" %",
             empty_note="No conversion yet.",
-        )
+        ),
     )
 
 
 @section("Content buyers saw", slug="content-influence")
-def content_influence(con: duckdb.DuckDBPyConnection) -> str:
+def content_influence(con: duckdb.DuckDBPyConnection) -> Markup:
     require_tables(con, "mart_content_influence")
     rows = con.execute(
         f"select content_key, content_kind, won_share, other_share, lift from {SCHEMA}.mart_content_influence"
@@ -152,7 +147,7 @@ def content_influence(con: duckdb.DuckDBPyConnection) -> str:
         return note("No content has been seen by at least 5 won customers yet.")
     return table_html(
         ["content", "kind", "won customers who saw it", "other leads who saw it", "lift"],
-        [[esc(key), esc(kind), f"{won:.1%}", f"{other:.1%}", format_value(lift)] for key, kind, won, other, lift in rows],
+        [[key, kind, f"{won:.1%}", f"{other:.1%}", format_value(lift)] for key, kind, won, other, lift in rows],
         [False, False, True, True, True],
     )
 

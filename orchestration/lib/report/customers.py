@@ -1,19 +1,21 @@
-"""The customers page (README *Customers, LTV and RFM*): cohort retention, cumulative revenue per customer by acquisition channel,
-LTV:CAC by channel against its band, and RFM segment sizes. Read from the published `marts.mart_cohorts`,
-`marts.mart_ltv_segments` and `marts.mart_rfm`."""
+"""The customers page: cohort retention, cumulative revenue per customer by acquisition channel, LTV:CAC by
+channel against its band, and RFM segment sizes. Read from the published `marts.mart_cohorts`,
+`rpt_cumulative_revenue_per_customer`, `mart_ltv_segments`, `mart_clv_model`, `rpt_rfm_segments` and
+`rpt_rfm_dormancy`."""
 
 from __future__ import annotations
 
 import duckdb
 
-from orchestration.lib.report.charts import esc, format_value, heatmap, horizontal_bar_chart, line_chart
-from orchestration.lib.report.pages import SCHEMA, Page, channel_cell, note, require_tables, section, table_html
+from orchestration.lib.report.charts import format_value, heatmap, horizontal_bar_chart, line_chart
+from orchestration.lib.report.html import Markup, safe
+from orchestration.lib.report.sections import SCHEMA, Page, channel_cell, note, require_tables, section, table_html
 
 BANDS = "losing_money < 1 ≤ risky < 3 ≤ healthy < 4 ≤ room_to_invest"
 
 
 @section("Cohort retention", slug="cohort-retention")
-def cohort_retention(con: duckdb.DuckDBPyConnection) -> str:
+def cohort_retention(con: duckdb.DuckDBPyConnection) -> Markup:
     require_tables(con, "mart_cohorts")
     rows = con.execute(
         f"""
@@ -37,41 +39,31 @@ def cohort_retention(con: duckdb.DuckDBPyConnection) -> str:
         empty_note="No customers yet.",
     )
     lead = note("Month 0 is the first purchase (100 %); blank cells lie after the end of the data.") if rows else ""
-    return lead + chart
+    return safe(lead, chart)
 
 
 @section("Cumulative revenue per customer by acquisition channel", slug="cumulative-ltv")
-def cumulative_ltv(con: duckdb.DuckDBPyConnection) -> str:
-    require_tables(con, "mart_cohorts")
-    # each month's revenue per customer over the cohorts that reached that month, summed month by month: pooling
-    # the cumulative values instead would mix cohorts of different ages (older cohorts alone at the far months),
-    # and the "cumulative" curve could fall
+def cumulative_ltv(con: duckdb.DuckDBPyConnection) -> Markup:
+    require_tables(con, "rpt_cumulative_revenue_per_customer")
     rows = con.execute(
-        f"""
-        select acquisition_channel, month_number, sum(revenue) / sum(customers)
-        from {SCHEMA}.mart_cohorts
-        where is_observed
-        group by 1, 2
-        order by 1, 2
-        """
+        f"select acquisition_channel, month_number, cumulative_revenue_per_customer"
+        f" from {SCHEMA}.rpt_cumulative_revenue_per_customer order by 1, 2"
     ).fetchall()
     series: dict[str, list[tuple[float, float | None]]] = {}
-    running: dict[str, float] = {}
     for channel, k, value in rows:
-        running[channel] = running.get(channel, 0.0) + (value or 0.0)
-        series.setdefault(channel, []).append((float(k), running[channel]))
-    return line_chart(
+        series.setdefault(channel, []).append((float(k), value))
+    return safe(line_chart(
         series,
         title="Cumulative revenue per customer since the first purchase (base currency)",
         x_label="months since first purchase",
         y_label="revenue per customer",
         kind="money",
         empty_note="No customers yet.",
-    )
+    ))
 
 
 @section("LTV:CAC by acquisition channel", slug="ltv-cac")
-def ltv_to_cac(con: duckdb.DuckDBPyConnection) -> str:
+def ltv_to_cac(con: duckdb.DuckDBPyConnection) -> Markup:
     require_tables(con, "mart_ltv_segments")
     rows = con.execute(
         f"""
@@ -91,14 +83,14 @@ def ltv_to_cac(con: duckdb.DuckDBPyConnection) -> str:
     body = [
         [
             channel_cell(name) if name != "all" else "all channels",
-            esc(format_value(customers)),
-            esc(format_value(ltv, "money")),
-            esc(format_value(clv, "money")),
-            esc(format_value(cac, "money")),
-            esc(format_value(ratio)),
-            esc((band or "—").replace("_", " ")),
-            esc(format_value(benchmark)),
-            esc(confidence + (f": {reasons.replace('_', ' ')}" if reasons else "")),
+            format_value(customers),
+            format_value(ltv, "money"),
+            format_value(clv, "money"),
+            format_value(cac, "money"),
+            format_value(ratio),
+            (band or "—").replace("_", " "),
+            format_value(benchmark),
+            confidence + (f": {reasons.replace('_', ' ')}" if reasons else ""),
         ]
         for name, customers, ltv, clv, cac, ratio, band, benchmark, confidence, reasons, _, _ in rows
     ]
@@ -110,16 +102,16 @@ def ltv_to_cac(con: duckdb.DuckDBPyConnection) -> str:
     caveat = (f" The data covers {observed:.0f} months: rows marked low or insufficient lean on the fitted model "
               f"beyond what was observed ({', '.join(short)}), so read them as estimates, not facts."
               if short else "")
-    return note(
+    return safe(note(
         f"LTV = the discounted gross margin of a customer's first {years} years (the won deal plus repeat orders "
         f"observed, then projected by the fitted BG/NBD and Gamma-Gamma models). CAC = spend ÷ attributed new "
         f"customers (mart_channel_roi); a channel without spend says no paid cost. Bands: {BANDS}; benchmark: the "
         f"industry's usual LTV:CAC.{caveat}"
-    ) + chart + table
+    ), chart, table)
 
 
 @section("Probabilistic CLV model", slug="clv-model")
-def clv_model(con: duckdb.DuckDBPyConnection) -> str:
+def clv_model(con: duckdb.DuckDBPyConnection) -> Markup:
     require_tables(con, "mart_clv_model")
     rows = con.execute(
         f"select model, parameter, value, log_likelihood, customers_used, fit_status from {SCHEMA}.mart_clv_model"
@@ -127,38 +119,33 @@ def clv_model(con: duckdb.DuckDBPyConnection) -> str:
     ).fetchall()
     if not rows:
         return note("The CLV models have not been fitted yet.")
-    body = [[esc(m), esc(p), esc(format_value(v)), esc(format_value(ll)), esc(format_value(n))]
+    body = [[m, p, format_value(v), format_value(ll), format_value(n)]
             for m, p, v, ll, n, _ in rows]
     status = rows[0][5]
     lead = note(f"BG/NBD (purchases, P(alive); alpha in weeks) and Gamma-Gamma (order value), fitted by maximum "
-                f"likelihood each night: {esc(status)}." + (" A parameter at its bound means the data cannot pin it "
+                f"likelihood each night: {status}." + (" A parameter at its bound means the data cannot pin it "
                 "down: the LTV rows built on the fit say low confidence." if status != "fitted" else ""))
-    return lead + table_html(["model", "parameter", "estimate", "log-likelihood", "customers"], body,
-                             [False, False, True, True, True])
+    return safe(lead, table_html(["model", "parameter", "estimate", "log-likelihood", "customers"], body,
+                                 [False, False, True, True, True]))
 
 
 @section("RFM segments", slug="rfm-segments")
-def rfm_segments(con: duckdb.DuckDBPyConnection) -> str:
-    require_tables(con, "mart_rfm")
+def rfm_segments(con: duckdb.DuckDBPyConnection) -> Markup:
+    require_tables(con, "rpt_rfm_segments", "rpt_rfm_dormancy")
     rows = con.execute(
-        f"""
-        select coalesce(rfm_segment, '(unmapped)'), count(*), sum(monetary)
-        from {SCHEMA}.mart_rfm
-        group by 1
-        order by 2 desc, 1
-        """
+        f"select rfm_segment, customers from {SCHEMA}.rpt_rfm_segments order by 2 desc, 1"
     ).fetchall()
     dormancy = con.execute(
-        f"select dormancy_status, count(*) from {SCHEMA}.mart_rfm group by 1 order by min(months_since_last_purchase)"
+        f"select dormancy_status, customers from {SCHEMA}.rpt_rfm_dormancy order by min_months_since_last_purchase"
     ).fetchall()
     chart = horizontal_bar_chart(
-        [(segment, customers) for segment, customers, _ in rows],
+        rows,
         title="Customers per RFM segment",
         x_label="customers",
         empty_note="No customers yet.",
     )
-    lead = note("Dormancy: " + ", ".join(f"{esc(s)} {format_value(n)}" for s, n in dormancy) + ".") if dormancy else ""
-    return lead + chart
+    lead = note("Dormancy: " + ", ".join(f"{s} {format_value(n)}" for s, n in dormancy) + ".") if dormancy else ""
+    return safe(lead, chart)
 
 
 CUSTOMERS = Page(

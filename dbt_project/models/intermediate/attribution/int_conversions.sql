@@ -41,9 +41,9 @@ leads_created as (
         leads.lead_id,
         'lead_created' as conversion_type,
         leads.created_at as converted_at,
-        cast(null as float8) as amount,
+        cast(null as {{ type_double() }}) as amount,
         cast(null as {{ dbt.type_string() }}) as currency,
-        cast(1 as float8) as value,
+        cast(1 as {{ type_double() }}) as value,
         cast(null as timestamp) as deal_created_at,
         leads.lead_id as conversion_key
     from leads

@@ -56,7 +56,7 @@ won_deals as (
         'deal_won' as purchase_type,
         deals.closed_at as purchased_at,
         deals.amount_base as revenue,
-        cast({{ default_margin }} as float8) as gross_margin,
+        cast({{ default_margin }} as {{ type_double() }}) as gross_margin,
         false as has_recorded_margin
     from deals
     inner join lead_people on deals.lead_id = lead_people.lead_id
@@ -71,7 +71,7 @@ orders_of_people as (
         'order' as purchase_type,
         orders_valued.ordered_at as purchased_at,
         orders_valued.amount_base as revenue,
-        cast(coalesce(orders_valued.gross_margin, {{ default_margin }}) as float8) as gross_margin,
+        cast(coalesce(orders_valued.gross_margin, {{ default_margin }}) as {{ type_double() }}) as gross_margin,
         orders_valued.gross_margin is not null as has_recorded_margin
     from orders_valued
     left join lead_people as by_lead on by_lead.lead_id = orders_valued.lead_id

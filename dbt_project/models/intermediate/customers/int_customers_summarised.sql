@@ -148,9 +148,9 @@ final as (
         summarised.total_revenue,
         summarised.first_purchase_revenue,
         summarised.purchase_count - 1 as frequency,
-        cast({{ dbt.datediff('summarised.first_purchase_at', 'summarised.last_purchase_at', 'second') }} as float8)
+        cast({{ dbt.datediff('summarised.first_purchase_at', 'summarised.last_purchase_at', 'second') }} as {{ type_double() }})
             / 604800.0 as recency_weeks,
-        cast({{ dbt.datediff('summarised.first_purchase_at', 'data_end.data_end_at', 'second') }} as float8)
+        cast({{ dbt.datediff('summarised.first_purchase_at', 'data_end.data_end_at', 'second') }} as {{ type_double() }})
             / 604800.0 as age_weeks,
         summarised.monetary_value,
         summarised.revenue_last_12_months,
@@ -162,7 +162,7 @@ final as (
         summarised.purchases_with_recorded_margin,
         -- the margin of this customer's future orders: their own orders' (revenue-weighted), else the default
         cast(coalesce(summarised.recurring_margin_revenue / nullif(summarised.recurring_revenue, 0),
-            {{ default_margin }}) as float8) as recurring_gross_margin,
+            {{ default_margin }}) as {{ type_double() }}) as recurring_gross_margin,
         {{ dbt.datediff('summarised.last_purchase_at', 'data_end.data_end_at', 'day') }} as days_since_last_purchase,
         data_end.data_end_at
     from summarised

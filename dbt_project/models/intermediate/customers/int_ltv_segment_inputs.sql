@@ -142,7 +142,7 @@ sub_segments as (
         segment_type,
         segment_value,
         rfm_segment,
-        {{ exact_sum('revenue_last_12_months') }} * avg(cast(retention_probability as float8)) as retained_revenue
+        {{ exact_sum('revenue_last_12_months') }} * avg(cast(retention_probability as {{ type_double() }})) as retained_revenue
     from by_segment
     group by segment_type, segment_value, rfm_segment
 
@@ -193,16 +193,16 @@ final as (
         aggregated.customers,
         aggregated.purchases,
         aggregated.recurring_purchases,
-        cast(aggregated.revenue as float8) as revenue,
-        cast(aggregated.acquisition_revenue as float8) as acquisition_revenue,
-        cast(aggregated.recurring_revenue as float8) as recurring_revenue,
+        cast(aggregated.revenue as {{ type_double() }}) as revenue,
+        cast(aggregated.acquisition_revenue as {{ type_double() }}) as acquisition_revenue,
+        cast(aggregated.recurring_revenue as {{ type_double() }}) as recurring_revenue,
         aggregated.exposure_months,
         aggregated.observed_months,
         aggregated.expected_dropouts,
         aggregated.acquisition_revenue / aggregated.customers as acquisition_revenue_per_customer,
         aggregated.recurring_revenue / nullif(aggregated.exposure_months, 0) as arpu_monthly,
         -- no expected dropout (nobody bought twice): churn unknown, not zero
-        cast(nullif(aggregated.expected_dropouts, 0) as float8) / nullif(aggregated.exposure_months, 0)
+        cast(nullif(aggregated.expected_dropouts, 0) as {{ type_double() }}) / nullif(aggregated.exposure_months, 0)
             as monthly_churn,
         aggregated.recurring_revenue / nullif(aggregated.recurring_purchases, 0) as aov,
         aggregated.recurring_purchases / nullif(aggregated.exposure_months / 12.0, 0) as purchases_per_year,

@@ -82,8 +82,8 @@ final as (
         utm_medium,
         utm_campaign,
         model,
-        cast(share as float8) as share,
-        cast(share * value as float8) as attributed_value
+        cast(share as {{ type_double() }}) as share,
+        cast(share * value as {{ type_double() }}) as attributed_value
     from shares
 
 )

@@ -1,2 +1,36 @@
--- One row per month × channel × model: spend, attributed conversions and value, CPL, CAC, ROAS, ROI (README *Attribution* and *Marts*).
-{{ roi_by(['channel']) }}
+-- One row per month × channel × model: spend, attributed conversions and value, CPL, CAC, ROAS, ROI; the campaigns
+-- of int_roi_by_campaign summed.
+with
+
+roi as (
+
+    select * from {{ ref('int_roi_by_campaign') }}
+
+),
+
+summed as (
+
+    select
+        month,
+        channel,
+        model,
+        {%- for measure in roi_measures() %}
+        {{ exact_sum(measure) }} as {{ measure }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from roi
+    group by month, channel, model
+
+),
+
+final as (
+
+    select
+        month,
+        channel,
+        model,
+        {{ roi_columns() }}
+    from summed
+
+)
+
+select * from final

@@ -96,15 +96,15 @@ final as (
         cast(reach.won_customers_touched as bigint) as won_customers_touched,
         cast(totals.won_customers as bigint) as won_customers,
         cast(case when totals.won_customers > 0
-            then 1.0 * reach.won_customers_touched / totals.won_customers end as float8) as won_share,
+            then 1.0 * reach.won_customers_touched / totals.won_customers end as {{ type_double() }}) as won_share,
         cast(reach.other_leads_touched as bigint) as other_leads_touched,
         cast(totals.other_leads as bigint) as other_leads,
         cast(case when totals.other_leads > 0
-            then 1.0 * reach.other_leads_touched / totals.other_leads end as float8) as other_share,
+            then 1.0 * reach.other_leads_touched / totals.other_leads end as {{ type_double() }}) as other_share,
         cast(case when reach.other_leads_touched > 0 and totals.won_customers > 0
             then (1.0 * reach.won_customers_touched / totals.won_customers)
                 / (1.0 * reach.other_leads_touched / totals.other_leads)
-        end as float8) as lift
+        end as {{ type_double() }}) as lift
     from reach
     cross join totals
     where reach.won_customers_touched > 0 or reach.other_leads_touched > 0

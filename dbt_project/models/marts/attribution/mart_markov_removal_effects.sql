@@ -15,14 +15,14 @@ final as (
         period,
         case when period = 'all' then null else cast(period as date) end as month,
         channel,
-        cast(removal_effect as float8) as removal_effect,
+        cast(removal_effect as {{ type_double() }}) as removal_effect,
         cast(case when sum(removal_effect) over (partition by conversion_type, period) > 0
             then removal_effect / sum(removal_effect) over (partition by conversion_type, period)
-        end as float8) as removal_effect_share,
-        cast(conversion_probability as float8) as conversion_probability,
-        cast(conversion_probability_without as float8) as conversion_probability_without,
-        cast(conversions as float8) as conversions,
-        cast(paths as float8) as paths
+        end as {{ type_double() }}) as removal_effect_share,
+        cast(conversion_probability as {{ type_double() }}) as conversion_probability,
+        cast(conversion_probability_without as {{ type_double() }}) as conversion_probability_without,
+        cast(conversions as {{ type_double() }}) as conversions,
+        cast(paths as {{ type_double() }}) as paths
     from effects
 
 )

@@ -13,8 +13,8 @@ final as (
     select
         cast(model as {{ dbt.type_string() }}) as model,
         cast(parameter as {{ dbt.type_string() }}) as parameter,
-        cast(value as float8) as value,
-        cast(log_likelihood as float8) as log_likelihood,
+        cast(value as {{ type_double() }}) as value,
+        cast(log_likelihood as {{ type_double() }}) as log_likelihood,
         cast(customers_used as bigint) as customers_used,
         cast(fit_status as {{ dbt.type_string() }}) as fit_status
     from fit

@@ -70,7 +70,7 @@ formulas as (
     select
         with_cac.*,
         case when with_cac.cac_basis <> 'no_paid_cost'
-            then cast(with_cac.cac_spend as float8) / nullif(with_cac.cac_new_customers, 0) end as cac,
+            then cast(with_cac.cac_spend as {{ type_double() }}) / nullif(with_cac.cac_new_customers, 0) end as cac,
         1.0 / with_cac.monthly_churn as expected_lifetime_months,
         with_cac.arpu_monthly / with_cac.monthly_churn as ltv_arpu_lifetime,
         with_cac.aov * with_cac.purchases_per_year * (1.0 / with_cac.monthly_churn / 12.0) as ltv_aov_frequency,
@@ -125,7 +125,7 @@ final as (
         {{ round_float('rated.purchases_per_year', 4) }} as purchases_per_year,
         {{ round_float('rated.recurring_gross_margin', 4) }} as recurring_gross_margin,
         {{ round_float('rated.gross_margin', 4) }} as gross_margin,
-        cast({{ rate }} as float8) as annual_discount_rate,
+        cast({{ rate }} as {{ type_double() }}) as annual_discount_rate,
         {%- for t in range(1, years + 1) %}
         {{ round_float('rated.revenue_per_customer_year_' ~ t) }} as revenue_per_customer_year_{{ t }},
         {{ round_float('rated.gross_margin_year_' ~ t, 4) }} as gross_margin_year_{{ t }},
@@ -142,7 +142,7 @@ final as (
         rated.model_status as clv_model_status,
         rated.cac_basis,
         {{ round_float('rated.cac_spend') }} as cac_spend,
-        cast(rated.cac_new_customers as float8) as cac_new_customers,
+        cast(rated.cac_new_customers as {{ type_double() }}) as cac_new_customers,
         {{ round_float('rated.cac') }} as cac,
         rated.ratio as ltv_to_cac,
         case
@@ -155,7 +155,7 @@ final as (
             else 'room_to_invest'
         end as ltv_to_cac_band,
         benchmarks.industry as benchmark_industry,
-        cast(benchmarks.benchmark_ltv_to_cac as float8) as benchmark_ltv_to_cac,
+        cast(benchmarks.benchmark_ltv_to_cac as {{ type_double() }}) as benchmark_ltv_to_cac,
         case
             when rated.model_status not like 'fitted%' then 'insufficient'
             when rated.reasons <> '' then 'low'

@@ -19,7 +19,7 @@ final as (
         last_purchase_at,
         cast(recency_days as bigint) as recency_days,
         cast(frequency as bigint) as frequency,
-        cast(monetary as float8) as monetary,
+        cast(monetary as {{ type_double() }}) as monetary,
         cast(r_score as integer) as r_score,
         cast(f_score as integer) as f_score,
         cast(m_score as integer) as m_score,

@@ -57,8 +57,8 @@ final as (
         stage,
         cast(reached as bigint) as reached,
         cast(reached_previous as bigint) as reached_previous,
-        cast(case when reached_previous > 0 then reached * 1.0 / reached_previous end as float8) as conversion_rate,
-        cast(case when reached_lead > 0 then reached * 1.0 / reached_lead end as float8) as conversion_rate_from_lead
+        cast(case when reached_previous > 0 then reached * 1.0 / reached_previous end as {{ type_double() }}) as conversion_rate,
+        cast(case when reached_lead > 0 then reached * 1.0 / reached_lead end as {{ type_double() }}) as conversion_rate_from_lead
     from stages
 
 )

@@ -81,9 +81,9 @@ final as (
         breakdown,
         breakdown_value,
         cast(people as bigint) as people,
-        cast(median_days as float8) as median_days,
-        cast(p90_days as float8) as p90_days,
-        cast(mean_days as float8) as mean_days
+        cast(median_days as {{ type_double() }}) as median_days,
+        cast(p90_days as {{ type_double() }}) as p90_days,
+        cast(mean_days as {{ type_double() }}) as mean_days
     from summarised
 
 )
