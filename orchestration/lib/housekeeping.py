@@ -111,7 +111,10 @@ def prune_run_history(instance, run_id: str, keep_runs: int) -> int:
     """Deletes all but the newest `keep_runs` runs (and this one) from the run history, with their logs."""
     old = [run for run in instance.get_runs()[keep_runs:] if run.run_id != run_id]  # newest first
     storage = Path(instance.storage_directory())
+    # the default (SQLite) storage keeps one event-log file per run, which delete_run empties but leaves behind
+    event_logs = Path(instance.root_directory) / "history" / "runs"
     for run in old:
         instance.delete_run(run.run_id)
         shutil.rmtree(storage / run.run_id, ignore_errors=True)
+        (event_logs / f"{run.run_id}.db").unlink(missing_ok=True)
     return len(old)

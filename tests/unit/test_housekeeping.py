@@ -39,8 +39,11 @@ def test_a_run_left_started_is_marked_failed_and_old_runs_leave_the_history(tmp_
         instance.handle_run_event(crashed.run_id, _started(crashed))
         assert fail_crashed_runs(instance, runs[-1]) == [crashed.run_id]
         assert instance.get_run_by_id(crashed.run_id).status == dg.DagsterRunStatus.FAILURE
+        assert len(list((tmp_path / "history" / "runs").glob("*-*.db"))) == 5  # one per run, the crashed one too
         assert prune_run_history(instance, runs[-1], keep_runs=2) == 3
         assert {r.run_id for r in instance.get_runs()} == {crashed.run_id, runs[-1]}
+        event_logs = {p.stem for p in (tmp_path / "history" / "runs").glob("*.db")} - {"index"}
+        assert event_logs <= {crashed.run_id, runs[-1]}, "a deleted run left its event log file"
 
 
 def _started(run):
