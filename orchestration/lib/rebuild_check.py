@@ -141,7 +141,7 @@ def plan_nights(generated: Path) -> list[Night]:
     twin_a = dict(touches[3], touchpoint_id="T-TWIN-1")
     twin_b = dict(twin_a, touchpoint_type="chat")
     first_touch_file = next(k for k in of_month(first) if k.startswith("touchpoints/"))
-    nights.append(Night("night 3: late data, a correction out of quarantine, a merge, a conflict, an erasure", {
+    nights.append(Night("night 3: late data, a newer version of a quarantined lead, a merge, a conflict, an erasure", {
         "touchpoints/touchpoints_late.csv": _csv(touch_fields, late_touches),
         "leads/leads_resolved.csv": _csv(lead_fields, [resolved]),
         "leads/leads_merge.csv": _csv(lead_fields, [merger]),
