@@ -269,7 +269,7 @@ def _expand(con) -> None:
                 continue
             # one scan of the table: the matched rows' keys, unpivoted (unnest of two lists of the same length)
             kinds = ", ".join(f"'{RAW_HARVEST[c]}'" for c in harvest)
-            values = ", ".join(f"nullif(trim({_ident(c)}), '')" for c in harvest)
+            values = ", ".join(f"nullif({_raw_key(c)}, '')" for c in harvest)
             found = f"select unnest([{kinds}]) as kind, unnest([{values}]) as value from raw.{_ident(table)} where {match}"
             con.execute(
                 f"insert into {KEYS} select distinct kind, value from ({found}) as found where value is not null"
@@ -499,9 +499,15 @@ def _raw_match(columns: Iterable[str]) -> str | None:
         kind = RAW_MATCH.get(column)
         if kind is None:
             continue
-        expression = _ident(column) if column in ("email", "_phone_e164") else f"trim({_ident(column)})"
+        expression = _ident(column) if column in ("email", "_phone_e164") else _raw_key(column)
         conditions.append(_in_keys(expression, [kind]))
     return " or ".join(conditions) or None
+
+
+def _raw_key(column: str) -> str:
+    """A raw id as staging makes it: trimmed; a cookie id also lowercased (cookies match whatever their case)."""
+    trimmed = f"trim({_ident(column)})"
+    return f"lower({trimmed})" if column == "anonymous_id" else trimmed
 
 
 def _downstream_match(columns: Iterable[str]) -> str | None:

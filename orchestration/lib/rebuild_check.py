@@ -131,8 +131,8 @@ def plan_nights(generated: Path) -> list[Night]:
         "touchpoints/touchpoints_redelivered.csv": _csv(touch_fields, [touches[0], touch_changed]),
     }))
 
-    # night 3: late touchpoints, one quarantined lead corrected, two people merged, a conflicting touchpoint pair,
-    # an erasure request and an old export delivered again under another name
+    # night 3: late touchpoints, a newer version of a quarantined lead, two people merged, a conflicting
+    # touchpoint pair, an erasure request and an old export delivered again under another name
     resolved = dict(conflicted_then_fixed, updated_at="2030-01-02T00:00:00Z", source_channel="email")
     other = next(lead for lead in leads if lead["lead_id"] not in deal_leads and lead["email"].strip())
     merger = dict(other, lead_id="L-MERGE-1", email=corrected["email"])
@@ -141,7 +141,7 @@ def plan_nights(generated: Path) -> list[Night]:
     twin_a = dict(touches[3], touchpoint_id="T-TWIN-1")
     twin_b = dict(twin_a, touchpoint_type="chat")
     first_touch_file = next(k for k in of_month(first) if k.startswith("touchpoints/"))
-    nights.append(Night("night 3: late data, a correction out of quarantine, a merge, a conflict, an erasure", {
+    nights.append(Night("night 3: late data, a newer version of a quarantined lead, a merge, a conflict, an erasure", {
         "touchpoints/touchpoints_late.csv": _csv(touch_fields, late_touches),
         "leads/leads_resolved.csv": _csv(lead_fields, [resolved]),
         "leads/leads_merge.csv": _csv(lead_fields, [merger]),

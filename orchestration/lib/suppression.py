@@ -39,6 +39,8 @@ def canonical(kind: str, value: str | None, phone_region: str = "US") -> str | N
         return normalise_email(value)
     if kind == "phone":
         return normalise_phone(value, phone_region)
+    if kind == "anon":  # a cookie id in another case is the same cookie (staging lowercases it too)
+        return str(value).strip().lower() or None
     return str(value).strip() or None
 
 

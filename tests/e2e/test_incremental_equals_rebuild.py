@@ -1,10 +1,11 @@
 """Incremental equals rebuild: three nights run one after the other publish exactly the marts that one run over the
 same landing zone publishes from scratch (every mart, content hash per table).
 
-The nights (orchestration/lib/rebuild_check.py): new files; a lead re-delivered with the same updated_at and other
-content (quarantined for good) and one that gets a newer version later (the conflict stays quarantined); a corrected lead and deal; a touchpoint
-re-delivered unchanged and one with other content (both versions quarantined); late touchpoints; a new lead that
-merges two people; a conflicting touchpoint pair; an erasure request; an old file delivered again.
+The nights (orchestration/lib/rebuild_check.py): new files; a lead re-delivered with the same updated_at and
+other content (quarantined for good) and one that gets a newer version later (the conflict stays quarantined); a
+corrected lead and deal; a touchpoint re-delivered unchanged and one with other content (both versions
+quarantined); late touchpoints; a new lead that merges two people; a conflicting touchpoint pair; an erasure
+request; an old file delivered again.
 """
 
 import duckdb

@@ -120,6 +120,22 @@ def settings(tmp_path, monkeypatch):
 # --- the suppression filter of the loader ---------------------------------------------------------------------
 
 
+def test_a_suppressed_cookie_is_left_out_in_another_case(tmp_path):
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        ensure_raw_tables(con)
+        now = datetime(2026, 5, 1)
+        suppression.record(con, [("anon", suppression.canonical("anon", "Cookie-Z"))], KEY, now, now)
+        landing = write_landing(tmp_path / "landing", {"touchpoints/t.csv": (
+            "touchpoint_id,occurred_at,anonymous_id,email,phone,touchpoint_type\n"
+            "t1,2026-03-01T07:00:00Z,COOKIE-Z,,,page_view\n"
+            "t2,2026-03-01T07:05:00Z, cookie-z ,,,page_view\n"
+            "t3,2026-03-01T07:10:00Z,cookie-a,,,page_view\n"
+        )})
+        load = load_source(con, "touchpoints", discover(landing, "touchpoints"), "r1", LOADED_AT, pii_key=KEY)
+        assert ids(con, "raw.touchpoints", "touchpoint_id") == ["t3"] and load.rows_suppressed == 2
+
+
+
 def test_suppressed_rows_are_left_out_of_a_new_file_in_any_spelling(tmp_path):
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         ensure_raw_tables(con)

@@ -7,6 +7,7 @@ a file context under `<data dir>/quality/gx`, so every run's validation results 
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from orchestration.lib.quality.rules import Dataset, Rule
 DATASOURCE = "warehouse"
 SITE = "closedloop"
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 5}
+MAX_SHOWN_VALUE = 200  # characters of a rejected value shown in Data Docs
 
 
 @dataclass
@@ -71,6 +73,7 @@ def validate(connection_string: str, datasets: tuple[Dataset, ...], quality_dir:
         close_connections()  # the warehouse file must be free for dbt, another process, right after the gate
     # only tonight's pages and the index are rendered: earlier nights' pages stay as they are (the history)
     tonight = [key for key in context.validation_results_store.list_keys() if key.run_id.run_name == run_id]
+    _encode_stored_values(context.validation_results_store, tonight)
     context.build_data_docs(site_names=[SITE], resource_identifiers=tonight)
     # one validation per dataset, in the datasets' order (a failing expectation is reported, never raised)
     return [_dataset_result(dataset, validation) for dataset, validation in zip(datasets, validations, strict=True)]
@@ -128,6 +131,32 @@ def _dataset_result(dataset: Dataset, validation) -> DatasetResult:
             )
         )
     return DatasetResult(dataset, len(dataset.rules), sum(r.evaluated for r in results), results)
+
+
+def _encode_stored_values(store, keys) -> None:
+    """GX's Data Docs renderers put the sample of rejected values (`partial_unexpected_list`, …) into the HTML as
+    they are, so a delivered `<script>` would run in the analyst's browser. The stored results of tonight get
+    every delivered value HTML-encoded (and long ones cut) before any page is rendered; the gate's counts come
+    from the in-memory results, which keep the values as delivered."""
+    for key in keys:
+        stored = store.get(key)
+        for item in stored.results:
+            if item.result:
+                item.result = _encoded(item.result)
+            if item.exception_info:
+                item.exception_info = _encoded(item.exception_info)
+        store.set(key, stored)
+
+
+def _encoded(value):
+    if isinstance(value, str):
+        cut = value if len(value) <= MAX_SHOWN_VALUE else value[:MAX_SHOWN_VALUE] + "…"
+        return html.escape(cut, quote=True)
+    if isinstance(value, dict):
+        return {k: _encoded(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encoded(v) for v in value]
+    return value
 
 
 def _raised(info: dict | None) -> bool:

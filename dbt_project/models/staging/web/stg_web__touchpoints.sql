@@ -13,7 +13,8 @@ cleaned as (
     select
         trim(touchpoint_id) as touchpoint_id,
         {{ to_utc_timestamp('occurred_at') }} as occurred_at,
-        nullif(trim(anonymous_id), '') as anonymous_id,
+        -- cookie ids match whatever their case (tools upper-case them on export); erasure does the same
+        lower(nullif(trim(anonymous_id), '')) as anonymous_id,
         {{ clean_text('email') }} as email_cleaned,
         _phone_e164 as phone,
         (nullif(trim(source.phone), '') is not null and _phone_e164 is null) as has_invalid_phone,
