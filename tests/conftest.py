@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# Tests write their landing files a moment before they run: waiting for them to settle (5 s a source by default)
+# would only slow the suite. tests/unit/test_landing.py exercises the settle rule itself.
+os.environ.setdefault("CLOSEDLOOP_LANDING_SETTLE_SECONDS", "0")
 
 from postgres_server import PostgresNotInstalled, PostgresServer
 
