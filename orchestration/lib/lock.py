@@ -34,6 +34,15 @@ def exclusive_lock(path: Path, holder: str = "closedloop"):
         handle.close()
 
 
+@contextmanager
+def waiting_lock(path: Path):
+    """Waits for the lock on `path`, for short critical sections (e.g. one dbt parse at a time)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def ensure_free(path: Path) -> None:
     """Raises LockBusy if another process holds the lock now (takes it and lets go at once)."""
     _take(path).close()
