@@ -44,14 +44,30 @@ class Published:
 
 
 def publish(
-    warehouse_path: Path, serving_path: Path, run_id: str, docs: dict[str, TableDoc] | None = None
+    warehouse_path: Path, serving_path: Path, run_id: str, docs: dict[str, TableDoc] | None = None,
+    target: str = "duckdb",
 ) -> Published:
-    """Every published table of the warehouse into a new serving file, renamed over the old one; `docs` (from
-    `serving_docs.docs_from_manifest`) become its comments and keys."""
+    """Every published table of the warehouse of dbt target `target` into a new serving file, renamed over the
+    old one; `docs` (from `serving_docs.docs_from_manifest`) become its comments and keys."""
     with duckdb.connect() as con:
-        con.execute(f"attach {_literal(warehouse_path)} as warehouse (read_only)")
+        attach_warehouse(con, target, warehouse_path)
         tables = {name: f"select * from warehouse.{name}" for name in _published_tables(con, "warehouse")}
         return write_and_replace(con, serving_path, run_id, tables, docs or {})
+
+
+def attach_warehouse(
+    con, target: str, warehouse_path: Path, schemas: dict[str, tuple[str, ...] | None] = PUBLISHED
+) -> None:
+    """Makes the build warehouse's published tables of `schemas` readable on `con` as catalog `warehouse`: the
+    DuckDB file attached read-only, or (postgres target) the server's tables copied into an in-memory database."""
+    if target == "duckdb":
+        con.execute(f"attach {_literal(warehouse_path)} as warehouse (read_only)")
+        return
+    from orchestration.lib.postgres import copy_postgres_to_duckdb, postgres_settings_from_env, postgres_tables
+
+    conninfo = postgres_settings_from_env()
+    con.execute("attach ':memory:' as warehouse")
+    copy_postgres_to_duckdb(conninfo, con, "warehouse", postgres_tables(conninfo, schemas))
 
 
 def write_and_replace(con, serving_path: Path, run_id: str, tables: dict[str, str], docs: dict[str, TableDoc]) -> Published:
