@@ -1,6 +1,6 @@
 """Times each stage of the nightly pipeline on generated data and prints a table.
 
-    python benchmarks/pipeline.py --leads 100000 [--days 365] [--workdir DIR]
+    python benchmarks/pipeline.py --leads 100000 [--days 365] [--workdir DIR] [--target duckdb|postgres]
 
 Stages: generate, extract (landing → raw), dbt staging, the quality gate, identity resolution, dbt intermediate,
 the Python models (Markov/Shapley attribution, probabilistic CLV), dbt marts, publish (+ exports and report); then
@@ -8,6 +8,9 @@ the same on a second night: the newest month of files is held back from the firs
 to time the incremental path. Each stage runs in its own process so its peak memory (max RSS) is its own. After the
 nights: the slowest dbt models of each night, and the Markov solve beside the `ChannelAttribution` package on the
 same aggregated paths (when it is installed: `pip install -e '.[test]'`).
+
+`--target postgres` builds on the server of the CLOSEDLOOP_PG_* settings (an empty database: the benchmark drops
+nothing), with one more stage, `copy` (the new raw rows to the server), as `closedloop run` does.
 """
 
 from __future__ import annotations
@@ -48,10 +51,20 @@ def stage_extract(work: Path) -> dict:
     return {"rows": rows}
 
 
-def stage_dbt(work: Path, select: str) -> dict:
+def stage_copy(work: Path, target: str) -> dict:
+    """The postgres target only: the raw rows of new files to the server (the last extract step's work)."""
+    from orchestration.lib.postgres import LOADED_FILES, copy_raw_to_postgres, postgres_settings_from_env
+
+    if target != "postgres":
+        return {}
+    copied = copy_raw_to_postgres(work / "data" / "warehouse.duckdb", postgres_settings_from_env())
+    return {"rows": sum(n for table, n in copied.items() if table != LOADED_FILES)}
+
+
+def stage_dbt(work: Path, select: str, target: str) -> dict:
     from orchestration.settings import DBT_EXECUTABLE, DBT_PROFILES_DIR, DBT_PROJECT_DIR
 
-    env = {**os.environ, "CLOSEDLOOP_DATA_DIR": str(work / "data"), "CLOSEDLOOP_DBT_TARGET": "duckdb"}
+    env = {**os.environ, "CLOSEDLOOP_DATA_DIR": str(work / "data"), "CLOSEDLOOP_DBT_TARGET": target}
     command = [DBT_EXECUTABLE, "build", "--select", *select.split(), "--project-dir", str(DBT_PROJECT_DIR),
                "--profiles-dir", str(DBT_PROFILES_DIR), "--target-path", str(work / "target"),
                "--log-path", str(work / "logs")]
@@ -61,52 +74,52 @@ def stage_dbt(work: Path, select: str) -> dict:
     return {}
 
 
-def stage_identity(work: Path) -> dict:
+def stage_identity(work: Path, target: str) -> dict:
     """Identity resolution (the identity asset's work): edges in, people, hashes and the duplicate rate out."""
     from orchestration.lib.people import resolve_identity
     from orchestration.lib.warehouse import open_warehouse
 
     data = work / "data"
-    with open_warehouse("duckdb", data / "warehouse.duckdb") as warehouse:
+    with open_warehouse(target, data / "warehouse.duckdb") as warehouse:
         outcome = resolve_identity(warehouse, b"benchmark", "bench", 0.05)
     return {"rows": outcome.identifiers, "people": outcome.people}
 
 
-def stage_gate(work: Path, night: str) -> dict:
+def stage_gate(work: Path, night: str, target: str) -> dict:
     """The quality gate: Great Expectations suites in SQL, quarantine, quality tables, Data Docs."""
     from orchestration.lib.quality import warehouse_url
     from orchestration.lib.quality.gate import run_gate
     from orchestration.settings import Settings
 
     data = work / "data"
-    settings = Settings(landing_dir=work / "landing", data_dir=data)
+    settings = Settings(landing_dir=work / "landing", data_dir=data, dbt_target=target)
     outcome = run_gate(warehouse_url(settings), data / "quality", f"bench-{night}", 0.02)
     if not outcome.passed:
         print(f"gate blocked (the benchmark goes on): {outcome.blocking_reason}")
     return {"rows": sum(d.rows_checked for d in outcome.datasets)}
 
 
-def stage_attribution(work: Path) -> dict:
+def stage_attribution(work: Path, target: str) -> dict:
     """Markov and Shapley (the attribution asset's work) over int_attribution_paths_counted."""
     from orchestration.lib.attribution import solve_attribution
     from orchestration.lib.warehouse import open_warehouse
 
-    with open_warehouse("duckdb", work / "data" / "warehouse.duckdb") as warehouse:
+    with open_warehouse(target, work / "data" / "warehouse.duckdb") as warehouse:
         outcome = solve_attribution(warehouse)
     return {"rows": outcome.paths, "capped_sets": outcome.capped_sets}
 
 
-def stage_clv(work: Path) -> dict:
+def stage_clv(work: Path, target: str) -> dict:
     """BG/NBD + Gamma-Gamma per customer (the customer_clv asset's work)."""
     from orchestration.lib.customer_clv import ClvSettings, refresh_customer_clv
     from orchestration.lib.warehouse import open_warehouse
 
-    with open_warehouse("duckdb", work / "data" / "warehouse.duckdb") as warehouse:
+    with open_warehouse(target, work / "data" / "warehouse.duckdb") as warehouse:
         outcome = refresh_customer_clv(warehouse, ClvSettings())
     return {"rows": outcome.customers}
 
 
-def stage_publish(work: Path) -> dict:
+def stage_publish(work: Path, target: str) -> dict:
     from orchestration.defs.resources import dbt_project
     from orchestration.lib.publish import export_parquet, publish
     from orchestration.lib.report import write_report
@@ -114,7 +127,7 @@ def stage_publish(work: Path) -> dict:
 
     data = work / "data"
     docs = docs_from_manifest(dbt_project.manifest_path)
-    published = publish(data / "warehouse.duckdb", data / "serving.duckdb", "bench", docs)
+    published = publish(data / "warehouse.duckdb", data / "serving.duckdb", "bench", docs, target)
     export_parquet(data / "serving.duckdb", data / "exports")
     write_report(data / "serving.duckdb", data / "report" / "index.html")
     return {"rows": sum(published.tables.values())}
@@ -127,7 +140,7 @@ STAGING = "fqn:staging fqn:quality resource_type:seed int_identity__edges --excl
 INTERMEDIATE = ("fqn:intermediate resource_type:snapshot --exclude int_identity__edges tag:after_python "
                 "resource_type:unit_test")
 MARTS = "fqn:marts tag:after_python --exclude resource_type:unit_test"
-STAGES = ("extract", "dbt_staging", "gate", "identity", "dbt_intermediate", "attribution", "clv", "dbt_marts", "publish")
+STAGES = ("extract", "copy", "dbt_staging", "gate", "identity", "dbt_intermediate", "attribution", "clv", "dbt_marts", "publish")
 
 
 def dbt_timings(work: Path, night: str) -> list[tuple[str, float]]:
@@ -195,7 +208,7 @@ def run_stage(name: str, work: Path, args) -> tuple[float, float, dict]:
     """Runs one stage in a child process; returns (seconds, peak RSS in MB, stage output)."""
     out = work / f"{name}.json"
     command = [sys.executable, __file__, "--stage", name, "--workdir", str(work), "--leads", str(args.leads),
-               "--days", str(args.days), "--night", getattr(args, "night", "full")]
+               "--days", str(args.days), "--night", getattr(args, "night", "full"), "--target", args.target]
     start = time.monotonic()
     process = subprocess.Popen(command)
     _, status, usage = os.wait4(process.pid, 0)
@@ -230,6 +243,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--stage")
     parser.add_argument("--night", default="full")
+    parser.add_argument("--target", choices=("duckdb", "postgres"), default="duckdb")
     args = parser.parse_args()
 
     if args.stage:
@@ -237,14 +251,15 @@ def main() -> None:
         result = {
             "generate": lambda: stage_generate(work, args.leads, args.days),
             "extract": lambda: stage_extract(work),
-            "dbt_staging": lambda: stage_dbt(work, STAGING),
-            "gate": lambda: stage_gate(work, args.night),
-            "identity": lambda: stage_identity(work),
-            "dbt_intermediate": lambda: stage_dbt(work, INTERMEDIATE),
-            "attribution": lambda: stage_attribution(work),
-            "clv": lambda: stage_clv(work),
-            "dbt_marts": lambda: stage_dbt(work, MARTS),
-            "publish": lambda: stage_publish(work),
+            "copy": lambda: stage_copy(work, args.target),
+            "dbt_staging": lambda: stage_dbt(work, STAGING, args.target),
+            "gate": lambda: stage_gate(work, args.night, args.target),
+            "identity": lambda: stage_identity(work, args.target),
+            "dbt_intermediate": lambda: stage_dbt(work, INTERMEDIATE, args.target),
+            "attribution": lambda: stage_attribution(work, args.target),
+            "clv": lambda: stage_clv(work, args.target),
+            "dbt_marts": lambda: stage_dbt(work, MARTS, args.target),
+            "publish": lambda: stage_publish(work, args.target),
         }[args.stage]()
         (work / f"{args.stage}.json").write_text(json.dumps(result))
         return
@@ -261,12 +276,14 @@ def main() -> None:
             deliver(work / "held", work / "landing")
         args.night = night
         for stage in STAGES:
+            if stage == "copy" and args.target != "postgres":
+                continue
             seconds, rss, output = run_stage(stage, work, args)
             rows.append((f"{night}: {stage}", seconds, rss, output.get("rows")))
             if stage.startswith("dbt_") and (work / "target" / "run_results.json").exists():
                 shutil.copy(work / "target" / "run_results.json", work / f"run_results_{night}_{stage}.json")
 
-    print(f"\nclosedloop pipeline benchmark: {args.leads:,} leads, {generated.get('touchpoints', 0):,} touchpoints,"
+    print(f"\nclosedloop pipeline benchmark ({args.target}): {args.leads:,} leads, {generated.get('touchpoints', 0):,} touchpoints,"
           f" {os.cpu_count()} cores")
     print(f"{'stage':<28}{'seconds':>10}{'peak MB':>10}{'rows':>14}")
     for name, seconds, rss, count in rows:
@@ -277,7 +294,8 @@ def main() -> None:
               + ", ".join(f"{name.split('.')[-1]} {seconds:.1f}s" for name, seconds in slowest))
         print(f"dbt seconds per folder, {night} night: "
               + ", ".join(f"{name} {seconds:.1f}" for name, seconds in area_seconds(work, night).items()))
-    print(markov_versus_channelattribution(work))
+    if args.target == "duckdb":  # it reads the paths from the DuckDB file
+        print(markov_versus_channelattribution(work))
     warehouse = work / "data" / "warehouse.duckdb"
     print(f"warehouse size: {warehouse.stat().st_size / 1e6:,.0f} MB; serving size:"
           f" {(work / 'data' / 'serving.duckdb').stat().st_size / 1e6:,.0f} MB")

@@ -127,8 +127,6 @@ def _run(args) -> int:
         raise UsageError(f"the landing directory {settings.landing_dir} does not exist (set --landing or CLOSEDLOOP_LANDING_DIR)")
     if settings.dbt_target not in ("duckdb", "postgres"):
         raise UsageError(f"CLOSEDLOOP_DBT_TARGET must be duckdb or postgres, not {settings.dbt_target!r}")
-    if settings.dbt_target != "duckdb":
-        raise UsageError("`closedloop run` publishes from the embedded DuckDB warehouse; unset CLOSEDLOOP_DBT_TARGET")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     apply_to_environment(settings)
     prepare_dagster_home(settings)
@@ -196,7 +194,14 @@ def _print_summary(settings: Settings, run_id: str) -> None:
     print(f"  data docs (GX):     {settings.quality_dir / 'docs' / 'index.html'}")
     print(f"  dbt docs:           {settings.data_dir / 'docs' / 'dbt' / 'index.html'}")
     print(f"  parquet exports:    {settings.exports_dir}")
-    print(f"  build warehouse:    {settings.warehouse_path}")
+    if settings.dbt_target == "postgres":
+        from orchestration.lib.postgres import postgres_settings_from_env
+
+        pg = postgres_settings_from_env()
+        print(f"  build warehouse:    PostgreSQL {pg['user']}@{pg['host']}:{pg['port']}/{pg['dbname']}"
+              f" (landing files loaded through {settings.warehouse_path})")
+    else:
+        print(f"  build warehouse:    {settings.warehouse_path}")
     print(f"  run logs:           {settings.dagster_home} (closedloop ui shows them)")
     _print_ltv_against_truth(settings)
 
@@ -380,11 +385,13 @@ def _committed_before_refusal(settings: Settings, run_id: str) -> list[str]:
 
 def _gate_reason(settings: Settings, run_id: str) -> str | None:
     """The paragraph the quality gate recorded for this run (dataset, rule, rows, sample keys, report)."""
-    import duckdb
+    from orchestration.lib.warehouse import open_warehouse
 
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        row = con.execute("select blocking_reason from quality.runs where run_id = ?", [run_id]).fetchone()
-    return row[0] if row else None
+    with open_warehouse(settings.dbt_target, settings.warehouse_path) as warehouse:
+        rows = warehouse.read_text(
+            f"select blocking_reason from quality.runs where run_id = '{run_id.replace(chr(39), chr(39) * 2)}'"
+        )
+    return rows.column("blocking_reason")[0].as_py() if rows.num_rows else None
 
 
 def _message(error) -> str:

@@ -137,7 +137,7 @@ def erase(settings: Settings, seeds: list[tuple[str, str]], requested_at: dateti
     existed = settings.warehouse_path.exists()
     with duckdb.connect(str(settings.warehouse_path)) as con:
         ensure_raw_tables(con)
-        result = purge(con, seeds, key, requested_at or now, now)
+        result = purge(con, seeds, key, requested_at or now, now, _server_identity(settings))
         result.requests = 1
         serving = _purge_serving(con, settings.serving_path, result)
     _finish(settings, result, serving, rewrite=existed)
@@ -169,7 +169,8 @@ def apply_erasure_requests(settings: Settings) -> Erasure:
             outcomes[rowid] = "applied"
             dates.append(_timestamp(requested_at))
         key = pii_key(settings.data_dir)
-        result = purge(con, seeds, key, min((d for d in dates if d), default=now), now) if seeds else Erasure()
+        earliest = min((d for d in dates if d), default=now)
+        result = purge(con, seeds, key, earliest, now, _server_identity(settings)) if seeds else Erasure()
         cleared = 0
         for outcome in ("applied", "unusable"):
             rowids = [rowid for rowid, o in outcomes.items() if o == outcome]
@@ -192,10 +193,18 @@ def purge(
     key: bytes,
     requested_at: datetime,
     erased_at: datetime,
+    identity: pa.Table | None = None,
 ) -> Erasure:
-    """Steps 1-3 on an open warehouse connection; leaves the person's keys in the temp table `_erase_keys`."""
+    """Steps 1-3 on an open warehouse connection; leaves the person's keys in the temp table `_erase_keys`.
+    `identity`: the rows of identity_people when identity resolution wrote them elsewhere (a PostgreSQL server)."""
     con.execute(f"create or replace temp table {KEYS} (kind varchar, value varchar)")
     _add_keys(con, seeds)
+    if identity is not None:
+        con.register("_server_identity", identity)
+        con.execute("create or replace temp table _identity_people as select * from _server_identity")
+        con.unregister("_server_identity")
+    elif _table_exists(con, *IDENTITY_TABLE):
+        con.execute("create or replace temp view _identity_people as select * from intermediate.identity_people")
     _expand(con)
     keys: dict[str, set[str]] = {}
     for kind, value in con.execute(f"select kind, value from {KEYS}").fetchall():
@@ -256,7 +265,7 @@ def _count(con) -> int:
 
 def _expand(con) -> None:
     """Adds the person's other keys until nothing new turns up (a few passes: email → lead → deal, ...)."""
-    identity = _table_exists(con, *IDENTITY_TABLE)
+    identity = _temp_exists(con, "_identity_people")
     for _ in range(10):
         before = _count(con)
         _add_raw_emails(con)
@@ -330,7 +339,7 @@ def _expand_identity(con) -> None:
     """Every identifier of the person_ids that any of the person's identifiers belongs to."""
     kinds = ", ".join(f"'{k}'" for k in IDENTITY_KINDS)
     con.execute(
-        f"create or replace temp table _erase_people as select distinct person_id from intermediate.identity_people"
+        f"create or replace temp table _erase_people as select distinct person_id from _identity_people"
         f" where identifier in (select kind || ':' || value from {KEYS} where kind in ({kinds}))"
     )
     con.execute(
@@ -338,7 +347,7 @@ def _expand_identity(con) -> None:
         "  select 'person' as kind, cast(person_id as varchar) as value from _erase_people"
         "  union all"
         "  select split_part(identifier, ':', 1), substr(identifier, strpos(identifier, ':') + 1)"
-        "  from intermediate.identity_people where person_id in (select person_id from _erase_people)"
+        "  from _identity_people where person_id in (select person_id from _erase_people)"
         f") as found where kind in ('person', {kinds}) and value is not null"
         f" and not exists (select 1 from {KEYS} k where k.kind = found.kind and k.value = found.value)"
     )
@@ -419,6 +428,27 @@ def _finish(settings: Settings, result: Erasure, serving: Path | None, rewrite: 
     if rewrite or any(n for table, n in result.removed.items() if not table.startswith("serving:")):
         rewrite_database(settings.warehouse_path)
         result.rewritten.insert(0, settings.warehouse_path)
+    if settings.dbt_target == "postgres" and result.keys:  # the build warehouse on the server forgets them too
+        from orchestration.lib.postgres import postgres_settings_from_env
+
+        removed = purge_postgres(postgres_settings_from_env(), result.keys)
+        result.removed |= {f"postgres: {table}": rows for table, rows in removed.items()}
+
+
+def _server_identity(settings: Settings) -> pa.Table | None:
+    """identity_people of the PostgreSQL build warehouse (identity resolution writes it there), if it has one."""
+    if settings.dbt_target != "postgres":
+        return None
+    from orchestration.lib.warehouse import open_warehouse
+
+    with open_warehouse("postgres", settings.warehouse_path) as warehouse:
+        found = warehouse.read_text(
+            "select count(*) as found from information_schema.tables"
+            " where table_schema = 'intermediate' and table_name = 'identity_people'"
+        )
+        if found.column("found")[0].as_py() == "0":
+            return None
+        return warehouse.read_text("select identifier, person_id from intermediate.identity_people")
 
 
 # --- the PostgreSQL copy of raw (orchestration/lib/postgres.py) and the models dbt built there -------------
@@ -544,6 +574,11 @@ def _base_tables_in(con, catalog: str) -> list[tuple[str, str]]:
             [catalog],
         ).fetchall()
     ]
+
+
+def _temp_exists(con, name: str) -> bool:
+    return bool(con.execute("select 1 from duckdb_tables() where temporary and table_name = ? union all"
+                            " select 1 from duckdb_views() where temporary and view_name = ?", [name, name]).fetchone())
 
 
 def _table_exists(con, schema: str, table: str) -> bool:

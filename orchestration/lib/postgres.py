@@ -194,3 +194,84 @@ def ident(name: str) -> str:
 
 def _escape(value: str) -> str:
     return value.replace("'", "''")
+
+
+# --- tables built on PostgreSQL, read into DuckDB (publishing from the postgres target) ---------------------
+
+# PostgreSQL column type (information_schema data_type) -> the DuckDB type it is read back as
+DUCKDB_TYPES = {
+    "bigint": "BIGINT",
+    "integer": "INTEGER",
+    "smallint": "SMALLINT",
+    "double precision": "DOUBLE",
+    "real": "FLOAT",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp without time zone": "TIMESTAMP",
+    "timestamp with time zone": "TIMESTAMPTZ",
+    "time without time zone": "TIME",
+    "uuid": "UUID",
+}
+
+
+def postgres_tables(conninfo: dict | str, schemas: dict[str, tuple[str, ...] | None]) -> list[str]:
+    """`schema.table` of the base tables of `schemas` (schema → the tables wanted, None: all), sorted."""
+    pg = connect(conninfo)
+    try:
+        with pg, pg.cursor() as cur:
+            cur.execute(
+                "select table_schema || '.' || table_name, table_schema, table_name from information_schema.tables"
+                " where table_type = 'BASE TABLE' and table_schema = any(%s) order by 1",
+                [list(schemas)],
+            )
+            found = cur.fetchall()
+    finally:
+        pg.close()
+    return [name for name, schema, table in found if schemas[schema] is None or table in schemas[schema]]
+
+
+def copy_postgres_to_duckdb(conninfo: dict | str, duck, catalog: str, names: list[str]) -> dict[str, int]:
+    """Copies PostgreSQL tables (`schema.table`) into catalog `catalog` of a DuckDB connection, typed as on the
+    server; returns rows per table. Rows stream through a temporary CSV written by PostgreSQL's COPY and read by
+    DuckDB's read_csv, so Python never touches a row (DuckDB's postgres extension would be downloaded)."""
+    pg = connect(conninfo)
+    copied = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="closedloop-pgread-") as scratch, pg, pg.cursor() as cur:
+            cur.execute("set local datestyle to 'ISO, YMD'; set local timezone to 'UTC'; set local extra_float_digits to 3")
+            for name in names:
+                copied[name] = _copy_to_duckdb(cur, duck, catalog, name, Path(scratch) / "read.csv")
+    finally:
+        pg.close()
+    return copied
+
+
+def _copy_to_duckdb(cur, duck, catalog: str, name: str, csv_path: Path) -> int:
+    schema, table = name.split(".")
+    cur.execute(
+        "select column_name, data_type, numeric_precision, numeric_scale from information_schema.columns"
+        " where table_schema = %s and table_name = %s order by ordinal_position",
+        [schema, table],
+    )
+    columns = [(column, _duckdb_type(kind, precision, scale)) for column, kind, precision, scale in cur.fetchall()]
+    # booleans as true/false, the spelling DuckDB reads back (other types: PostgreSQL's ISO text)
+    selected = ", ".join(
+        f"cast({ident(c)} as text)" if kind == "BOOLEAN" else ident(c) for c, kind in columns
+    )
+    with csv_path.open("wb") as handle:
+        cur.copy_expert(f"copy (select {selected} from {ident(schema)}.{ident(table)}) to stdout with (format csv)", handle)
+    types = "{" + ", ".join(f"'{_escape(c)}': '{kind}'" for c, kind in columns) + "}"
+    duck.execute(f"create schema if not exists {catalog}.{ident(schema)}")
+    target = f"{catalog}.{ident(schema)}.{ident(table)}"
+    # a null is an unquoted empty field, an empty string a quoted one
+    duck.execute(
+        f"create or replace table {target} as select * from read_csv('{_escape(str(csv_path))}', columns = {types},"
+        " header = false, auto_detect = false, quote = '\"', escape = '\"', allow_quoted_nulls = false)"
+    )
+    return duck.execute(f"select count(*) from {target}").fetchone()[0]
+
+
+def _duckdb_type(kind: str, precision: int | None, scale: int | None) -> str:
+    if kind == "numeric":  # unconstrained numeric has no DuckDB twin: a double keeps 15 significant digits
+        return f"DECIMAL({precision}, {scale})" if precision and precision <= 38 else "DOUBLE"
+    return DUCKDB_TYPES.get(kind, "VARCHAR")

@@ -45,12 +45,13 @@ class Published:
 
 
 def publish(
-    warehouse_path: Path, serving_path: Path, run_id: str, docs: dict[str, TableDoc] | None = None
+    warehouse_path: Path, serving_path: Path, run_id: str, docs: dict[str, TableDoc] | None = None,
+    target: str = "duckdb",
 ) -> Published:
-    """Every published table of the warehouse into a new serving file, renamed over the old one; `docs` (from
-    `serving_docs.docs_from_manifest`) become its comments and keys."""
+    """Every published table of the warehouse of dbt target `target` into a new serving file, renamed over the
+    old one; `docs` (from `serving_docs.docs_from_manifest`) become its comments and keys."""
     with connect_in_memory(serving_path, run_id) as con:
-        con.execute(f"attach {_literal(warehouse_path)} as warehouse (read_only)")
+        attach_warehouse(con, target, warehouse_path)
         tables = {name: f"select * from warehouse.{name}" for name in _published_tables(con, "warehouse")}
         return write_and_replace(con, serving_path, run_id, tables, docs or {})
 
@@ -60,6 +61,21 @@ def connect_in_memory(serving_path: Path, run_id: str):
     leftovers of a publish), not into whatever the working directory is."""
     spill = serving_path.with_name(f".{serving_path.name}.{run_id}.tmp.spill")
     return duckdb.connect(config={"temp_directory": str(spill)})
+
+
+def attach_warehouse(
+    con, target: str, warehouse_path: Path, schemas: dict[str, tuple[str, ...] | None] = PUBLISHED
+) -> None:
+    """Makes the build warehouse's published tables of `schemas` readable on `con` as catalog `warehouse`: the
+    DuckDB file attached read-only, or (postgres target) the server's tables copied into an in-memory database."""
+    if target == "duckdb":
+        con.execute(f"attach {_literal(warehouse_path)} as warehouse (read_only)")
+        return
+    from orchestration.lib.postgres import copy_postgres_to_duckdb, postgres_settings_from_env, postgres_tables
+
+    conninfo = postgres_settings_from_env()
+    con.execute("attach ':memory:' as warehouse")
+    copy_postgres_to_duckdb(conninfo, con, "warehouse", postgres_tables(conninfo, schemas))
 
 
 def write_and_replace(con, serving_path: Path, run_id: str, tables: dict[str, str], docs: dict[str, TableDoc]) -> Published:

@@ -11,45 +11,49 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
-from orchestration.lib.publish import Published, connect_in_memory, write_and_replace
+from orchestration.lib.publish import Published, attach_warehouse, connect_in_memory, write_and_replace
 from orchestration.lib.serving_docs import TableDoc, docs_from_duckdb
+from orchestration.lib.warehouse import open_warehouse
 
 QUALITY_TABLES = ("quality.runs", "quality.results", "quality.quarantine")
 # errors that mean the delivered data was refused, as opposed to a bug or a broken environment
 REFUSAL_ERRORS = frozenset({"LandingError", "MissingSourceError", "DagsterAssetCheckFailedError"})
 
 
-def has_quality_tables(warehouse_path: Path) -> bool:
-    if not warehouse_path.exists():
+def has_quality_tables(target: str, warehouse_path: Path) -> bool:
+    if target == "duckdb" and not warehouse_path.exists():
         return False
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
-        found = con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'quality' and table_name = 'runs'"
-        ).fetchone()[0]
-    return found == 1
+    with open_warehouse(target, warehouse_path) as warehouse:
+        found = warehouse.read_text(
+            "select count(*) as found from information_schema.tables where table_schema = 'quality'"
+            " and table_name = 'runs'"
+        )
+    return found.column("found")[0].as_py() == "1"
 
 
-def record_refused_run(warehouse_path: Path, run_id: str, reason: str) -> bool:
+def record_refused_run(target: str, warehouse_path: Path, run_id: str, reason: str) -> bool:
     """Appends the run to quality.runs with status `refused`, unless the gate recorded it; True if appended."""
     now = datetime.now(UTC).replace(tzinfo=None)
-    with duckdb.connect(str(warehouse_path)) as con:
-        if con.execute("select count(*) from quality.runs where run_id = ?", [run_id]).fetchone()[0]:
-            return False
-        con.execute(
-            "insert into quality.runs (run_id, started_at, finished_at, status, rows_checked, rows_quarantined,"
-            " blocking_reason) values (?, ?, ?, 'refused', 0, 0, ?)",
-            [run_id, now, now, reason[:4000]],
+    with open_warehouse(target, warehouse_path) as warehouse:
+        recorded = warehouse.read_text(
+            f"select count(*) as recorded from quality.runs where run_id = '{run_id.replace(chr(39), chr(39) * 2)}'"
         )
+        if recorded.column("recorded")[0].as_py() != "0":
+            return False
+        row = {"run_id": [run_id], "started_at": [now], "finished_at": [now], "status": ["refused"],
+               "rows_checked": [0], "rows_quarantined": [0], "blocking_reason": [reason[:4000]]}
+        warehouse.write(append={"quality.runs": pa.table(row)})
     return True
 
 
 def republish_quality(
-    warehouse_path: Path, serving_path: Path, run_id: str, quality_docs: dict[str, TableDoc]
+    target: str, warehouse_path: Path, serving_path: Path, run_id: str, quality_docs: dict[str, TableDoc]
 ) -> Published:
-    """A new serving file: the marts of the current one, unchanged, and the warehouse's quality tables."""
+    """A new serving file: the marts of the current one, unchanged, and the build warehouse's quality tables."""
     with connect_in_memory(serving_path, run_id) as con:
-        con.execute(f"attach '{_escape(warehouse_path)}' as warehouse (read_only)")
+        attach_warehouse(con, target, warehouse_path, {"quality": tuple(n.split(".")[1] for n in QUALITY_TABLES)})
         tables, docs = {}, {}
         if serving_path.exists():
             con.execute(f"attach '{_escape(serving_path)}' as current_serving (read_only)")

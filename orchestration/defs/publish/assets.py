@@ -33,7 +33,7 @@ def serving_marts(context: dg.AssetExecutionContext, settings: ClosedloopSetting
     if not credit.column("passed")[0].as_py():
         context.log.warning(f"credit conservation: {credit.column('failing_rows')[0]} conversion × model pairs fail")
     docs = docs_from_manifest(dbt_project.manifest_path)
-    published = publish(cfg.warehouse_path, cfg.serving_path, context.run_id, docs)
+    published = publish(cfg.warehouse_path, cfg.serving_path, context.run_id, docs, cfg.dbt_target)
     progress(f"publish: {len(published.tables)} marts → {published.path}")
     return dg.MaterializeResult(
         metadata={"path": str(published.path), **{name: rows for name, rows in published.tables.items()}}

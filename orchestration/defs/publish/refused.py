@@ -22,10 +22,10 @@ def publish_refused_night(context: dg.HookContext) -> None:
     from orchestration.lib.report import write_report
 
     cfg = context.resources.settings.get()
-    if not has_quality_tables(cfg.warehouse_path):  # refused before dbt ever ran here: create them first
+    if not has_quality_tables(cfg.dbt_target, cfg.warehouse_path):  # refused before dbt ever ran here: create them first
         context.resources.dbt.cli(["run-operation", "create_quality_tables"]).wait()
-    record_refused_run(cfg.warehouse_path, context.run_id, _message(error))
-    republish_quality(cfg.warehouse_path, cfg.serving_path, context.run_id, docs_from_manifest(dbt_project.manifest_path))
+    record_refused_run(cfg.dbt_target, cfg.warehouse_path, context.run_id, _message(error))
+    republish_quality(cfg.dbt_target, cfg.warehouse_path, cfg.serving_path, context.run_id, docs_from_manifest(dbt_project.manifest_path))
     export_parquet(cfg.serving_path, cfg.exports_dir, schemas=("quality",))
     if cfg.serving_url:  # BI servers see the refused night too; their marts stay untouched
         publish_quality_to_postgres(cfg.serving_path, cfg.serving_url)

@@ -1,0 +1,189 @@
+"""`closedloop run` on the postgres target publishes the same marts as on DuckDB: the whole Dagster job (extract,
+the copy of raw to the server, dbt, the gate, identity, attribution, CLV, publishing) on a real server, for a full
+night and then an incremental one (the next month's files delivered), every published mart compared row by row.
+An erasure then removes the person from the server's warehouse too."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import psycopg2
+import pytest
+
+from orchestration.lib.generate import generate_landing
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+CLOSEDLOOP = str(Path(sys.executable).parent / "closedloop")
+ENGINES = ("duckdb", "postgres")
+# when a run loaded or built the row: the two runs happen at different moments
+RUN_TIME_COLUMNS = {"built_at", "person_since", "last_assigned_at", "loaded_at"}
+PII_KEY = "whole-night-parity"  # one key for both data dirs, so the people's hashes compare equal
+
+
+def deliver(generated: Path, landing: Path, months: set[str]) -> None:
+    """Copies the generated files of `months` (YYYY-MM, the files' suffix) into the landing zone."""
+    for path in generated.rglob("*.csv"):
+        if path.stem.rsplit("_", 1)[1] in months:
+            target = landing / path.parent.name / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, target)
+
+
+def run(engine: str, landing: Path, data: Path, pg_env: dict[str, str]) -> subprocess.CompletedProcess:
+    env = {**os.environ, **pg_env, "CLOSEDLOOP_DBT_TARGET": engine, "CLOSEDLOOP_PII_KEY": PII_KEY}
+    result = subprocess.run([CLOSEDLOOP, "run", "--landing", str(landing), "--data-dir", str(data)],
+                            env=env, capture_output=True, text=True, timeout=900)
+    with (data.parent / f"{engine}.log").open("a") as log:  # the stage times, to read after a slow or failed run
+        log.write(result.stdout + result.stderr)
+    return result
+
+
+def marts(serving: Path) -> dict[str, dict]:
+    """Every published mart: its columns and its rows, without the run-time columns."""
+    with duckdb.connect(str(serving), read_only=True) as con:
+        names = [row[0] for row in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by 1").fetchall()]
+        tables = {}
+        for name in names:
+            cursor = con.execute(f'select * from marts."{name}"')
+            columns = [c[0] for c in cursor.description]
+            kept = [i for i, c in enumerate(columns) if c not in RUN_TIME_COLUMNS]
+            rows = [tuple(_plain(row[i]) for i in kept) for row in cursor.fetchall()]
+            tables[name] = {"columns": [columns[i] for i in kept], "rows": sorted(rows, key=_sort_key)}
+    return tables
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.replace(tzinfo=None) - value.utcoffset()
+    return value
+
+
+def _sort_key(row: tuple) -> tuple:
+    # numbers rounded to 6 digits, so two engines' last-bit differences sort the rows alike
+    return tuple((0, "") if v is None else (1, f"{v:.6g}") if isinstance(v, float) else (2, str(v)) for v in row)
+
+
+def same_value(a, b) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    if isinstance(a, date) and isinstance(b, date):
+        return a == b
+    return a == b
+
+
+@pytest.fixture(scope="module")
+def nights(postgres_server, tmp_path_factory):
+    root = tmp_path_factory.mktemp("whole_night")
+    generated = root / "generated"
+    generate_landing(generated, leads=150, days=60, seed=7)
+    months = sorted({p.stem.rsplit("_", 1)[1] for p in generated.rglob("*.csv")})
+    pg_env = {**postgres_server.dbt_env("whole_night")}
+    postgres_server.create_database("whole_night")
+    published, results = {}, {}
+    # engine by engine: the checkout's dbt manifest is parsed again whenever the target changes
+    for engine in ENGINES:
+        landing = root / f"landing_{engine}"
+        for night, delivered in (("full", set(months[:-1])), ("incremental", set(months))):
+            deliver(generated, landing, delivered)
+            result = run(engine, landing, root / engine, pg_env)
+            results[night, engine] = result
+            assert result.returncode == 0, f"{night} night on {engine}:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
+            published[night, engine] = marts(root / engine / "serving.duckdb")
+    return {"root": root, "landing": landing, "pg_env": pg_env, "pg": postgres_server.settings("whole_night"),
+            "published": published, "results": results}
+
+
+@pytest.mark.parametrize("night", ["full", "incremental"])
+def test_every_published_mart_is_the_same_on_both_engines(nights, night):
+    duck, pg = (nights["published"][night, engine] for engine in ENGINES)
+    assert sorted(pg) == sorted(duck)
+    assert any(table["rows"] for table in duck.values())
+    for name in duck:
+        assert pg[name]["columns"] == duck[name]["columns"], name
+        assert len(pg[name]["rows"]) == len(duck[name]["rows"]), name
+        for duck_row, pg_row in zip(duck[name]["rows"], pg[name]["rows"]):
+            assert all(same_value(a, b) for a, b in zip(duck_row, pg_row)), (name, duck_row, pg_row)
+
+
+def test_the_incremental_night_loaded_only_the_new_files(nights):
+    for engine in ENGINES:
+        full, incremental = (nights["results"][night, engine].stdout for night in ("full", "incremental"))
+        assert "loaded this run:" in incremental and "every landing file was loaded before" not in incremental
+    sizes = {night: sum(len(t["rows"]) for t in nights["published"][night, "postgres"].values())
+             for night in ("full", "incremental")}
+    assert sizes["incremental"] > sizes["full"]
+
+
+def test_the_marts_were_built_on_the_server(nights):
+    """The serving file of the postgres run comes from the server's marts, not from a local DuckDB build."""
+    with duckdb.connect(str(nights["root"] / "postgres" / "warehouse.duckdb"), read_only=True) as con:
+        schemas = {row[0] for row in con.execute("select distinct table_schema from information_schema.tables").fetchall()}
+    assert "marts" not in schemas
+    pg = psycopg2.connect(**nights["pg"])
+    try:
+        with pg.cursor() as cur:
+            cur.execute("select count(*) from marts.fct_attribution")
+            on_server = cur.fetchone()[0]
+    finally:
+        pg.close()
+    assert on_server == len(nights["published"]["incremental", "postgres"]["fct_attribution"]["rows"]) > 0
+
+
+def test_erase_on_the_postgres_target_removes_the_person_from_the_server(nights):
+    landing = nights["landing"]
+    with duckdb.connect() as con:
+        lead_id, email = con.execute(
+            f"select lead_id, email from read_csv('{landing}/leads/*.csv', all_varchar=true)"
+            " where email like '%@%' order by lead_id limit 1"
+        ).fetchone()
+    pg = psycopg2.connect(**nights["pg"])
+    pg.autocommit = True  # holds no lock while the erasure rewrites the tables (VACUUM FULL)
+    try:
+        def count(table: str) -> int:
+            with pg.cursor() as cur:
+                cur.execute(f"select count(*) from {table} where lead_id = %s", [lead_id])
+                return cur.fetchone()[0]
+
+        assert count("raw.leads") == 1 and count("marts.mart_lead_sla") == 1
+        env = {**os.environ, **nights["pg_env"], "CLOSEDLOOP_DBT_TARGET": "postgres", "CLOSEDLOOP_PII_KEY": PII_KEY}
+        erased = subprocess.run([CLOSEDLOOP, "erase", "--email", email, "--data-dir", str(nights["root"] / "postgres")],
+                                env=env, capture_output=True, text=True, timeout=600)
+        assert erased.returncode == 0, erased.stderr
+        assert count("raw.leads") == 0 and count("marts.mart_lead_sla") == 0
+    finally:
+        pg.close()
+
+
+def test_a_refused_night_on_the_postgres_target_keeps_the_marts_and_records_itself(nights):
+    landing, data = nights["root"] / "landing_postgres", nights["root"] / "postgres"
+    before = marts(data / "serving.duckdb")
+    header = next((landing / "leads").glob("*.csv")).read_text().splitlines()[0]
+    (landing / "leads" / "leads_ragged.csv").write_text(f"{header}\nL-RAGGED{',' * (header.count(',') + 1)}stray\n")
+    refused = run("postgres", landing, data, nights["pg_env"])
+    assert refused.returncode == 1, refused.stderr
+    assert "leads_ragged.csv, line 2" in refused.stderr
+    assert marts(data / "serving.duckdb") == before
+    with duckdb.connect(str(data / "serving.duckdb"), read_only=True) as con:
+        status, reason = con.execute("select status, blocking_reason from quality.runs order by started_at desc limit 1").fetchone()
+    assert status == "refused" and "leads_ragged.csv, line 2" in reason
+    pg = psycopg2.connect(**nights["pg"])
+    try:
+        with pg.cursor() as cur:
+            cur.execute("select status from quality.runs order by started_at desc limit 1")
+            assert cur.fetchone()[0] == "refused"
+    finally:
+        pg.close()
