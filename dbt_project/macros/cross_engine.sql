@@ -184,3 +184,8 @@
 {% macro label_or_not_set(expr) -%}
     coalesce(nullif(trim({{ expr }}), ''), '(not set)')
 {%- endmacro %}
+
+{# numerator ÷ denominator as a double; null when the denominator is zero or null. #}
+{% macro rate(numerator, denominator) -%}
+    cast(case when {{ denominator }} > 0 then {{ numerator }} * 1.0 / {{ denominator }} end as {{ type_double() }})
+{%- endmacro %}

@@ -17,3 +17,10 @@
             then (attributed_revenue * {{ number_setting('closedloop__default_gross_margin') }} - spend) / spend end
             as {{ type_double() }}) as roi
 {%- endmacro %}
+
+{#- The measures of roi_measures(), each summed (exact_sum): a channel's rows are its campaigns'. -#}
+{% macro roi_sums() -%}
+    {%- for measure in roi_measures() %}
+        {{ exact_sum(measure) }} as {{ measure }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

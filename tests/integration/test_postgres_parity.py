@@ -266,7 +266,8 @@ def test_every_node_ran_on_both_engines(parity, night):
     """Seeds, models, unit tests and (night 1) data tests: the same nodes, all successful, on both engines."""
     duck, pg = (parity["run_results"][night, engine] for engine in ENGINES)
     assert pg == duck
-    assert set(duck.values()) <= {"success", "pass"}
+    # dbt build lists the selected exposures (models/marts/_exposures.yml) as no-op nodes: nothing to run
+    assert {status for node, status in duck.items() if not node.startswith("exposure.")} <= {"success", "pass"}
     if night == "night1":
         assert any(node.startswith("test.") for node in duck), "the data tests did not run"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from browser import CHROMIUM, chromium
+
 from orchestration.lib.report import write_report
 
 pytestmark = pytest.mark.browser
@@ -153,8 +153,8 @@ def test_a_refused_night_shows_a_banner_above_the_last_good_marts(tmp_path: Path
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium is absent (install it with: apt-get install -y chromium)")
     dom = chromium(["--dump-dom", report.resolve().as_uri()], tmp_path / "profile").stdout
-    banner = dom[dom.index('id="refused-run"'):]
-    banner = banner[:banner.index("</section>")]
+    banner = dom[dom.index('id="refused-run"') :]
+    banner = banner[: banner.index("</section>")]
     assert "Last night was blocked: run run-bad" in banner
     assert "touchpoints.touchpoint_type_accepted_values" in banner and "NEW-1, NEW-2" in banner
     assert dom.index('id="refused-run"') < dom.index('id="overview-row-counts"'), "the banner is not on top"

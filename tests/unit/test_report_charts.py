@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -104,7 +105,7 @@ def test_many_month_labels_are_thinned_not_overlapping() -> None:
     svg = svg_of(parse(stacked_bar_chart(data, title="t", x_label="m", y_label="n")))
     xs = [float(t.get("x")) for t in svg.findall(".//g[@class='x-axis']/text")]
     assert 1 < len(xs) < len(months)
-    assert min(b - a for a, b in zip(xs, xs[1:])) > len("2020-01") * 6.4
+    assert min(b - a for a, b in itertools.pairwise(xs)) > len("2020-01") * 6.4
 
 
 def test_negative_values_stack_below_zero() -> None:
@@ -250,7 +251,9 @@ def test_report_tolerates_missing_tables_and_files(tmp_path: Path) -> None:
     con = duckdb.connect(str(serving))
     con.execute("create schema marts")
     con.execute("create table marts.rpt_touchpoints_by_month (month date, channel varchar, touchpoints bigint)")
-    con.execute("insert into marts.rpt_touchpoints_by_month values ('2026-01-01', 'email', 1), ('2026-03-01', '(not set)', 1)")
+    con.execute(
+        "insert into marts.rpt_touchpoints_by_month values ('2026-01-01', 'email', 1), ('2026-03-01', '(not set)', 1)"
+    )
     con.close()
 
     out = write_report(serving, tmp_path / "deep" / "report" / "index.html", {"run_id": "r1", "marts": []})

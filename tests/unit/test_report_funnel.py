@@ -77,7 +77,11 @@ def test_the_funnel_page_draws_every_section_from_its_models(serving) -> None:
     text = "".join(page.itertext())
     funnel = page.find(".//section[@id='funnel-stages']")
     assert [r.get("data-value") for r in funnel.findall(".//rect[@class='bar']")] == [
-        "14.0", "7.0", "3.0", "2.0", "1.0"
+        "14.0",
+        "7.0",
+        "3.0",
+        "2.0",
+        "1.0",
     ]
     assert "14 people with a lead; 1 won (7.1% of leads)" in text
     channel_rows = page.findall(".//section[@id='funnel-by-channel']//tbody/tr")
@@ -85,8 +89,11 @@ def test_the_funnel_page_draws_every_section_from_its_models(serving) -> None:
     assert by_channel[0][:4] == ["email", "10", "60.0%", "50.0%"]
     owner = page.find(".//section[@id='funnel-sla-owner']")
     assert "8 leads met both SLAs and 6 missed one (57.1% met)" in "".join(owner.itertext())
-    met = {r.get("data-x"): float(r.get("data-value")) for r in owner.findall(".//rect[@class='bar']")
-           if r.get("data-category") == "met"}
+    met = {
+        r.get("data-x"): float(r.get("data-value"))
+        for r in owner.findall(".//rect[@class='bar']")
+        if r.get("data-category") == "met"
+    }
     assert met == {"alice": 7.0, "bert": 1.0}
     loss = page.find(".//section[@id='funnel-loss-reasons']")
     assert [r.get("data-label") for r in loss.findall(".//rect[@class='bar']")] == ["competitor", "price"]

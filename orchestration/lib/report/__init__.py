@@ -42,6 +42,7 @@ __all__ = [
     "write_report",
 ]
 
+
 class ReportError(Exception):
     pass
 
@@ -70,7 +71,9 @@ def write_report(
             try:
                 con = duckdb.connect(str(serving_path), read_only=True)
             except duckdb.Error as exc:
-                raise ReportError(f"the serving file {serving_path} cannot be opened ({exc}); the report was kept") from exc
+                raise ReportError(
+                    f"the serving file {serving_path} cannot be opened ({exc}); the report was kept"
+                ) from exc
         else:
             problem = f"No serving file yet at {serving_path}."
         banner = refused_banner(con) if con is not None else ""

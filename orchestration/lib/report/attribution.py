@@ -14,14 +14,30 @@ from orchestration.lib.report.sections import SCHEMA, Page, channel_cell, note, 
 COMPARED = ("first_touch", "last_touch", "linear", "position_based", "time_decay", "markov", "shapley")
 # the model of the ROI and loss sections
 FOCUS = "position_based"
-MODEL_ORDER = ("first_touch", "last_touch", "last_non_direct", "linear", "position_based", "time_decay", "j_shaped",
-               "inverse_j", "w_shaped", "full_path", "markov", "shapley")
+MODEL_ORDER = (
+    "first_touch",
+    "last_touch",
+    "last_non_direct",
+    "linear",
+    "position_based",
+    "time_decay",
+    "j_shaped",
+    "inverse_j",
+    "w_shaped",
+    "full_path",
+    "markov",
+    "shapley",
+)
 
 
 def _focus(con: duckdb.DuckDBPyConnection) -> str:
     """FOCUS when it is published, else the first published model."""
-    models = [m for (m,) in con.execute(
-        f"select distinct model from {SCHEMA}.rpt_channel_model_value order by model").fetchall()]
+    models = [
+        m
+        for (m,) in con.execute(
+            f"select distinct model from {SCHEMA}.rpt_channel_model_value order by model"
+        ).fetchall()
+    ]
     return FOCUS if FOCUS in models or not models else models[0]
 
 
@@ -50,10 +66,14 @@ def models_side_by_side(con: duckdb.DuckDBPyConnection) -> Markup:
         unit=" %",
         empty_note="No won deal yet.",
     )
-    lead = note(
-        "Every model hands out the same total; where the bars disagree, the channel's credit depends on the"
-        " model's assumption (first touch favours channels that start journeys, last touch those that close them)."
-    ) if rows else ""
+    lead = (
+        note(
+            "Every model hands out the same total; where the bars disagree, the channel's credit depends on the"
+            " model's assumption (first touch favours channels that start journeys, last touch those that close them)."
+        )
+        if rows
+        else ""
+    )
     return safe(lead, bars, grid)
 
 
@@ -74,8 +94,10 @@ def campaign_roi(con: duckdb.DuckDBPyConnection) -> Markup:
     ).fetchall()
     if not rows:
         return note("No campaign has spend yet.")
-    lead = note(f"Under the {model} model; campaigns with spend, largest first (top 15). ROAS = attributed"
-                " revenue ÷ spend; CAC = spend ÷ attributed new customers.")
+    lead = note(
+        f"Under the {model} model; campaigns with spend, largest first (top 15). ROAS = attributed"
+        " revenue ÷ spend; CAC = spend ÷ attributed new customers."
+    )
     chart = horizontal_bar_chart(
         [(campaign, roas) for _, campaign, *_, roas in rows],
         title=f"ROAS per campaign ({model})",
@@ -85,8 +107,7 @@ def campaign_roi(con: duckdb.DuckDBPyConnection) -> Markup:
     )
     table = table_html(
         ["channel", "campaign", "spend", "leads", "new customers", "revenue", "cost per lead", "CAC", "ROAS"],
-        [[channel_cell(channel), campaign, *(format_value(v) for v in values)]
-         for channel, campaign, *values in rows],
+        [[channel_cell(channel), campaign, *(format_value(v) for v in values)] for channel, campaign, *values in rows],
         [False, False, True, True, True, True, True, True, True],
     )
     return safe(lead, chart, table)
@@ -104,8 +125,10 @@ def loss_attribution(con: duckdb.DuckDBPyConnection) -> Markup:
     # series names whose stable colours read as gain (green) and loss (vermillion)
     bars = [(c, "won revenue", won) for c, won, _ in rows] + [(c, "lost deals value", lost) for c, _, lost in rows]
     return safe(
-        note(f"Won and lost deal value credited to the touches on their paths ({model}): a channel whose"
-             " lost value dwarfs its won revenue brings pipeline that does not close."),
+        note(
+            f"Won and lost deal value credited to the touches on their paths ({model}): a channel whose"
+            " lost value dwarfs its won revenue brings pipeline that does not close."
+        ),
         horizontal_bar_chart(
             bars,
             title=f"Won revenue and lost value per channel ({model})",

@@ -52,14 +52,16 @@ def cumulative_ltv(con: duckdb.DuckDBPyConnection) -> Markup:
     series: dict[str, list[tuple[float, float | None]]] = {}
     for channel, k, value in rows:
         series.setdefault(channel, []).append((float(k), value))
-    return safe(line_chart(
-        series,
-        title="Cumulative revenue per customer since the first purchase (base currency)",
-        x_label="months since first purchase",
-        y_label="revenue per customer",
-        kind="money",
-        empty_note="No customers yet.",
-    ))
+    return safe(
+        line_chart(
+            series,
+            title="Cumulative revenue per customer since the first purchase (base currency)",
+            x_label="months since first purchase",
+            y_label="revenue per customer",
+            kind="money",
+            empty_note="No customers yet.",
+        )
+    )
 
 
 @section("LTV:CAC by acquisition channel", slug="ltv-cac")
@@ -94,20 +96,30 @@ def ltv_to_cac(con: duckdb.DuckDBPyConnection) -> Markup:
         ]
         for name, customers, ltv, clv, cac, ratio, band, benchmark, confidence, reasons, _, _ in rows
     ]
-    table = table_html(["channel", "customers", "LTV", "12-month CLV", "CAC", "LTV:CAC", "band", "benchmark",
-                        "confidence"], body, [False, True, True, True, True, True, False, True, False])
+    table = table_html(
+        ["channel", "customers", "LTV", "12-month CLV", "CAC", "LTV:CAC", "band", "benchmark", "confidence"],
+        body,
+        [False, True, True, True, True, True, False, True, False],
+    )
     years = rows[0][10] if rows else 3
     observed = max((r[11] or 0 for r in rows), default=0)
     short = [r[0] for r in rows if r[8] != "ok"]
-    caveat = (f" The data covers {observed:.0f} months: rows marked low or insufficient lean on the fitted model "
-              f"beyond what was observed ({', '.join(short)}), so read them as estimates, not facts."
-              if short else "")
-    return safe(note(
-        f"LTV = the discounted gross margin of a customer's first {years} years (the won deal plus repeat orders "
-        f"observed, then projected by the fitted BG/NBD and Gamma-Gamma models). CAC = spend ÷ attributed new "
-        f"customers (mart_channel_roi); a channel without spend says no paid cost. Bands: {BANDS}; benchmark: the "
-        f"industry's usual LTV:CAC.{caveat}"
-    ), chart, table)
+    caveat = (
+        f" The data covers {observed:.0f} months: rows marked low or insufficient lean on the fitted model "
+        f"beyond what was observed ({', '.join(short)}), so read them as estimates, not facts."
+        if short
+        else ""
+    )
+    return safe(
+        note(
+            f"LTV = the discounted gross margin of a customer's first {years} years (the won deal plus repeat orders "
+            f"observed, then projected by the fitted BG/NBD and Gamma-Gamma models). CAC = spend ÷ attributed new "
+            f"customers (mart_channel_roi); a channel without spend says no paid cost. Bands: {BANDS}; benchmark: the "
+            f"industry's usual LTV:CAC.{caveat}"
+        ),
+        chart,
+        table,
+    )
 
 
 @section("Probabilistic CLV model", slug="clv-model")
@@ -119,22 +131,30 @@ def clv_model(con: duckdb.DuckDBPyConnection) -> Markup:
     ).fetchall()
     if not rows:
         return note("The CLV models have not been fitted yet.")
-    body = [[m, p, format_value(v), format_value(ll), format_value(n)]
-            for m, p, v, ll, n, _ in rows]
+    body = [[m, p, format_value(v), format_value(ll), format_value(n)] for m, p, v, ll, n, _ in rows]
     status = rows[0][5]
-    lead = note(f"BG/NBD (purchases, P(alive); alpha in weeks) and Gamma-Gamma (order value), fitted by maximum "
-                f"likelihood each night: {status}." + (" A parameter at its bound means the data cannot pin it "
-                "down: the LTV rows built on the fit say low confidence." if status != "fitted" else ""))
-    return safe(lead, table_html(["model", "parameter", "estimate", "log-likelihood", "customers"], body,
-                                 [False, False, True, True, True]))
+    lead = note(
+        f"BG/NBD (purchases, P(alive); alpha in weeks) and Gamma-Gamma (order value), fitted by maximum "
+        f"likelihood each night: {status}."
+        + (
+            " A parameter at its bound means the data cannot pin it "
+            "down: the LTV rows built on the fit say low confidence."
+            if status != "fitted"
+            else ""
+        )
+    )
+    return safe(
+        lead,
+        table_html(
+            ["model", "parameter", "estimate", "log-likelihood", "customers"], body, [False, False, True, True, True]
+        ),
+    )
 
 
 @section("RFM segments", slug="rfm-segments")
 def rfm_segments(con: duckdb.DuckDBPyConnection) -> Markup:
     require_tables(con, "rpt_rfm_segments", "rpt_rfm_dormancy")
-    rows = con.execute(
-        f"select rfm_segment, customers from {SCHEMA}.rpt_rfm_segments order by 2 desc, 1"
-    ).fetchall()
+    rows = con.execute(f"select rfm_segment, customers from {SCHEMA}.rpt_rfm_segments order by 2 desc, 1").fetchall()
     dormancy = con.execute(
         f"select dormancy_status, customers from {SCHEMA}.rpt_rfm_dormancy order by min_months_since_last_purchase"
     ).fetchall()

@@ -34,8 +34,9 @@ def _rate(rate: float | None) -> object:
 def funnel_stages(con: duckdb.DuckDBPyConnection) -> Markup:
     require_tables(con, "rpt_funnel_stages")
     rows = con.execute(f"select stage, reached from {SCHEMA}.rpt_funnel_stages order by stage_order").fetchall()
-    chart = funnel_chart(rows, title="People reaching each stage, with the conversion from the stage before",
-                         empty_note="No leads yet.")
+    chart = funnel_chart(
+        rows, title="People reaching each stage, with the conversion from the stage before", empty_note="No leads yet."
+    )
     reached = dict(rows)
     if not reached.get("lead"):
         return safe(chart)
@@ -90,7 +91,9 @@ def _sla_by(con: duckdb.DuckDBPyConnection, breakdown: str, label: str) -> Marku
     rows = con.execute(
         f"select breakdown_value, {statuses} from {SCHEMA}.rpt_lead_sla where breakdown = ? order by 1", [breakdown]
     ).fetchall()
-    data = [(key, status, value) for key, *values in rows for (_, status), value in zip(SLA_STATUSES, values)]
+    data = [
+        (key, status, value) for key, *values in rows for (_, status), value in zip(SLA_STATUSES, values, strict=True)
+    ]
     chart = stacked_bar_chart(
         data,
         title=f"Leads per {label} by speed-to-lead SLA: met, missed or still pending",
@@ -153,8 +156,11 @@ def loss_reasons(con: duckdb.DuckDBPyConnection) -> Markup:
     deals = sum(r[1] for r in rows)
     return safe(
         note(f"{format_value(deals)} lost deals. The ten largest reason × channel × product groups:"),
-        table_html(["loss reason", "source channel", "product", "lost deals", "lost value"], body,
-                   [False, False, False, True, True]),
+        table_html(
+            ["loss reason", "source channel", "product", "lost deals", "lost value"],
+            body,
+            [False, False, False, True, True],
+        ),
         chart,
     )
 

@@ -33,7 +33,7 @@ def row_counts(con: duckdb.DuckDBPyConnection) -> Markup:
     if not tables:
         return empty(f"No tables in schema {SCHEMA} yet.")
     counts = [con.execute(f"select count(*) from {_quote(SCHEMA)}.{_quote(t)}").fetchone()[0] for t in tables]
-    rows = [[part("code", f"{SCHEMA}.{t}"), format_value(n)] for t, n in zip(tables, counts)]
+    rows = [[part("code", f"{SCHEMA}.{t}"), format_value(n)] for t, n in zip(tables, counts, strict=True)]
     return table_html(["table", "rows"], rows, [False, True], foot=[f"{len(tables)} tables", format_value(sum(counts))])
 
 
@@ -104,8 +104,14 @@ def top_campaigns(con: duckdb.DuckDBPyConnection) -> Markup:
     if not rows:
         return empty("No campaigns yet.")
     body = [
-        [text_or_dash(source), text_or_dash(medium), text_or_dash(campaign), channel_cell(channel),
-         format_value(touchpoints), format_value(spend, "money")]
+        [
+            text_or_dash(source),
+            text_or_dash(medium),
+            text_or_dash(campaign),
+            channel_cell(channel),
+            format_value(touchpoints),
+            format_value(spend, "money"),
+        ]
         for source, medium, campaign, channel, touchpoints, spend in rows
     ]
     return safe(

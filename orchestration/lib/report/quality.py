@@ -48,8 +48,7 @@ def last_run(con: duckdb.DuckDBPyConnection) -> Markup:
     run_id, started, status, checked, quarantined, reason = run
     headline = note(
         f"Run {run_id} at {started:%Y-%m-%d %H:%M} UTC: {status}. {format_value(checked)} rows checked,"
-        f" {format_value(quarantined)} quarantined and left out of the marts."
-        + (f" {reason}" if reason else ""),
+        f" {format_value(quarantined)} quarantined and left out of the marts." + (f" {reason}" if reason else ""),
         warn=status != "passed",
     )
     failed = con.execute(
@@ -63,11 +62,14 @@ def last_run(con: duckdb.DuckDBPyConnection) -> Markup:
         [d, r, sev, format_value(n), f"{rate:.2%}", f"{since:%Y-%m-%d}" if since else "", keys]
         for d, r, sev, n, rate, since, keys in failed
     ]
-    return safe(headline, table_html(
-        ["dataset", "rule", "severity", "failing rows", "rate", "failing since", "sample keys"],
-        rows,
-        [False, False, False, True, True, False, False],
-    ))
+    return safe(
+        headline,
+        table_html(
+            ["dataset", "rule", "severity", "failing rows", "rate", "failing since", "sample keys"],
+            rows,
+            [False, False, False, True, True, False, False],
+        ),
+    )
 
 
 @section("Quarantined rows per run", slug="history")
@@ -78,15 +80,20 @@ def quarantine_history(con: duckdb.DuckDBPyConnection) -> Markup:
         " from quality.results join quality.runs using (run_id)"
         " where results.severity = 'error' and not results.passed group by all order by 1"
     ).fetchall()
-    runs = [r for (r,) in con.execute("select strftime(started_at, '%Y-%m-%d %H:%M') from quality.runs order by 1").fetchall()]
-    return safe(stacked_bar_chart(
-        data,
-        title="Rows failing a row rule, per gate run and dataset",
-        x_label="gate run (UTC)",
-        y_label="rows",
-        x_order=runs[-30:],
-        empty_note="No row has failed a rule in any run.",
-    ))
+    runs = [
+        r
+        for (r,) in con.execute("select strftime(started_at, '%Y-%m-%d %H:%M') from quality.runs order by 1").fetchall()
+    ]
+    return safe(
+        stacked_bar_chart(
+            data,
+            title="Rows failing a row rule, per gate run and dataset",
+            x_label="gate run (UTC)",
+            y_label="rows",
+            x_order=runs[-30:],
+            empty_note="No row has failed a rule in any run.",
+        )
+    )
 
 
 QUALITY = Page(

@@ -65,7 +65,7 @@ def require_tables(con: duckdb.DuckDBPyConnection, *tables: str, schema: str = S
 
 
 def month_label(month: date | str) -> str:
-    """"YYYY-MM" of a month's first day (the rpt models carry months as dates)."""
+    """ "YYYY-MM" of a month's first day (the rpt models carry months as dates)."""
     return month.strftime("%Y-%m") if isinstance(month, date) else str(month)[:7]
 
 

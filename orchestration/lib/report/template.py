@@ -32,12 +32,15 @@ def _count(value: object) -> str:
 
 def render_document(*, title: str, subtitle: str, nav: Sequence[tuple[str, str]], body: str, footer: str) -> str:
     # the font stack's quotes must reach the stylesheet as they are: CSS does not read HTML entities
-    return render(
-        "document.html.j2",
-        title=title,
-        subtitle=subtitle,
-        nav=nav,
-        body=Markup(body),
-        footer=footer,
-        font_stack=Markup(FONT_STACK),
-    ) + "\n"
+    return (
+        render(
+            "document.html.j2",
+            title=title,
+            subtitle=subtitle,
+            nav=nav,
+            body=Markup(body),
+            footer=footer,
+            font_stack=Markup(FONT_STACK),
+        )
+        + "\n"
+    )

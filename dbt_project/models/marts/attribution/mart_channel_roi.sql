@@ -14,9 +14,7 @@ summed as (
         month,
         channel,
         model,
-        {%- for measure in roi_measures() %}
-        {{ exact_sum(measure) }} as {{ measure }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        {{ roi_sums() }}
     from roi
     group by month, channel, model
 

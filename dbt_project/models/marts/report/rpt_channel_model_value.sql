@@ -25,7 +25,7 @@ shared as (
 
     select
         summed.*,
-        sum(attributed_revenue) over (partition by model) as model_revenue
+        sum(summed.attributed_revenue) over (partition by summed.model) as model_revenue
     from summed
 
 ),

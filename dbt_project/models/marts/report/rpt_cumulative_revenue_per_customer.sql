@@ -27,7 +27,7 @@ rated as (
 
     select
         per_month.*,
-        case when customers > 0 then revenue / customers end as revenue_per_customer
+        case when per_month.customers > 0 then per_month.revenue / per_month.customers end as revenue_per_customer
     from per_month
 
 ),
@@ -36,8 +36,10 @@ accumulated as (
 
     select
         rated.*,
-        sum(coalesce(revenue_per_customer, 0)) over (
-            partition by acquisition_channel order by month_number rows between unbounded preceding and current row
+        sum(coalesce(rated.revenue_per_customer, 0)) over (
+            partition by rated.acquisition_channel
+            order by rated.month_number
+            rows between unbounded preceding and current row
         ) as cumulative_revenue_per_customer
     from rated
 

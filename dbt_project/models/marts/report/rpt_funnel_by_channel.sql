@@ -1,5 +1,3 @@
-{#- The stage-to-stage steps shown per channel, then lead → won. -#}
-{%- set steps = [('lead', 'mql'), ('mql', 'sql'), ('sql', 'opportunity'), ('opportunity', 'won'), ('lead', 'won')] -%}
 -- One row per first-lead source channel: its leads and the conversion of each step, reached at a stage ÷ reached
 -- at the stage before (null when nobody reached the stage before).
 with
@@ -14,9 +12,11 @@ pivoted as (
 
     select
         {{ label_or_not_set('source_channel') }} as source_channel,
-        {%- for stage in ['lead', 'mql', 'sql', 'opportunity', 'won'] %}
-        sum(case when stage = '{{ stage }}' then reached else 0 end) as reached_{{ stage }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        sum(case when stage = 'lead' then reached else 0 end) as reached_lead,
+        sum(case when stage = 'mql' then reached else 0 end) as reached_mql,
+        sum(case when stage = 'sql' then reached else 0 end) as reached_sql,
+        sum(case when stage = 'opportunity' then reached else 0 end) as reached_opportunity,
+        sum(case when stage = 'won' then reached else 0 end) as reached_won
     from funnel
     group by 1
 
@@ -27,10 +27,11 @@ final as (
     select
         source_channel,
         cast(reached_lead as bigint) as leads,
-        {%- for from_stage, to_stage in steps %}
-        cast(case when reached_{{ from_stage }} > 0 then reached_{{ to_stage }} * 1.0 / reached_{{ from_stage }} end
-            as {{ type_double() }}) as {{ from_stage }}_to_{{ to_stage }}_rate{{ ',' if not loop.last }}
-        {%- endfor %}
+        {{ rate('reached_mql', 'reached_lead') }} as lead_to_mql_rate,
+        {{ rate('reached_sql', 'reached_mql') }} as mql_to_sql_rate,
+        {{ rate('reached_opportunity', 'reached_sql') }} as sql_to_opportunity_rate,
+        {{ rate('reached_won', 'reached_opportunity') }} as opportunity_to_won_rate,
+        {{ rate('reached_won', 'reached_lead') }} as lead_to_won_rate
     from pivoted
 
 )

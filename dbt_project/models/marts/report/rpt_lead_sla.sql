@@ -4,37 +4,47 @@ with
 
 summary as (
 
-    select owner, source_channel, sla_met, sla_missed, sla_pending from {{ ref('mart_lead_sla_summary') }}
+    select
+        owner,
+        source_channel,
+        sla_met,
+        sla_missed,
+        sla_pending
+    from {{ ref('mart_lead_sla_summary') }}
 
 ),
 
-{% for breakdown in ['owner', 'source_channel'] -%}
-by_{{ breakdown }} as (
+labelled as (
 
     select
-        '{{ breakdown }}' as breakdown,
-        {{ label_or_not_set(breakdown) }} as breakdown_value,
-        sum(sla_met) as sla_met,
-        sum(sla_missed) as sla_missed,
-        sum(sla_pending) as sla_pending
+        'owner' as breakdown,
+        {{ label_or_not_set('owner') }} as breakdown_value,
+        sla_met,
+        sla_missed,
+        sla_pending
     from summary
-    group by 2
+    union all
+    select
+        'source_channel' as breakdown,
+        {{ label_or_not_set('source_channel') }} as breakdown_value,
+        sla_met,
+        sla_missed,
+        sla_pending
+    from summary
 
 ),
 
-{% endfor -%}
 final as (
 
-    {% for breakdown in ['owner', 'source_channel'] -%}
     select
         breakdown,
         breakdown_value,
-        cast(sla_met as bigint) as sla_met,
-        cast(sla_missed as bigint) as sla_missed,
-        cast(sla_pending as bigint) as sla_pending
-    from by_{{ breakdown }}
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+        cast(sum(sla_met) as bigint) as sla_met,
+        cast(sum(sla_missed) as bigint) as sla_missed,
+        cast(sum(sla_pending) as bigint) as sla_pending
+    from labelled
+    group by breakdown, breakdown_value
+
 )
 
 select * from final
