@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 
 from orchestration.lib.publish import Published, attach_warehouse, connect_in_memory, write_and_replace
