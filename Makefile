@@ -17,7 +17,7 @@ run: install  ## install, generate a sample landing zone if data/landing is empt
 	$(BIN)/closedloop run
 
 test: install system-deps  ## install everything the tests need and run them
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile  # a file's tests share their scenario: one worker each
 
 ui: install
 	$(BIN)/closedloop ui
