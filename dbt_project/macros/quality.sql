@@ -40,6 +40,12 @@
     );
 {% endmacro %}
 
+{# The same tables, created now: for a night refused before dbt ever ran on this warehouse (`dbt run-operation
+   install_quality_tables`, called by the refused-night hook), since a run-operation only renders a macro's text. #}
+{% macro install_quality_tables() %}
+    {% do run_query(create_quality_tables()) %}
+{% endmacro %}
+
 {# A where-clause condition: the row has a key and the latest gate run did not quarantine it. #}
 {% macro not_quarantined(dataset, key_expression) -%}
     {{ key_expression }} is not null and not exists (
