@@ -127,7 +127,7 @@ def test_malformed_file_is_refused_and_the_marts_untouched(workspace):
                    + ",".join(["tX2"] + [""] * (width - 1) + ["stray"]) + "\n")
     result = closedloop("run", *workspace["args"])
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "touchpoints_broken.csv, line 3" in result.stderr and "fields" in result.stderr
+    assert "touchpoints_broken.csv, line 3" in " ".join(result.stderr.split()) and "fields" in result.stderr
     assert "the marts were not refreshed" in result.stderr
     assert snapshot(serving) == workspace["first"]
     bad.unlink()

@@ -161,7 +161,7 @@ def test_a_refused_night_keeps_the_marts_and_tells_analysts(workspace):
     try:
         result = closedloop("run", *workspace["args"])
         assert result.returncode == 1, result.stdout + result.stderr
-        assert "deals_broken.csv, line 2" in result.stderr
+        assert "deals_broken.csv, line 2" in " ".join(result.stderr.split())
         assert "the marts were not refreshed" in result.stderr
         assert reader.execute("select count(*) from quality.runs where status = 'refused'").fetchone()[0] == 0
     finally:
