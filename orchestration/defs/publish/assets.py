@@ -107,7 +107,8 @@ def serving_dbt_docs(settings: ClosedloopSettings, dbt: DbtCliResource) -> dg.Ma
     cfg = settings.get()
     site = cfg.data_dir / "docs" / "dbt"
     regenerated = write_dbt_docs(
-        dbt_project.manifest_path, site, lambda build: dbt.cli(["docs", "generate", "--static"], target_path=build).wait()
+        dbt_project.manifest_path, site, cfg.dbt_target,
+        lambda build: dbt.cli(["docs", "generate", "--static"], target_path=build).wait(),
     )
     if regenerated:
         progress(f"dbt docs: {site / 'index.html'}")
