@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 LOCK := requirements.lock
 SAMPLE_LEADS ?= 5000
 
-.PHONY: run test lint lock install system-deps benchmark ui clean
+.PHONY: run test test-long lint lock install system-deps benchmark ui clean
 
 run: install  ## install, generate a sample landing zone if data/landing is empty, run the nightly job once
 	@if [ -z "$$(ls -A data/landing 2>/dev/null)" ]; then \
@@ -18,6 +18,11 @@ run: install  ## install, generate a sample landing zone if data/landing is empt
 
 test: install system-deps  ## install everything the tests need and run them
 	$(BIN)/python -m pytest -n auto --dist loadfile  # a file's tests share their scenario: one worker each
+
+# the whole-night engine parity and the real-run PostgreSQL serving check: several nights each, over the budget of
+# `make test`
+test-long: install system-deps
+	$(BIN)/python -m pytest -n auto --dist loadfile -m long
 
 ui: install
 	$(BIN)/closedloop ui

@@ -47,7 +47,6 @@ def test_a_cut_short_delivery_blocks_until_it_is_unloaded(tmp_path):
     assert blocked.returncode == 1 and "conflicting" in blocked.stderr, blocked.stderr
     # the finished file committed to raw before the gate stopped the run: the message says so
     assert "Loaded into raw by this run before it stopped, kept for the next run: deals 1 rows from 1 file(s)" in blocked.stderr
-    assert closedloop("run", *args).returncode == 1  # … and every night after
 
     # the operator cannot unload the file that is in the landing zone now: that one is right
     result = closedloop("unload", "deals/deals_late.csv", *args)

@@ -262,6 +262,7 @@ def test_a_marts_schema_someone_else_made_is_never_replaced(pg, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.long
 def test_a_real_run_publishes_its_serving_file_to_postgres(pg, tmp_path):
     landing, data = tmp_path / "landing", tmp_path / "data"
     generate_landing(landing, leads=300, days=90, seed=5)

@@ -20,7 +20,7 @@ import pytest
 
 from orchestration.lib.generate import generate_landing
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.long]
 
 CLOSEDLOOP = str(Path(sys.executable).parent / "closedloop")
 ENGINES = ("duckdb", "postgres")

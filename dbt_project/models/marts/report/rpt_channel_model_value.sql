@@ -21,12 +21,24 @@ summed as (
 
 ),
 
+totals as (
+
+    -- summed exactly, like every money total: a float window sum depends on the order rows arrive in
+    select
+        model,
+        {{ exact_sum('attributed_revenue') }} as model_revenue
+    from summed
+    group by 1
+
+),
+
 shared as (
 
     select
         summed.*,
-        sum(summed.attributed_revenue) over (partition by summed.model) as model_revenue
+        totals.model_revenue
     from summed
+    inner join totals on summed.model = totals.model
 
 ),
 
