@@ -69,7 +69,7 @@ def attach_warehouse(
     """Makes the build warehouse's published tables of `schemas` readable on `con` as catalog `warehouse`: the
     DuckDB file attached read-only, or (postgres target) the server's tables copied into an in-memory database."""
     if target == "duckdb":
-        con.execute(f"attach {_literal(warehouse_path)} as warehouse (read_only)")
+        con.execute(f"attach {sql_literal(warehouse_path)} as warehouse (read_only)")
         return
     from orchestration.lib.postgres import copy_postgres_to_duckdb, postgres_settings_from_env, postgres_tables
 
@@ -134,7 +134,7 @@ def export_parquet(serving_path: Path, exports_dir: Path, schemas: tuple[str, ..
 
 
 def _write(con, path: Path, tables: dict[str, str], docs: dict[str, TableDoc]) -> dict[str, int]:
-    con.execute(f"attach {_literal(path)} as serving (storage_version '{STORAGE_VERSION}')")
+    con.execute(f"attach {sql_literal(path)} as serving (storage_version '{STORAGE_VERSION}')")
     try:
         counts = {}
         for name, query in tables.items():
@@ -160,10 +160,10 @@ def _write_table(con, name: str, query: str, doc: TableDoc) -> int:
     except duckdb.ConstraintException as exc:
         raise PublishError(f"{name}: its key ({', '.join(doc.key)}) is not unique: {exc}") from exc
     if doc.description:
-        con.execute(f"comment on table {target} is {_literal(doc.description)}")
+        con.execute(f"comment on table {target} is {sql_literal(doc.description)}")
     for column, _ in columns:
         if doc.columns.get(column):
-            con.execute(f"comment on column {target}.{_ident(column)} is {_literal(doc.columns[column])}")
+            con.execute(f"comment on column {target}.{_ident(column)} is {sql_literal(doc.columns[column])}")
     return rows
 
 
@@ -227,7 +227,8 @@ def _published_tables(con, catalog: str) -> list[str]:
     return names
 
 
-def _literal(value) -> str:
+def sql_literal(value) -> str:
+    """A SQL string literal (single quotes doubled), for paths and comments in DuckDB statements."""
     return "'" + str(value).replace("'", "''") + "'"
 
 

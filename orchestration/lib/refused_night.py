@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from orchestration.lib.publish import Published, attach_warehouse, connect_in_memory, write_and_replace
+from orchestration.lib.publish import Published, attach_warehouse, connect_in_memory, sql_literal, write_and_replace
 from orchestration.lib.serving_docs import TableDoc, docs_from_duckdb
 from orchestration.lib.warehouse import open_warehouse
 
@@ -55,7 +55,7 @@ def republish_quality(
         attach_warehouse(con, target, warehouse_path, {"quality": tuple(n.split(".")[1] for n in QUALITY_TABLES)})
         tables, docs = {}, {}
         if serving_path.exists():
-            con.execute(f"attach '{_escape(serving_path)}' as current_serving (read_only)")
+            con.execute(f"attach {sql_literal(serving_path)} as current_serving (read_only)")
             docs = docs_from_duckdb(con, "current_serving")
             tables = {
                 name: f"select * from current_serving.{name}"
@@ -65,7 +65,3 @@ def republish_quality(
         tables |= {name: f"select * from warehouse.{name}" for name in QUALITY_TABLES}
         docs |= {name: quality_docs.get(name, TableDoc()) for name in QUALITY_TABLES}
         return write_and_replace(con, serving_path, f"{run_id}-refused", tables, docs)
-
-
-def _escape(path: Path) -> str:
-    return str(path).replace("'", "''")
