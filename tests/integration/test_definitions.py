@@ -3,7 +3,7 @@
 import dagster as dg
 import pytest
 
-from orchestration.lib.cli import prepare_dbt_manifest
+from orchestration.lib.prepare import prepare_dbt_manifest
 
 
 @pytest.fixture(scope="module")
