@@ -235,7 +235,8 @@ def _print_ltv_against_truth(settings: Settings) -> None:
 
 
 def _print_erasures(result) -> None:
-    """Erasure work of the run, from the extract steps' metadata (printed only when there was some)."""
+    """Erasure work of the run, from the steps' metadata: rows the loaders suppressed, requests the erasure step
+    applied (printed only when there was some)."""
     totals = {"rows_suppressed": 0, "requests_applied": 0, "requests_unusable": 0, "rows_erased": 0}
     for event in result.get_asset_materialization_events():
         for name, value in event.materialization.metadata.items():
