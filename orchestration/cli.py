@@ -164,14 +164,12 @@ def _print_summary(settings: Settings, run_id: str) -> None:
     import duckdb
 
     from orchestration.lib.landing import loaded_in_run
+    from orchestration.lib.sql import list_tables
 
     loaded = loaded_in_run(settings.warehouse_path, run_id)
     with duckdb.connect(str(settings.serving_path), read_only=True) as con:
-        marts = con.execute(
-            "select table_schema || '.' || table_name from information_schema.tables"
-            " where table_schema = 'marts' order by 1"
-        ).fetchall()
-        counts = [(name, con.execute(f"select count(*) from {name}").fetchone()[0]) for (name,) in marts]
+        marts = [f"{schema}.{table}" for schema, table in list_tables(con, "marts")]
+        counts = [(name, con.execute(f"select count(*) from {name}").fetchone()[0]) for name in marts]
         gate = con.execute("select rows_checked, rows_quarantined from quality.runs where run_id = ?", [run_id]).fetchone()
     print(f"closedloop run {run_id}: published")
     print("  loaded this run:" if loaded else "  loaded this run: nothing new (every landing file was loaded before)")
@@ -385,11 +383,12 @@ def _committed_before_refusal(settings: Settings, run_id: str) -> list[str]:
 
 def _gate_reason(settings: Settings, run_id: str) -> str | None:
     """The paragraph the quality gate recorded for this run (dataset, rule, rows, sample keys, report)."""
+    from orchestration.lib.sql import sql_literal
     from orchestration.lib.warehouse import open_warehouse
 
     with open_warehouse(settings.dbt_target, settings.warehouse_path) as warehouse:
         rows = warehouse.read_text(
-            f"select blocking_reason from quality.runs where run_id = '{run_id.replace(chr(39), chr(39) * 2)}'"
+            f"select blocking_reason from quality.runs where run_id = {sql_literal(run_id)}"
         )
     return rows.column("blocking_reason")[0].as_py() if rows.num_rows else None
 

@@ -22,7 +22,6 @@ The caller holds the writer lock (`closedloop erase`, or the nightly run that lo
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -34,11 +33,12 @@ import pyarrow as pa
 
 from orchestration.lib import suppression
 from orchestration.lib.contract import CONTRACTS
-from orchestration.lib.files import fsync, remove_database
+from orchestration.lib.files import remove_database, replace_synced
 from orchestration.lib.identity import blocked, read_blocklist_seed
 from orchestration.lib.landing import ensure_raw_tables
 from orchestration.lib.normalise import normalise_email, normalise_phone
 from orchestration.lib.privacy import pii_key
+from orchestration.lib.sql import list_tables, quote_ident, sql_literal, table_exists, table_names
 from orchestration.settings import Settings
 
 KEYS = "_erase_keys"  # temp table (kind, value) of everything that identifies the person
@@ -203,7 +203,7 @@ def purge(
         con.register("_server_identity", identity)
         con.execute("create or replace temp table _identity_people as select * from _server_identity")
         con.unregister("_server_identity")
-    elif _table_exists(con, *IDENTITY_TABLE):
+    elif table_exists(con, *IDENTITY_TABLE):
         con.execute("create or replace temp view _identity_people as select * from intermediate.identity_people")
     _expand(con)
     keys: dict[str, set[str]] = {}
@@ -230,14 +230,12 @@ def rewrite_database(path: Path) -> None:
     remove_database(fresh)
     try:
         with duckdb.connect() as con:
-            con.execute(f"attach {_sql_string(str(path))} as old_file (read_only)")
-            con.execute(f"attach {_sql_string(str(fresh))} as new_file")
+            con.execute(f"attach {sql_literal(str(path))} as old_file (read_only)")
+            con.execute(f"attach {sql_literal(str(fresh))} as new_file")
             con.execute("copy from database old_file to new_file")
             con.execute("detach new_file")
             con.execute("detach old_file")
-        fsync(fresh)
-        os.replace(fresh, path)
-        fsync(path.parent)
+        replace_synced(fresh, path)
     finally:
         remove_database(fresh)
 
@@ -279,7 +277,7 @@ def _expand(con) -> None:
             # one scan of the table: the matched rows' keys, unpivoted (unnest of two lists of the same length)
             kinds = ", ".join(f"'{RAW_HARVEST[c]}'" for c in harvest)
             values = ", ".join(f"nullif({_raw_key(c)}, '')" for c in harvest)
-            found = f"select unnest([{kinds}]) as kind, unnest([{values}]) as value from raw.{_ident(table)} where {match}"
+            found = f"select unnest([{kinds}]) as kind, unnest([{values}]) as value from raw.{quote_ident(table)} where {match}"
             con.execute(
                 f"insert into {KEYS} select distinct kind, value from ({found}) as found where value is not null"
                 f" and not exists (select 1 from {KEYS} k where k.kind = found.kind and k.value = found.value)"
@@ -306,7 +304,7 @@ def _add_raw_emails(con) -> None:
             candidates |= {
                 row[0]
                 for row in con.execute(
-                    f"select distinct e.email from (select distinct email from raw.{_ident(table)}) as e, _needles as n"
+                    f"select distinct e.email from (select distinct email from raw.{quote_ident(table)}) as e, _needles as n"
                     " where e.email is not null and contains(replace(lower(e.email), '.', ''), n.needle)"
                 ).fetchall()
             }
@@ -323,7 +321,7 @@ def _add_profile_identifiers(con) -> None:
         match = _raw_match([c for c in columns if c in ("email", "_phone_e164", "lead_id")])
         if match is None:
             continue
-        sql = f"select distinct email, _phone_e164 from raw.{_ident(table)} where {match}"
+        sql = f"select distinct email, _phone_e164 from raw.{quote_ident(table)} where {match}"
         for email, phone in con.execute(sql).fetchall():
             if normalise_email(email):
                 found.add(f"email:{normalise_email(email)}")
@@ -363,7 +361,7 @@ def _delete_raw(con) -> dict[str, int]:
             continue  # erasure_requests: cleared below, the request itself stays
         match = _raw_match(_columns(con, "raw", table))
         if match is not None:
-            removed[f"raw.{table}"] = con.execute(f"delete from raw.{_ident(table)} where {match}").fetchone()[0]
+            removed[f"raw.{table}"] = con.execute(f"delete from raw.{quote_ident(table)} where {match}").fetchone()[0]
     removed["raw._phone_numbers"] = con.execute(
         f"delete from raw._phone_numbers where phone_e164 in (select value from {KEYS} where kind = 'phone')"
     ).fetchone()[0]
@@ -377,11 +375,11 @@ def _delete_raw(con) -> dict[str, int]:
 def _delete_downstream(con) -> dict[str, int]:
     removed = {}
     for schema in DOWNSTREAM_SCHEMAS:
-        for table in _base_tables(con, schema):
+        for table in table_names(con, schema, base_only=True):
             match = _downstream_match(_columns(con, schema, table))
             if match is not None:
                 removed[f"{schema}.{table}"] = con.execute(
-                    f"delete from {schema}.{_ident(table)} where {match}"
+                    f"delete from {schema}.{quote_ident(table)} where {match}"
                 ).fetchone()[0]
     return removed
 
@@ -395,12 +393,12 @@ def _purge_serving(con, serving_path: Path, result: Erasure) -> Path | None:
 
     if not serving_path.exists():
         return None
-    con.execute(f"attach {_sql_string(str(serving_path))} as old_serving (read_only)")
+    con.execute(f"attach {sql_literal(str(serving_path))} as old_serving (read_only)")
     try:
         tables = {}
-        for schema, table in _base_tables_in(con, "old_serving"):
+        for schema, table in list_tables(con, catalog="old_serving", base_only=True):
             match = _downstream_match(_columns(con, schema, table, catalog="old_serving")) or "false"
-            source = f"old_serving.{_ident(schema)}.{_ident(table)}"
+            source = f"old_serving.{quote_ident(schema)}.{quote_ident(table)}"
             hits = con.execute(f"select count(*) from {source} where {match}").fetchone()[0]
             tables[f"{schema}.{table}"] = f"select * from {source} where not coalesce({match}, false)"
             result.removed[f"serving: {schema}.{table}"] = hits
@@ -442,11 +440,7 @@ def _server_identity(settings: Settings) -> pa.Table | None:
     from orchestration.lib.warehouse import open_warehouse
 
     with open_warehouse("postgres", settings.warehouse_path) as warehouse:
-        found = warehouse.read_text(
-            "select count(*) as found from information_schema.tables"
-            " where table_schema = 'intermediate' and table_name = 'identity_people'"
-        )
-        if found.column("found")[0].as_py() == "0":
+        if not table_exists(warehouse, *IDENTITY_TABLE):
             return None
         return warehouse.read_text("select identifier, person_id from intermediate.identity_people")
 
@@ -471,19 +465,14 @@ def purge_postgres(
             rows = [(kind, value) for kind, values in sorted(keys.items()) for value in sorted(values)]
             cur.executemany(f"insert into {KEYS} values (%s, %s)", rows)
             for schema in schemas:
-                cur.execute(
-                    "select table_name from information_schema.tables where table_schema = %s"
-                    " and table_type = 'BASE TABLE' order by 1",
-                    [schema],
-                )
-                for (table,) in cur.fetchall():
+                for table in table_names(cur, schema, base_only=True):
                     cur.execute(
                         "select column_name from information_schema.columns where table_schema = %s"
                         " and table_name = %s order by ordinal_position",
                         [schema, table],
                     )
                     columns = [row[0] for row in cur.fetchall()]
-                    name = f"{_ident(schema)}.{_ident(table)}"
+                    name = f"{quote_ident(schema)}.{quote_ident(table)}"
                     if schema == "raw" and table in suppression.EXEMPT_SOURCES:
                         cur.execute(
                             f"update {name} set {_cleared_request('applied', _utcnow())}"
@@ -500,7 +489,7 @@ def purge_postgres(
             for table, rows in removed.items():
                 if rows:
                     schema, name = table.split(".", 1)
-                    cur.execute(f"vacuum full {_ident(schema)}.{_ident(name)}")
+                    cur.execute(f"vacuum full {quote_ident(schema)}.{quote_ident(name)}")
     finally:
         pg.close()
     return removed
@@ -512,7 +501,7 @@ def purge_postgres(
 def _cleared_request(outcome: str, erased_at: datetime) -> str:
     """SET clause of an erasure request once handled: no identifier left, only what happened and when."""
     marker = json.dumps({"erasure": outcome, "erased_at": erased_at.isoformat(timespec="seconds")})
-    return f"email = null, phone = null, _phone_e164 = null, _extra = {_sql_string(marker)}"
+    return f"email = null, phone = null, _phone_e164 = null, _extra = {sql_literal(marker)}"
 
 
 def _in_keys(expression: str, kinds: Iterable[str]) -> str:
@@ -529,20 +518,20 @@ def _raw_match(columns: Iterable[str]) -> str | None:
         kind = RAW_MATCH.get(column)
         if kind is None:
             continue
-        expression = _ident(column) if column in ("email", "_phone_e164") else _raw_key(column)
+        expression = quote_ident(column) if column in ("email", "_phone_e164") else _raw_key(column)
         conditions.append(_in_keys(expression, [kind]))
     return " or ".join(conditions) or None
 
 
 def _raw_key(column: str) -> str:
     """A raw id as staging makes it: trimmed; a cookie id also lowercased (cookies match whatever their case)."""
-    trimmed = f"trim({_ident(column)})"
+    trimmed = f"trim({quote_ident(column)})"
     return f"lower({trimmed})" if column == "anonymous_id" else trimmed
 
 
 def _downstream_match(columns: Iterable[str]) -> str | None:
     conditions = [
-        _in_keys(f"cast({_ident(column)} as varchar)", DOWNSTREAM_COLUMNS[column])
+        _in_keys(f"cast({quote_ident(column)} as varchar)", DOWNSTREAM_COLUMNS[column])
         for column in columns
         if column in DOWNSTREAM_COLUMNS
     ]
@@ -550,45 +539,13 @@ def _downstream_match(columns: Iterable[str]) -> str | None:
 
 
 def _raw_tables(con) -> list[str]:
-    present = set(_base_tables(con, "raw"))
+    present = set(table_names(con, "raw", base_only=True))
     return [name for name in CONTRACTS if name in present]
-
-
-def _base_tables(con, schema: str) -> list[str]:
-    return [
-        row[0]
-        for row in con.execute(
-            "select table_name from information_schema.tables where table_catalog = current_database()"
-            " and table_schema = ? and table_type = 'BASE TABLE' order by 1",
-            [schema],
-        ).fetchall()
-    ]
-
-
-def _base_tables_in(con, catalog: str) -> list[tuple[str, str]]:
-    return [
-        (schema, table)
-        for schema, table in con.execute(
-            "select table_schema, table_name from information_schema.tables where table_catalog = ?"
-            " and table_type = 'BASE TABLE' order by 1, 2",
-            [catalog],
-        ).fetchall()
-    ]
 
 
 def _temp_exists(con, name: str) -> bool:
     return bool(con.execute("select 1 from duckdb_tables() where temporary and table_name = ? union all"
                             " select 1 from duckdb_views() where temporary and view_name = ?", [name, name]).fetchone())
-
-
-def _table_exists(con, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "select 1 from information_schema.tables where table_catalog = current_database()"
-            " and table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchone()
-    )
 
 
 def _columns(con, schema: str, table: str, catalog: str | None = None) -> list[str]:
@@ -616,12 +573,3 @@ def _timestamp(value) -> datetime | None:
         return None
     return parsed.astimezone(timezone.utc).replace(tzinfo=None) if parsed.tzinfo else parsed
 
-
-
-
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from orchestration.lib.files import atomic_write_text, replace_synced
 from orchestration.settings import DBT_EXECUTABLE, DBT_PROFILES_DIR, DBT_PROJECT_DIR, Settings
 
 
@@ -59,10 +60,10 @@ def prepare_dbt_manifest() -> None:
                 raise RuntimeError(f"dbt parse failed:\n{completed.stdout}\n{completed.stderr}")
             for name in ("partial_parse.msgpack", "manifest.json"):
                 if (scratch / name).exists():
-                    os.replace(scratch / name, target / name)
+                    replace_synced(scratch / name, target / name)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-        stamp.write_text(fingerprint)
+        atomic_write_text(stamp, fingerprint)
 
 
 def _dbt_project_fingerprint() -> str:
