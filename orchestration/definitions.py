@@ -9,6 +9,7 @@ from orchestration.defs.customers.assets import customer_clv
 from orchestration.defs.dbt.assets import dbt_intermediate, dbt_marts, dbt_staging
 from orchestration.defs.extract.assets import extract_assets
 from orchestration.defs.identity.assets import identity_people
+from orchestration.defs.privacy.assets import erasure_applied
 from orchestration.defs.publish.assets import (
     serving_dbt_docs, serving_exports, serving_marts, serving_postgres, serving_report,
 )
@@ -17,7 +18,7 @@ from orchestration.defs.resources import build_resources
 
 defs = dg.Definitions(
     assets=[
-        *extract_assets, dbt_staging, quality_gate, identity_people, dbt_intermediate, attribution_models,
+        *extract_assets, erasure_applied, dbt_staging, quality_gate, identity_people, dbt_intermediate, attribution_models,
         customer_clv, dbt_marts, serving_marts, serving_postgres, serving_exports, serving_report, serving_dbt_docs,
     ],
     jobs=[nightly_job],

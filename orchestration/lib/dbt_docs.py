@@ -12,6 +12,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from orchestration.lib.files import atomic_replace
+
 
 def write_dbt_docs(manifest_path: Path, site: Path, engine: str, generate: Callable[[Path], object]) -> bool:
     """Writes `site/index.html` with `generate(build_dir)` (`dbt docs generate --static --target-path build_dir`)
@@ -26,9 +28,7 @@ def write_dbt_docs(manifest_path: Path, site: Path, engine: str, generate: Calla
     if not cached.exists():
         _build(generate, site.parent / ".dbt_docs_build", cached)
     site.mkdir(parents=True, exist_ok=True)
-    temporary = site / ".index.html.tmp"
-    shutil.copyfile(cached, temporary)
-    os.replace(temporary, index)
+    atomic_replace(index, lambda temporary: shutil.copyfile(cached, temporary))
     stamp.write_text(digest)
     return True
 
@@ -38,8 +38,8 @@ def _build(generate: Callable[[Path], object], build: Path, cached: Path) -> Non
     try:
         generate(build)
         cached.parent.mkdir(parents=True, exist_ok=True)
+        # several data dirs share the cache: each builder writes a temporary file of its own
         temporary = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
-        shutil.copyfile(build / "static_index.html", temporary)
-        os.replace(temporary, cached)
+        atomic_replace(cached, lambda t: shutil.copyfile(build / "static_index.html", t), temporary)
     finally:
         shutil.rmtree(build, ignore_errors=True)

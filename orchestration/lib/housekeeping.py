@@ -16,6 +16,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestration.lib.files import atomic_replace
 from orchestration.lib.publish import remove_leftovers
 
 
@@ -71,9 +72,7 @@ def share_parse_cache(manifest_dir: Path, dbt_target_dir: Path) -> bool:
     if not source.exists() or (target.exists() and target.stat().st_mtime >= source.stat().st_mtime):
         return False
     dbt_target_dir.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.tmp")
-    shutil.copy2(source, temporary)
-    temporary.replace(target)
+    atomic_replace(target, lambda temporary: shutil.copy2(source, temporary))
     return True
 
 

@@ -26,6 +26,7 @@ import pyarrow as pa
 from orchestration.lib import suppression
 from orchestration.lib.contract import CONTRACTS, SourceContract
 from orchestration.lib.normalise import normalise_phones
+from orchestration.lib.sql import quote_ident, sql_literal
 
 EXTENSIONS = (".csv", ".jsonl", ".ndjson", ".parquet")
 METADATA_COLUMNS = ("_extra", "_phone_e164", "_row_number", "_source_file", "_file_hash", "_loaded_at", "_run_id")
@@ -207,7 +208,7 @@ def _load_file(con, contract, path, digest, run_id, loaded_at, encoding, phone_r
 
 def _open_relation(con, path: Path, encoding: str) -> tuple[str, list[str]]:
     """SQL for reading the file with every column as text, and its column names as delivered."""
-    quoted = _sql_string(str(path))
+    quoted = sql_literal(str(path))
     name = path.name.lower()
     if name.endswith(".parquet"):
         try:
@@ -220,11 +221,11 @@ def _open_relation(con, path: Path, encoding: str) -> tuple[str, list[str]]:
     if name.endswith((".jsonl", ".ndjson")):
         return _open_jsonl(con, path, quoted)
     header = _csv_header(path, encoding)
-    columns = "{" + ", ".join(f"{_sql_string(h)}: 'VARCHAR'" for h in header) + "}"
+    columns = "{" + ", ".join(f"{sql_literal(h)}: 'VARCHAR'" for h in header) + "}"
     duck_encoding = "utf-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig") else encoding
     return (
         f"select * from read_csv({quoted}, header=true, auto_detect=false, delim=',', quote='\"',"
-        f" escape='\"', strict_mode=true, null_padding=false, encoding={_sql_string(duck_encoding)},"
+        f" escape='\"', strict_mode=true, null_padding=false, encoding={sql_literal(duck_encoding)},"
         f" columns={columns})",
         header,
     )
@@ -257,7 +258,7 @@ def _open_jsonl(con, path: Path, quoted: str) -> tuple[str, list[str]]:
     if failure:  # not chained: DuckDB's message may quote the line (see _insert)
         raise LandingError(path, *failure)
     header = sorted(k[0] for k in keys)
-    columns = ", ".join(f"json ->> {_sql_string(k)} as {_ident(k)}" for k in header)
+    columns = ", ".join(f"json ->> {sql_literal(k)} as {quote_ident(k)}" for k in header)
     return f"select {columns or 'null as _empty'} from {source}", header
 
 
@@ -303,9 +304,9 @@ def _refuse_nul_bytes(con, path: Path, header: list[str]) -> None:
     BI tools cut strings at it, so passing it on would make the marts differ by engine and tool."""
     if not header or (not path.name.lower().endswith(".parquet") and not _has_nul_byte(path)):
         return  # a text file without the byte needs no scan by column
-    found = " or ".join(f"contains(cast({_ident(h)} as varchar), chr(0))" for h in header)
+    found = " or ".join(f"contains(cast({quote_ident(h)} as varchar), chr(0))" for h in header)
     hit = con.execute(
-        f"select _file_row, {', '.join(f'contains(cast({_ident(h)} as varchar), chr(0))' for h in header)}"
+        f"select _file_row, {', '.join(f'contains(cast({quote_ident(h)} as varchar), chr(0))' for h in header)}"
         f" from (select *, row_number() over () as _file_row from _landing_file) where {found} order by 1 limit 1"
     ).fetchone()
     if hit:
@@ -333,7 +334,7 @@ def _register_phones(con, phone_column: str | None, region: str, keep: str = "tr
     if phone_column is None:
         return
     new = con.execute(
-        f"select distinct cast(f.{_ident(phone_column)} as varchar) as phone from _landing_file as f"
+        f"select distinct cast(f.{quote_ident(phone_column)} as varchar) as phone from _landing_file as f"
         f" where phone is not null and ({keep})"
         " and phone not in (select phone from raw._phone_numbers where region = ?)",
         [region],
@@ -352,17 +353,17 @@ def _insert_sql(contract: SourceContract, header: list[str], phone_region: str, 
     selects = []
     for column in contract.columns:
         original = by_canonical.get(column)
-        selects.append(f"cast(f.{_ident(original)} as varchar)" if original else "cast(null as varchar)")
+        selects.append(f"cast(f.{quote_ident(original)} as varchar)" if original else "cast(null as varchar)")
     extras = [h for h in header if _canonical(h) not in contract.columns]
     extra_sql = (
-        "to_json(struct_pack(" + ", ".join(f"{_ident(h)} := cast(f.{_ident(h)} as varchar)" for h in extras) + "))::varchar"
+        "to_json(struct_pack(" + ", ".join(f"{quote_ident(h)} := cast(f.{quote_ident(h)} as varchar)" for h in extras) + "))::varchar"
         if extras
         else "cast(null as varchar)"
     )
     phone = _phone_column(contract, header)
     phone_join = (
-        f" left join raw._phone_numbers p on p.phone = cast(f.{_ident(phone)} as varchar)"
-        f" and p.region = {_sql_string(phone_region)}"
+        f" left join raw._phone_numbers p on p.phone = cast(f.{quote_ident(phone)} as varchar)"
+        f" and p.region = {sql_literal(phone_region)}"
         if phone
         else ""
     )
@@ -417,11 +418,3 @@ def _encoding_hint(exc: UnicodeDecodeError) -> str:
 def _first_line(exc: Exception) -> str:
     lines = [line for line in str(exc).splitlines() if line.strip()]
     return lines[0] if lines else type(exc).__name__
-
-
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

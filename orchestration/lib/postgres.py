@@ -20,6 +20,7 @@ import psycopg2
 import pyarrow as pa
 
 from orchestration.lib.contract import CONTRACTS
+from orchestration.lib.sql import list_tables, quote_ident, sql_literal
 
 LOADED_FILES = "_loaded_files"
 # DuckDB column type -> PostgreSQL type; DECIMAL, nested and other types: see postgres_type
@@ -103,17 +104,17 @@ def _columns(duck: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str
 
 def _ensure_table(cur, table: str, columns: list[tuple[str, str]], primary_key: str | None = None) -> None:
     """Creates raw.<table>, or adds the columns a newer contract brought (existing columns are never changed)."""
-    definitions = [f"{ident(name)} {postgres_type(kind)}" for name, kind in columns]
+    definitions = [f"{quote_ident(name)} {postgres_type(kind)}" for name, kind in columns]
     if primary_key:
-        definitions.append(f"primary key ({ident(primary_key)})")
-    cur.execute(f"create table if not exists raw.{ident(table)} ({', '.join(definitions)})")
+        definitions.append(f"primary key ({quote_ident(primary_key)})")
+    cur.execute(f"create table if not exists raw.{quote_ident(table)} ({', '.join(definitions)})")
     cur.execute(
         "select column_name from information_schema.columns where table_schema = 'raw' and table_name = %s", [table]
     )
     present = {row[0] for row in cur.fetchall()}
     for name, kind in columns:
         if name not in present:  # only then: alter table locks out the readers of the table
-            cur.execute(f"alter table raw.{ident(table)} add column {ident(name)} {postgres_type(kind)}")
+            cur.execute(f"alter table raw.{quote_ident(table)} add column {quote_ident(name)} {postgres_type(kind)}")
 
 
 def _new_file_hashes(duck: duckdb.DuckDBPyConnection, cur, source: str) -> list[str]:
@@ -130,10 +131,10 @@ def _new_file_hashes(duck: duckdb.DuckDBPyConnection, cur, source: str) -> list[
 def _copy_rows(duck, cur, table: str, hash_column: str, scratch: Path) -> int:
     columns = _columns(duck, table)
     query = (
-        f"select {select_list(columns)} from raw.{ident(table)}"
-        f" where {ident(hash_column)} in (select file_hash from _new_files)"
+        f"select {select_list(columns)} from raw.{quote_ident(table)}"
+        f" where {quote_ident(hash_column)} in (select file_hash from _new_files)"
     )
-    return copy_query(duck, cur, query, f"raw.{ident(table)}", [name for name, _ in columns], scratch)
+    return copy_query(duck, cur, query, f"raw.{quote_ident(table)}", [name for name, _ in columns], scratch)
 
 
 def postgres_type(duckdb_type: str) -> str:
@@ -152,11 +153,11 @@ def select_list(columns: list[tuple[str, str]]) -> str:
     expressions = []
     for name, kind in columns:
         if kind in POSTGRES_TYPES or kind.startswith("DECIMAL"):
-            expressions.append(ident(name))
+            expressions.append(quote_ident(name))
         elif _is_nested(kind):  # DuckDB writes lists as [a, b]: JSON keeps strings and nulls apart
-            expressions.append(f"cast(to_json({ident(name)}) as varchar) as {ident(name)}")
+            expressions.append(f"cast(to_json({quote_ident(name)}) as varchar) as {quote_ident(name)}")
         else:
-            expressions.append(f"cast({ident(name)} as varchar) as {ident(name)}")
+            expressions.append(f"cast({quote_ident(name)} as varchar) as {quote_ident(name)}")
     return ", ".join(expressions)
 
 
@@ -167,9 +168,9 @@ def copy_query(duck, cur, query: str, target: str, columns: list[str], scratch: 
     """
     csv_path = scratch / "copy.csv"
     written = duck.execute(
-        f"copy ({query}) to '{_escape(str(csv_path))}' (format csv, header false, force_quote *)"
+        f"copy ({query}) to {sql_literal(csv_path)} (format csv, header false, force_quote *)"
     ).fetchone()[0]
-    names = ", ".join(ident(name) for name in columns)
+    names = ", ".join(quote_ident(name) for name in columns)
     try:
         with csv_path.open("r", encoding="utf-8", newline="") as handle:
             cur.copy_expert(f"copy {target} ({names}) from stdin with (format csv)", handle, size=1 << 20)
@@ -186,14 +187,6 @@ def connect(conninfo: dict | str):
 
 def _is_nested(duckdb_type: str) -> bool:
     return duckdb_type.endswith("]") or duckdb_type.startswith(("STRUCT", "MAP", "UNION"))
-
-
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _escape(value: str) -> str:
-    return value.replace("'", "''")
 
 
 # --- tables built on PostgreSQL, read into DuckDB (publishing from the postgres target) ---------------------
@@ -219,15 +212,10 @@ def postgres_tables(conninfo: dict | str, schemas: dict[str, tuple[str, ...] | N
     pg = connect(conninfo)
     try:
         with pg, pg.cursor() as cur:
-            cur.execute(
-                "select table_schema || '.' || table_name, table_schema, table_name from information_schema.tables"
-                " where table_type = 'BASE TABLE' and table_schema = any(%s) order by 1",
-                [list(schemas)],
-            )
-            found = cur.fetchall()
+            found = list_tables(cur, *schemas, base_only=True)
     finally:
         pg.close()
-    return [name for name, schema, table in found if schemas[schema] is None or table in schemas[schema]]
+    return [f"{schema}.{table}" for schema, table in found if schemas[schema] is None or table in schemas[schema]]
 
 
 def copy_postgres_to_duckdb(conninfo: dict | str, duck, catalog: str, names: list[str]) -> dict[str, int]:
@@ -256,16 +244,16 @@ def _copy_to_duckdb(cur, duck, catalog: str, name: str, csv_path: Path) -> int:
     columns = [(column, _duckdb_type(kind, precision, scale)) for column, kind, precision, scale in cur.fetchall()]
     # booleans as true/false, the spelling DuckDB reads back (other types: PostgreSQL's ISO text)
     selected = ", ".join(
-        f"cast({ident(c)} as text)" if kind == "BOOLEAN" else ident(c) for c, kind in columns
+        f"cast({quote_ident(c)} as text)" if kind == "BOOLEAN" else quote_ident(c) for c, kind in columns
     )
     with csv_path.open("wb") as handle:
-        cur.copy_expert(f"copy (select {selected} from {ident(schema)}.{ident(table)}) to stdout with (format csv)", handle)
-    types = "{" + ", ".join(f"'{_escape(c)}': '{kind}'" for c, kind in columns) + "}"
-    duck.execute(f"create schema if not exists {catalog}.{ident(schema)}")
-    target = f"{catalog}.{ident(schema)}.{ident(table)}"
+        cur.copy_expert(f"copy (select {selected} from {quote_ident(schema)}.{quote_ident(table)}) to stdout with (format csv)", handle)
+    types = "{" + ", ".join(f"{sql_literal(c)}: '{kind}'" for c, kind in columns) + "}"
+    duck.execute(f"create schema if not exists {catalog}.{quote_ident(schema)}")
+    target = f"{catalog}.{quote_ident(schema)}.{quote_ident(table)}"
     # a null is an unquoted empty field, an empty string a quoted one
     duck.execute(
-        f"create or replace table {target} as select * from read_csv('{_escape(str(csv_path))}', columns = {types},"
+        f"create or replace table {target} as select * from read_csv({sql_literal(csv_path)}, columns = {types},"
         " header = false, auto_detect = false, quote = '\"', escape = '\"', allow_quoted_nulls = false)"
     )
     return duck.execute(f"select count(*) from {target}").fetchone()[0]

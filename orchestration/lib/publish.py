@@ -21,8 +21,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from orchestration.lib.files import fsync, remove_database
+from orchestration.lib.files import atomic_replace, remove_database, replace_synced
 from orchestration.lib.serving_docs import TableDoc, docs_from_duckdb
+from orchestration.lib.sql import quote_ident as _ident
+from orchestration.lib.sql import sql_literal, table_names
 
 STORAGE_VERSION = "v1.0.0"
 # schema → the tables published from it (None: all); quality.quarantined_keys is the gate's working state
@@ -180,9 +182,7 @@ def _replace(new_path: Path, serving_path: Path) -> None:
     # a log left by a read-write session that ended without a checkpoint belongs to the old file: beside the new
     # one it would make every connection fail ("WAL does not match database file")
     Path(f"{serving_path}.wal").unlink(missing_ok=True)
-    fsync(new_path)
-    os.replace(new_path, serving_path)
-    fsync(serving_path.parent)
+    replace_synced(new_path, serving_path)
 
 
 def _write_parquet(con, name: str, doc: TableDoc, target: Path) -> None:
@@ -194,11 +194,13 @@ def _write_parquet(con, name: str, doc: TableDoc, target: Path) -> None:
         f.with_metadata({"description": doc.columns[f.name]}) if doc.columns.get(f.name) else f for f in reader.schema
     ]
     schema = pa.schema(fields, metadata={"description": doc.description} if doc.description else None)
-    temporary = target.with_name(f".{target.name}.tmp")
-    with pq.ParquetWriter(temporary, schema) as writer:
-        for batch in reader:
-            writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
-    os.replace(temporary, target)
+
+    def write(temporary: Path) -> None:
+        with pq.ParquetWriter(temporary, schema) as writer:
+            for batch in reader:
+                writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+
+    atomic_replace(target, write)
 
 
 def _write_lock_holder(path: Path) -> int | None:
@@ -217,20 +219,7 @@ def _write_lock_holder(path: Path) -> int | None:
 def _published_tables(con, catalog: str) -> list[str]:
     names = []
     for schema, wanted in PUBLISHED.items():
-        for (table,) in con.execute(
-            "select table_name from information_schema.tables where table_catalog = ? and table_schema = ?"
-            " and table_type = 'BASE TABLE' order by 1",
-            [catalog, schema],
-        ).fetchall():
+        for table in table_names(con, schema, catalog=catalog, base_only=True):
             if wanted is None or table in wanted:
                 names.append(f"{schema}.{table}")
     return names
-
-
-def sql_literal(value) -> str:
-    """A SQL string literal (single quotes doubled), for paths and comments in DuckDB statements."""
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

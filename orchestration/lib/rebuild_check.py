@@ -56,24 +56,24 @@ def mart_fingerprints(serving_path: Path) -> dict[str, tuple[int, str]]:
     """{schema.table: (rows, sha256 of the sorted rows)} for every table of schema `marts` of a serving file."""
     import duckdb
 
+    from orchestration.lib.sql import quote_ident, table_names
+
     out = {}
     with duckdb.connect(str(serving_path), read_only=True) as con:
-        tables = [row[0] for row in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
-        ).fetchall()]
-        for table in tables:
+        for table in table_names(con, "marts"):
             columns = con.execute(
                 "select column_name, data_type from information_schema.columns"
                 " where table_schema = 'marts' and table_name = ? order by ordinal_position",
                 [table],
             ).fetchall()
             select = ", ".join(
-                f'round("{name}", {FLOAT_DECIMALS}) as "{name}"' if kind in ("DOUBLE", "FLOAT", "REAL") or kind.startswith("DECIMAL")
-                else f'"{name}"'
+                f"round({quote_ident(name)}, {FLOAT_DECIMALS}) as {quote_ident(name)}"
+                if kind in ("DOUBLE", "FLOAT", "REAL") or kind.startswith("DECIMAL")
+                else quote_ident(name)
                 for name, kind in columns
                 if (table, name) not in RUN_COLUMNS
             )
-            rows = con.execute(f'select {select} from marts."{table}" order by all').fetchall()
+            rows = con.execute(f"select {select} from marts.{quote_ident(table)} order by all").fetchall()
             digest = hashlib.sha256()
             for row in rows:
                 digest.update(repr(tuple(0.0 if v == 0 and isinstance(v, float) else v for v in row)).encode())

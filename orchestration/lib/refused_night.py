@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from orchestration.lib.publish import Published, attach_warehouse, connect_in_memory, sql_literal, write_and_replace
+from orchestration.lib.publish import Published, attach_warehouse, connect_in_memory, write_and_replace
 from orchestration.lib.serving_docs import TableDoc, docs_from_duckdb
+from orchestration.lib.sql import sql_literal, table_exists
 from orchestration.lib.warehouse import open_warehouse
 
 QUALITY_TABLES = ("quality.runs", "quality.results", "quality.quarantine")
@@ -25,11 +26,7 @@ def has_quality_tables(target: str, warehouse_path: Path) -> bool:
     if target == "duckdb" and not warehouse_path.exists():
         return False
     with open_warehouse(target, warehouse_path) as warehouse:
-        found = warehouse.read_text(
-            "select count(*) as found from information_schema.tables where table_schema = 'quality'"
-            " and table_name = 'runs'"
-        )
-    return found.column("found")[0].as_py() == "1"
+        return table_exists(warehouse, "quality", "runs")
 
 
 def record_refused_run(target: str, warehouse_path: Path, run_id: str, reason: str) -> bool:
@@ -37,7 +34,7 @@ def record_refused_run(target: str, warehouse_path: Path, run_id: str, reason: s
     now = datetime.now(UTC).replace(tzinfo=None)
     with open_warehouse(target, warehouse_path) as warehouse:
         recorded = warehouse.read_text(
-            f"select count(*) as recorded from quality.runs where run_id = '{run_id.replace(chr(39), chr(39) * 2)}'"
+            f"select count(*) as recorded from quality.runs where run_id = {sql_literal(run_id)}"
         )
         if recorded.column("recorded")[0].as_py() != "0":
             return False

@@ -22,8 +22,9 @@ import psycopg2
 from psycopg2 import errors
 from psycopg2.extensions import parse_dsn
 
-from orchestration.lib.postgres import copy_query, ident, postgres_type, select_list
+from orchestration.lib.postgres import copy_query, postgres_type, select_list
 from orchestration.lib.publish import PUBLISHED
+from orchestration.lib.sql import quote_ident
 
 INCOMING = "__incoming"
 # every schema a publish creates carries this comment; a schema without it is someone else's and is never replaced
@@ -128,10 +129,10 @@ def _build(duck, pg, schema: str, scratch: Path) -> dict[str, int]:
     incoming = schema + INCOMING
     counts = {}
     with pg, pg.cursor() as cur:
-        cur.execute(f"drop schema if exists {ident(incoming)} cascade")  # left by an interrupted publish
-        cur.execute(f"create schema {ident(incoming)}")
+        cur.execute(f"drop schema if exists {quote_ident(incoming)} cascade")  # left by an interrupted publish
+        cur.execute(f"create schema {quote_ident(incoming)}")
         stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        cur.execute(f"comment on schema {ident(incoming)} is %s", [f"{MARKER}, {stamp}"])
+        cur.execute(f"comment on schema {quote_ident(incoming)} is %s", [f"{MARKER}, {stamp}"])
         for table in serving_tables(duck, schema):
             counts[f"{schema}.{table.name}"] = _copy_table(duck, cur, schema, table, scratch)
         _carry_grants(cur, schema, incoming)
@@ -162,18 +163,18 @@ def _columns_and_key(duck, schema: str, table: str) -> tuple[list, list[str]]:
 
 
 def _copy_table(duck, cur, schema: str, table: ServingTable, scratch: Path) -> int:
-    target = f"{ident(schema + INCOMING)}.{ident(table.name)}"
+    target = f"{quote_ident(schema + INCOMING)}.{quote_ident(table.name)}"
     columns = [(name, kind) for name, kind, _ in table.columns]
-    cur.execute(f"create table {target} ({', '.join(f'{ident(n)} {postgres_type(k)}' for n, k in columns)})")
-    query = f"select {select_list(columns)} from {ident(schema)}.{ident(table.name)}"
+    cur.execute(f"create table {target} ({', '.join(f'{quote_ident(n)} {postgres_type(k)}' for n, k in columns)})")
+    query = f"select {select_list(columns)} from {quote_ident(schema)}.{quote_ident(table.name)}"
     rows = copy_query(duck, cur, query, target, [name for name, _ in columns], scratch)
     if table.primary_key:  # after the load: one index build instead of one insert per row into it
-        cur.execute(f"alter table {target} add primary key ({', '.join(ident(c) for c in table.primary_key)})")
+        cur.execute(f"alter table {target} add primary key ({', '.join(quote_ident(c) for c in table.primary_key)})")
     if table.comment:
         cur.execute(f"comment on table {target} is %s", [table.comment])
     for name, _, comment in table.columns:
         if comment:
-            cur.execute(f"comment on column {target}.{ident(name)} is %s", [comment])
+            cur.execute(f"comment on column {target}.{quote_ident(name)} is %s", [comment])
     cur.execute(f"analyze {target}")  # BI queries get a planner that knows the new rows
     return rows
 
@@ -189,7 +190,7 @@ def _carry_grants(cur, live: str, incoming: str) -> None:
         [live],
     )
     for grantable, grantee in cur.fetchall():
-        cur.execute(f"grant usage on schema {ident(incoming)} to {grantee}{_WITH_GRANT[grantable]}")
+        cur.execute(f"grant usage on schema {quote_ident(incoming)} to {grantee}{_WITH_GRANT[grantable]}")
     readers = _table_readers(cur, live)
     everywhere = set.intersection(*readers.values()) if readers else set()
     cur.execute(
@@ -199,7 +200,7 @@ def _carry_grants(cur, live: str, incoming: str) -> None:
     )
     for (table,) in cur.fetchall():
         for grantee, grantable in readers.get(table, everywhere):
-            cur.execute(f"grant select on {ident(incoming)}.{ident(table)} to {grantee}{_WITH_GRANT[grantable]}")
+            cur.execute(f"grant select on {quote_ident(incoming)}.{quote_ident(table)} to {grantee}{_WITH_GRANT[grantable]}")
 
 
 def _table_readers(cur, schema: str) -> dict[str, set[tuple[str, bool]]]:
@@ -231,8 +232,8 @@ def _swap(pg, schemas: tuple[str, ...]) -> None:
         for schema in schemas:
             cur.execute("select 1 from pg_namespace where nspname = %s", [schema])
             if cur.fetchone():
-                cur.execute(f"alter schema {ident(schema)} rename to {ident(schema + retired_suffix)}")
-            cur.execute(f"alter schema {ident(schema + INCOMING)} rename to {ident(schema)}")
+                cur.execute(f"alter schema {quote_ident(schema)} rename to {quote_ident(schema + retired_suffix)}")
+            cur.execute(f"alter schema {quote_ident(schema + INCOMING)} rename to {quote_ident(schema)}")
 
 
 def _drop_retired(pg, schemas: tuple[str, ...]) -> None:
@@ -247,6 +248,6 @@ def _drop_retired(pg, schemas: tuple[str, ...]) -> None:
         try:
             with pg, pg.cursor() as cur:
                 cur.execute(f"set local lock_timeout = '{DROP_LOCK_TIMEOUT}'")
-                cur.execute(f"drop schema {ident(name)} cascade")
+                cur.execute(f"drop schema {quote_ident(name)} cascade")
         except (errors.LockNotAvailable, errors.DeadlockDetected):
             log.warning("schema %s is still being read; it is dropped at the next publish", name)

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from orchestration.lib.normalise import normalise_email, normalise_phone
 from orchestration.lib.privacy import keyed_hash
+from orchestration.lib.sql import quote_ident
 
 TABLE = "raw._suppressed"
 DDL = (
@@ -92,7 +93,7 @@ def prepare_file_filter(
     found_columns, found_values = [], []
     for column, name in wanted.items():
         kind = COLUMN_KINDS[column]
-        distinct = f"select distinct cast({_ident(name)} as varchar) as v from {relation}"
+        distinct = f"select distinct cast({quote_ident(name)} as varchar) as v from {relation}"
         if kind == "phone":  # the E.164 from the phone cache when known: phonenumbers runs only for the rest
             sql = (
                 f"select d.v, p.phone_e164 from ({distinct}) as d left join raw._phone_numbers as p"
@@ -132,11 +133,7 @@ def filter_sql(columns: Mapping[str, str], filtered: Iterable[str], alias: str =
     """A where-condition keeping the rows of the file with no suppressed value (`filtered` from prepare_file_filter)."""
     conditions = [
         f"not exists (select 1 from {FILE_FILTER} s where s.column_name = '{column}'"
-        f" and s.value = cast({alias}.{_ident(columns[column])} as varchar))"
+        f" and s.value = cast({alias}.{quote_ident(columns[column])} as varchar))"
         for column in filtered
     ]
     return " and ".join(conditions) or "true"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

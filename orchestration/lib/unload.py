@@ -19,6 +19,7 @@ import duckdb
 
 from orchestration.lib.contract import CONTRACTS
 from orchestration.lib.landing import file_hash
+from orchestration.lib.sql import table_exists
 
 # applied requests cannot be taken back: the people are gone
 NOT_UNLOADABLE = ("erasure_requests",)
@@ -102,11 +103,11 @@ def _release_touchpoints(con, hashes: list[str], now) -> int:
         hashes,
     )
     released = con.execute("select count(*) from _unloaded_ids").fetchone()[0]
-    if _exists(con, "quality", "quarantined_keys"):
+    if table_exists(con, "quality", "quarantined_keys"):
         con.execute("delete from quality.quarantined_keys where dataset = 'touchpoints'"
                     " and record_key in (select touchpoint_id from _unloaded_ids)")
     for schema, table in TOUCHPOINT_TABLES:
-        if _exists(con, schema, table):
+        if table_exists(con, schema, table):
             con.execute(f"delete from {schema}.{table} where touchpoint_id in (select touchpoint_id from _unloaded_ids)")
     con.execute(
         f"update raw.touchpoints set _loaded_at = ? where _file_hash not in ({marks})"
@@ -114,9 +115,3 @@ def _release_touchpoints(con, hashes: list[str], now) -> int:
         [now, *hashes],
     )
     return released
-
-
-def _exists(con, schema: str, table: str) -> bool:
-    return con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
-    ).fetchone()[0] > 0

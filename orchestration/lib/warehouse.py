@@ -20,6 +20,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from orchestration.lib.postgres import postgres_settings_from_env
+from orchestration.lib.sql import qualified as _qualified
+from orchestration.lib.sql import quote_ident as _quote
 
 
 class DuckDBWarehouse:
@@ -122,11 +124,3 @@ def open_warehouse(target: str, duckdb_path: Path, environ: Mapping[str, str] | 
         yield warehouse
     finally:
         warehouse.close()
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _qualified(name: str) -> str:
-    return ".".join(_quote(part) for part in name.split("."))

@@ -3,7 +3,7 @@
 import dagster as dg
 import pytest
 
-from orchestration.lib.cli import prepare_dbt_manifest
+from orchestration.lib.prepare import prepare_dbt_manifest
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +26,9 @@ def test_lineage_runs_from_raw_through_dbt_to_serving(defs):
     assert {"raw/touchpoints", "staging/stg_web__touchpoints", "marts/fct_touchpoints", "serving/marts", "serving/report"} <= keys
     parents = lambda key: {p.to_user_string() for p in graph.get(dg.AssetKey.from_user_string(key)).parent_keys}
     assert "raw/touchpoints" in parents("staging/stg_web__touchpoints")
+    # erasure requests are applied after every load and before staging reads raw
+    assert {"raw/touchpoints", "raw/erasure_requests"} <= parents("privacy/erasure_applied")
+    assert "privacy/erasure_applied" in parents("staging/stg_web__touchpoints")
     assert "marts/fct_touchpoints" in parents("serving/marts")
     assert "serving/marts" in parents("serving/report")
     assert "serving/marts" in parents("serving/postgres")

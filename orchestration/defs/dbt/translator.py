@@ -1,6 +1,7 @@
 """Asset keys for dbt resources, keyed by schema: sources are the tables Python steps write (raw.<table> by the
 extract step, quality.* by the gate, intermediate.identity_* by identity resolution); models are keyed by their
-schema (staging/intermediate/marts), so lineage reads landing → raw → staging → marts → serving."""
+schema (staging/intermediate/marts), so lineage reads landing → raw → erasure applied → staging → marts →
+serving."""
 
 
 from collections.abc import Mapping
@@ -8,6 +9,8 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
+
+from orchestration.defs.privacy.assets import ERASURE_APPLIED
 
 
 # Tables a view reads when it is queried, not when it is built: a view filtered by the gate's quarantine
@@ -23,6 +26,9 @@ class ClosedloopTranslator(DagsterDbtTranslator):
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
+        if any(dep.asset_key.path[0] == "raw" for dep in spec.deps):
+            # raw is read once the night's erasure requests are applied (orchestration/defs/privacy/assets.py)
+            spec = spec.replace_attributes(deps=[*spec.deps, dg.AssetDep(ERASURE_APPLIED)])
         if props["resource_type"] == "model" and props.get("config", {}).get("materialized") == "view":
             deps = [dep for dep in spec.deps if dep.asset_key not in READ_WHEN_QUERIED]
             if len(deps) < len(spec.deps):

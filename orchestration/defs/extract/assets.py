@@ -1,12 +1,11 @@
 """Extract: one asset per landing source, loading new files into raw.<source> of the build warehouse.
 
-`raw/erasure_requests` runs after every other source: besides loading the delivered requests it applies them
-(purge + suppression list, orchestration/lib/erasure.py), so staging never sees an erased person's rows.
+`raw/erasure_requests` loads after every other source; the next step, `privacy/erasure_applied`
+(orchestration/defs/privacy/assets.py), applies the requests before staging reads raw.
 
 Files are always read into the local DuckDB file first, whatever the dbt target: it keeps the load-once
-bookkeeping, the refusals and the suppression list in one place. On the postgres target the last step then copies
-the raw rows of files the server does not have yet to its `raw` schema (orchestration/lib/postgres.py), after the
-erasure requests are applied on both, so dbt builds on the server from the same rows."""
+bookkeeping, the refusals and the suppression list in one place. On the postgres target the erasure step then
+copies the raw rows of files the server does not have yet to its `raw` schema (orchestration/lib/postgres.py)."""
 
 
 from datetime import datetime, timezone
@@ -16,9 +15,7 @@ import duckdb
 
 from orchestration.defs.resources import ClosedloopSettings
 from orchestration.lib.contract import CONTRACTS
-from orchestration.lib.erasure import apply_erasure_requests
 from orchestration.lib.landing import complete_files, discover, ensure_raw_tables, load_source
-from orchestration.lib.postgres import LOADED_FILES, copy_raw_to_postgres, postgres_settings_from_env
 from orchestration.lib.privacy import pii_key
 from orchestration.lib.progress import progress
 from orchestration.settings import REQUIRED_SOURCES, SOURCES
@@ -37,10 +34,7 @@ def build_extract_asset(source: str, deps: list[dg.AssetsDefinition] | None = No
         f" Required columns: {', '.join(contract.required)}."
     )
     if source == ERASURE_SOURCE:
-        description += (
-            " Runs after every other source, then applies the requests not applied yet: the people leave raw,"
-            " intermediate, marts and serving; their hashed identifiers join the suppression list raw._suppressed."
-        )
+        description += " Runs after every other source; privacy/erasure_applied then applies the requests."
 
     @dg.asset(
         key=["raw", source],
@@ -93,30 +87,10 @@ def build_extract_asset(source: str, deps: list[dg.AssetsDefinition] | None = No
             "files_skipped": len(loaded.files_skipped),
             "raw_rows_total": total,
         }
-        if source == ERASURE_SOURCE:  # the connection is closed: applying rewrites the warehouse file
-            erased = apply_erasure_requests(cfg)
-            if erased.requests:
-                progress(f"erasure: {erased.requests} request(s) applied, {erased.rows_removed:,} rows removed")
-            if erased.unusable:
-                progress(f"erasure: {erased.unusable} request(s) named no valid email or phone; cleared, nothing erased")
-            metadata |= {
-                "requests_applied": erased.requests,
-                "requests_unusable": erased.unusable,
-                "rows_erased": erased.rows_removed,
-            }
-            if cfg.dbt_target == "postgres":
-                metadata["rows_copied_to_postgres"] = _copy_to_postgres(cfg)
         return dg.MaterializeResult(metadata=metadata)
 
     extract.__name__ = f"extract_{source}"
     return extract
-
-
-def _copy_to_postgres(cfg) -> int:
-    copied = copy_raw_to_postgres(cfg.warehouse_path, postgres_settings_from_env())
-    rows = sum(n for table, n in copied.items() if table != LOADED_FILES)
-    progress(f"extract: {rows:,} new raw rows copied to PostgreSQL ({copied[LOADED_FILES]} file(s))")
-    return rows
 
 
 _loaders = [build_extract_asset(source) for source in SOURCES if source != ERASURE_SOURCE]

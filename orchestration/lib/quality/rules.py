@@ -21,6 +21,7 @@ from orchestration.lib.contract import (
     LOSS_REASONS,
     TOUCHPOINT_TYPES,
 )
+from orchestration.lib.sql import sql_literal
 
 ERROR, WARNING, STRUCTURAL = "error", "warning", "structural"
 
@@ -42,7 +43,7 @@ class Rule:
         if self.check == "not_null":
             return f"{column} is null"
         if self.check == "in_set":
-            listed = ", ".join(_sql_literal(v) for v in self.values)
+            listed = ", ".join(sql_literal(v) if isinstance(v, str) else str(v) for v in self.values)
             return f"{column} is not null and {column} not in ({listed})"
         if self.check in ("at_least", "between"):
             low = f"{column} {'<=' if self.strict else '<'} {self.minimum}"
@@ -185,9 +186,3 @@ DATASETS: tuple[Dataset, ...] = (
         ),
     ),
 )
-
-
-def _sql_literal(value) -> str:
-    if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
-    return str(value)

@@ -8,13 +8,13 @@ report only reads and draws. HTML goes through Jinja2 templates with autoescapin
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from orchestration.lib.files import atomic_write_text
 from orchestration.lib.report.charts import (
     colour_for,
     format_value,
@@ -95,7 +95,5 @@ def write_report(
     )
     out_path.parent.mkdir(parents=True, exist_ok=True)
     # write then rename, so a browser never opens a half-written report
-    tmp = out_path.with_name(f".{out_path.name}.tmp")
-    tmp.write_text(document, encoding="utf-8")
-    os.replace(tmp, out_path)
+    atomic_write_text(out_path, document)
     return out_path

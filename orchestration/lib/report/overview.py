@@ -21,10 +21,7 @@ from orchestration.lib.report.sections import (
     table_html,
     text_or_dash,
 )
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+from orchestration.lib.sql import quote_ident
 
 
 @section("Tables in the serving file", slug="row-counts")
@@ -32,7 +29,7 @@ def row_counts(con: duckdb.DuckDBPyConnection) -> Markup:
     tables = mart_tables(con)
     if not tables:
         return empty(f"No tables in schema {SCHEMA} yet.")
-    counts = [con.execute(f"select count(*) from {_quote(SCHEMA)}.{_quote(t)}").fetchone()[0] for t in tables]
+    counts = [con.execute(f"select count(*) from {quote_ident(SCHEMA)}.{quote_ident(t)}").fetchone()[0] for t in tables]
     rows = [[part("code", f"{SCHEMA}.{t}"), format_value(n)] for t, n in zip(tables, counts, strict=True)]
     return table_html(["table", "rows"], rows, [False, True], foot=[f"{len(tables)} tables", format_value(sum(counts))])
 

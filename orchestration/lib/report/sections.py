@@ -16,6 +16,7 @@ import duckdb
 
 from orchestration.lib.report.charts import NOT_SET, colour_for
 from orchestration.lib.report.html import Markup, part
+from orchestration.lib.sql import table_names
 
 SCHEMA = "marts"
 
@@ -50,10 +51,7 @@ def section(title: str, slug: str | None = None) -> Callable[[SectionFn], Sectio
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection, schema: str = SCHEMA) -> list[str]:
-    rows = con.execute(
-        "select table_name from information_schema.tables where table_schema = ? order by table_name", [schema]
-    ).fetchall()
-    return [r[0] for r in rows]
+    return table_names(con, schema)
 
 
 def require_tables(con: duckdb.DuckDBPyConnection, *tables: str, schema: str = SCHEMA) -> None:

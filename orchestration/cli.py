@@ -9,14 +9,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import textwrap
 import traceback
 from pathlib import Path
 
-from orchestration.settings import DBT_EXECUTABLE, DBT_PROFILES_DIR, DBT_PROJECT_DIR, Settings, apply_to_environment, load_settings
+from orchestration.lib.prepare import prepare_dagster_home, prepare_dbt_manifest
+from orchestration.settings import Settings, apply_to_environment, load_settings
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_CRASH = 0, 1, 2, 3
 # Errors that mean "someone else is using the data dir": another writer, a read-write session on the serving file.
@@ -165,14 +164,12 @@ def _print_summary(settings: Settings, run_id: str) -> None:
     import duckdb
 
     from orchestration.lib.landing import loaded_in_run
+    from orchestration.lib.sql import list_tables
 
     loaded = loaded_in_run(settings.warehouse_path, run_id)
     with duckdb.connect(str(settings.serving_path), read_only=True) as con:
-        marts = con.execute(
-            "select table_schema || '.' || table_name from information_schema.tables"
-            " where table_schema = 'marts' order by 1"
-        ).fetchall()
-        counts = [(name, con.execute(f"select count(*) from {name}").fetchone()[0]) for (name,) in marts]
+        marts = [f"{schema}.{table}" for schema, table in list_tables(con, "marts")]
+        counts = [(name, con.execute(f"select count(*) from {name}").fetchone()[0]) for name in marts]
         gate = con.execute("select rows_checked, rows_quarantined from quality.runs where run_id = ?", [run_id]).fetchone()
     print(f"closedloop run {run_id}: published")
     print("  loaded this run:" if loaded else "  loaded this run: nothing new (every landing file was loaded before)")
@@ -236,7 +233,8 @@ def _print_ltv_against_truth(settings: Settings) -> None:
 
 
 def _print_erasures(result) -> None:
-    """Erasure work of the run, from the extract steps' metadata (printed only when there was some)."""
+    """Erasure work of the run, from the steps' metadata: rows the loaders suppressed, requests the erasure step
+    applied (printed only when there was some)."""
     totals = {"rows_suppressed": 0, "requests_applied": 0, "requests_unusable": 0, "rows_erased": 0}
     for event in result.get_asset_materialization_events():
         for name, value in event.materialization.metadata.items():
@@ -385,11 +383,12 @@ def _committed_before_refusal(settings: Settings, run_id: str) -> list[str]:
 
 def _gate_reason(settings: Settings, run_id: str) -> str | None:
     """The paragraph the quality gate recorded for this run (dataset, rule, rows, sample keys, report)."""
+    from orchestration.lib.sql import sql_literal
     from orchestration.lib.warehouse import open_warehouse
 
     with open_warehouse(settings.dbt_target, settings.warehouse_path) as warehouse:
         rows = warehouse.read_text(
-            f"select blocking_reason from quality.runs where run_id = '{run_id.replace(chr(39), chr(39) * 2)}'"
+            f"select blocking_reason from quality.runs where run_id = {sql_literal(run_id)}"
         )
     return rows.column("blocking_reason")[0].as_py() if rows.num_rows else None
 
@@ -420,72 +419,6 @@ def _ui(args) -> int:
     command = [dagster, "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(args.port)]
     print(f"Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C stops it)")
     os.execvpe(command[0], command, os.environ)
-
-
-def prepare_dagster_home(settings: Settings) -> None:
-    """A persistent Dagster instance in the data dir: run history for the UI, telemetry off, one run at a time."""
-    home = Path(os.environ["DAGSTER_HOME"])
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(
-            "telemetry:\n  enabled: false\n"
-            "run_queue:\n  max_concurrent_runs: 1\n"
-        )
-
-
-def prepare_dbt_manifest() -> None:
-    """Dagster's dbt assets load target/manifest.json, so parse the project before loading the definitions —
-    unless the project and the settings it reads are unchanged since the last parse (a parse takes seconds).
-    One parse at a time, into a scratch folder whose files then replace the old ones: a process loading the
-    manifest meanwhile reads the old one or the new one, whole."""
-    from orchestration.lib.lock import waiting_lock
-    from orchestration.lib.progress import progress
-
-    target = DBT_PROJECT_DIR / "target"
-    manifest, stamp = target / "manifest.json", target / "manifest.fingerprint"
-    fingerprint = _dbt_project_fingerprint()
-    with waiting_lock(target / ".parse.lock"):
-        if manifest.exists() and stamp.exists() and stamp.read_text() == fingerprint:
-            return
-        progress("dbt parse")
-        scratch = Path(tempfile.mkdtemp(prefix=".parse-", dir=target))
-        try:
-            if (target / "partial_parse.msgpack").exists():  # parse only what changed
-                shutil.copy2(target / "partial_parse.msgpack", scratch)
-            completed = subprocess.run(
-                [DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-                 "--profiles-dir", str(DBT_PROFILES_DIR), "--target-path", str(scratch)],
-                capture_output=True,
-                text=True,
-            )
-            if completed.returncode != 0:
-                raise RuntimeError(f"dbt parse failed:\n{completed.stdout}\n{completed.stderr}")
-            for name in ("partial_parse.msgpack", "manifest.json"):
-                if (scratch / name).exists():
-                    os.replace(scratch / name, target / name)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-        stamp.write_text(fingerprint)
-
-
-def _dbt_project_fingerprint() -> str:
-    """The dbt project's files and the environment variables they read (`env_var(...)`), but not where the data
-    lives: that is read at run time, and every data dir shares one manifest."""
-    import hashlib
-    import re
-
-    digest, names = hashlib.sha256(), set()
-    files = [DBT_PROJECT_DIR / "dbt_project.yml", *sorted((DBT_PROJECT_DIR / "dbt_project").rglob("*"))]
-    for path in files:
-        if path.is_file() and path.suffix in (".yml", ".sql", ".csv", ".md"):
-            content = path.read_bytes()
-            digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + b"\0" + content + b"\0")
-            names |= set(re.findall(rb"env_var\(\s*['\"]([A-Za-z0-9_]+)['\"]", content))
-    for name in sorted(n.decode() for n in names):
-        if name not in ("CLOSEDLOOP_LANDING_DIR", "CLOSEDLOOP_DATA_DIR"):
-            digest.update(f"{name}={os.environ.get(name, '')}\0".encode())
-    return digest.hexdigest()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,85 @@
+"""What `closedloop run` and `closedloop ui` set up before they load the Dagster definitions: the Dagster
+instance's home in the data dir, and dbt's manifest (parsed only when the project changed)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from orchestration.lib.files import atomic_write_text, replace_synced
+from orchestration.settings import DBT_EXECUTABLE, DBT_PROFILES_DIR, DBT_PROJECT_DIR, Settings
+
+
+def prepare_dagster_home(settings: Settings) -> None:
+    """A persistent Dagster instance in the data dir: run history for the UI, telemetry off, one run at a time."""
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\nrun_queue:\n  max_concurrent_runs: 1\n")
+
+
+def prepare_dbt_manifest() -> None:
+    """Dagster's dbt assets load target/manifest.json, so parse the project before loading the definitions —
+    unless the project and the settings it reads are unchanged since the last parse (a parse takes seconds).
+    One parse at a time, into a scratch folder whose files then replace the old ones: a process loading the
+    manifest meanwhile reads the old one or the new one, whole."""
+    from orchestration.lib.lock import waiting_lock
+    from orchestration.lib.progress import progress
+
+    target = DBT_PROJECT_DIR / "target"
+    manifest, stamp = target / "manifest.json", target / "manifest.fingerprint"
+    fingerprint = _dbt_project_fingerprint()
+    with waiting_lock(target / ".parse.lock"):
+        if manifest.exists() and stamp.exists() and stamp.read_text() == fingerprint:
+            return
+        progress("dbt parse")
+        scratch = Path(tempfile.mkdtemp(prefix=".parse-", dir=target))
+        try:
+            if (target / "partial_parse.msgpack").exists():  # parse only what changed
+                shutil.copy2(target / "partial_parse.msgpack", scratch)
+            completed = subprocess.run(
+                [
+                    DBT_EXECUTABLE,
+                    "parse",
+                    "--quiet",
+                    "--project-dir",
+                    str(DBT_PROJECT_DIR),
+                    "--profiles-dir",
+                    str(DBT_PROFILES_DIR),
+                    "--target-path",
+                    str(scratch),
+                ],
+                capture_output=True,
+                text=True,
+            )
+            if completed.returncode != 0:
+                raise RuntimeError(f"dbt parse failed:\n{completed.stdout}\n{completed.stderr}")
+            for name in ("partial_parse.msgpack", "manifest.json"):
+                if (scratch / name).exists():
+                    replace_synced(scratch / name, target / name)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        atomic_write_text(stamp, fingerprint)
+
+
+def _dbt_project_fingerprint() -> str:
+    """The dbt project's files and the environment variables they read (`env_var(...)`), but not where the data
+    lives: that is read at run time, and every data dir shares one manifest."""
+    import hashlib
+    import re
+
+    digest, names = hashlib.sha256(), set()
+    files = [DBT_PROJECT_DIR / "dbt_project.yml", *sorted((DBT_PROJECT_DIR / "dbt_project").rglob("*"))]
+    for path in files:
+        if path.is_file() and path.suffix in (".yml", ".sql", ".csv", ".md"):
+            content = path.read_bytes()
+            digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + b"\0" + content + b"\0")
+            names |= set(re.findall(rb"env_var\(\s*['\"]([A-Za-z0-9_]+)['\"]", content))
+    for name in sorted(n.decode() for n in names):
+        if name not in ("CLOSEDLOOP_LANDING_DIR", "CLOSEDLOOP_DATA_DIR"):
+            digest.update(f"{name}={os.environ.get(name, '')}\0".encode())
+    return digest.hexdigest()
