@@ -131,7 +131,7 @@ def erase(settings: Settings, seeds: list[tuple[str, str]], requested_at: dateti
     suppression list is then all there is to write)."""
     now = _utcnow()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    key = pii_key(settings.data_dir)
+    key = pii_key(settings)
     # an existing warehouse is rewritten even when no row of the person is left in it: a retry after an
     # interrupted erasure (rows deleted, file not yet rewritten) must still clear the free pages
     existed = settings.warehouse_path.exists()
@@ -168,7 +168,7 @@ def apply_erasure_requests(settings: Settings) -> Erasure:
                 continue
             outcomes[rowid] = "applied"
             dates.append(_timestamp(requested_at))
-        key = pii_key(settings.data_dir)
+        key = pii_key(settings)
         earliest = min((d for d in dates if d), default=now)
         result = purge(con, seeds, key, earliest, now, _server_identity(settings)) if seeds else Erasure()
         cleared = 0

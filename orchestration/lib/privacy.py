@@ -1,5 +1,5 @@
 """The keyed hash (HMAC-SHA256) that stands in for an email or phone wherever one must be recognised later:
-`dim_people`, the suppression list of erased people. The key is `CLOSEDLOOP_PII_KEY`, else a random key generated
+`dim_people`, the suppression list of erased people. The key is `CLOSEDLOOP_PII_KEY` (`Settings.pii_key`), else a random key generated
 once into `<data dir>/pii.key` (readable by its owner only); losing it makes old hashes unmatchable."""
 
 from __future__ import annotations
@@ -11,14 +11,19 @@ import os
 import secrets
 from pathlib import Path
 
+from orchestration.settings import Settings, load_settings
+
 KEY_FILE = "pii.key"
 
 
-def pii_key(data_dir: Path) -> bytes:
-    from_env = os.environ.get("CLOSEDLOOP_PII_KEY")
-    if from_env:
-        return from_env.encode()
-    path = Path(data_dir) / KEY_FILE
+def pii_key(settings: Settings | Path) -> bytes:
+    """The key of `settings` (`Settings.pii_key`, from CLOSEDLOOP_PII_KEY), else of its data dir's key file.
+    A path stands for the settings of that data dir."""
+    if not isinstance(settings, Settings):
+        settings = load_settings(data_dir=settings)
+    if settings.pii_key:
+        return settings.pii_key.encode()
+    path = settings.data_dir / KEY_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

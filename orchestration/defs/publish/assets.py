@@ -108,7 +108,7 @@ def serving_dbt_docs(settings: ClosedloopSettings, dbt: DbtCliResource) -> dg.Ma
     site = cfg.data_dir / "docs" / "dbt"
     regenerated = write_dbt_docs(
         dbt_project.manifest_path, site, cfg.dbt_target,
-        lambda build: dbt.cli(["docs", "generate", "--static"], target_path=build).wait(),
+        lambda build: dbt.cli(["docs", "generate", "--static", *cfg.dbt_vars_args()], target_path=build).wait(),
     )
     if regenerated:
         progress(f"dbt docs: {site / 'index.html'}")
