@@ -8,9 +8,10 @@
 2. **Suppress.** The keyed hashes (HMAC-SHA256) of the person's emails, phones, anonymous ids, lead ids and deal
    ids go to `raw._suppressed`; the loader leaves out every later row that carries one (`suppression.py`).
 3. **Purge.** Their rows leave every raw table and the phone cache; a delivered erasure request keeps only its
-   date and the outcome. Rows of every table of `intermediate`, `marts` and `quality` whose key columns (`DOWNSTREAM_COLUMNS`)
-   point at the person are deleted too, so the warehouse is consistent at once, without a full refresh (staging
-   is views). A table that holds a person's data must carry one of those columns.
+   date and the outcome. Rows of every table of `intermediate`, `marts` and `quality` whose personal-data columns
+   (declared in the dbt YAML as `meta: {pii: ...}`, read from the manifest: `personal_data.py`) point at the
+   person are deleted too, so the warehouse is consistent at once, without a full refresh (staging is views). A
+   table the dbt project does not declare stops the erasure before anything is deleted.
 4. **Rewrite the files.** A deleted row survives in the free pages of a DuckDB file, so `warehouse.duckdb` is
    copied into a fresh file (COPY FROM DATABASE) that replaces it, and `serving.duckdb` is rebuilt without the
    person's rows and renamed over the old one (BI readers of the old file keep it whole, like a publish); the
@@ -32,7 +33,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from orchestration.lib import suppression
+from orchestration.lib import personal_data, suppression
 from orchestration.lib.contract import CONTRACTS
 from orchestration.lib.files import fsync, remove_database
 from orchestration.lib.identity import blocked, read_blocklist_seed
@@ -61,20 +62,8 @@ RAW_HARVEST = {k: v for k, v in RAW_MATCH.items() if k not in ("email", "_phone_
 # records about one person (not a visit: a shared cookie must not spread an erasure): their emails and phones,
 # on a row matched by email, phone or lead id, are the person's too
 PROFILE_TABLES = ("leads", "orders")
-# columns of intermediate/marts/quality tables (and the serving file) that point at a person, and what they hold
-DOWNSTREAM_COLUMNS = {
-    "touchpoint_id": ("touchpoint",),
-    "lead_id": ("lead",),
-    "deal_id": ("deal",),
-    "order_id": ("order",),
-    "activity_id": ("activity",),
-    "person_id": ("person",),
-    "anonymous_id": ("anon",),
-    "email": ("email",),
-    "phone": ("phone",),
-    "identifier": ("identifier",),  # typed: email:…, phone:…, anon:…, lead:…
-    "record_key": ID_KINDS,  # quality.quarantine and quarantined_keys: the key of the row
-}
+# which columns of intermediate/marts/quality tables (and the serving file) point at a person: their dbt YAML says
+# (`meta: {pii: ...}`), read by personal_data.key_columns
 DOWNSTREAM_SCHEMAS = ("intermediate", "marts", "quality")
 SUPPRESSED_KINDS = tuple(suppression.COLUMN_KINDS.values())
 # a delivered request not handled yet: it still names somebody (a handled one keeps only `{"erasure": ...}`)
@@ -210,6 +199,10 @@ def purge(
     for kind, value in con.execute(f"select kind, value from {KEYS}").fetchall():
         keys.setdefault(kind, set()).add(value)
     result = Erasure(identifiers={k: len(v) for k, v in sorted(keys.items()) if k != "raw_email"}, keys=keys)
+    hashed = personal_data.hashed_keys(keys, key)  # published cookies and dim_people's hashes hold these
+    _add_keys(con, hashed)
+    for kind, value in hashed:
+        keys.setdefault(kind, set()).add(value)
     result.suppressed = suppression.record(
         con, [(kind, value) for kind in SUPPRESSED_KINDS for value in keys.get(kind, ())], key, requested_at, erased_at
     )
@@ -378,7 +371,7 @@ def _delete_downstream(con) -> dict[str, int]:
     removed = {}
     for schema in DOWNSTREAM_SCHEMAS:
         for table in _base_tables(con, schema):
-            match = _downstream_match(_columns(con, schema, table))
+            match = _downstream_match(f"{schema}.{table}", _columns(con, schema, table))
             if match is not None:
                 removed[f"{schema}.{table}"] = con.execute(
                     f"delete from {schema}.{_ident(table)} where {match}"
@@ -399,7 +392,8 @@ def _purge_serving(con, serving_path: Path, result: Erasure) -> Path | None:
     try:
         tables = {}
         for schema, table in _base_tables_in(con, "old_serving"):
-            match = _downstream_match(_columns(con, schema, table, catalog="old_serving")) or "false"
+            columns = _columns(con, schema, table, catalog="old_serving")
+            match = _downstream_match(f"{schema}.{table}", columns, published=True) or "false"
             source = f"old_serving.{_ident(schema)}.{_ident(table)}"
             hits = con.execute(f"select count(*) from {source} where {match}").fetchone()[0]
             tables[f"{schema}.{table}"] = f"select * from {source} where not coalesce({match}, false)"
@@ -490,7 +484,7 @@ def purge_postgres(
                             f" where {_raw_match(['email', '_phone_e164'])}"
                         )
                     else:
-                        match = _raw_match(columns) if schema == "raw" else _downstream_match(columns)
+                        match = _raw_match(columns) if schema == "raw" else _downstream_match(f"{schema}.{table}", columns)
                         if match is None:
                             continue
                         cur.execute(f"delete from {name} where {match}")
@@ -540,11 +534,12 @@ def _raw_key(column: str) -> str:
     return f"lower({trimmed})" if column == "anonymous_id" else trimmed
 
 
-def _downstream_match(columns: Iterable[str]) -> str | None:
+def _downstream_match(relation: str, columns: Iterable[str], published: bool = False) -> str | None:
+    """Rows of `relation` that point at the person, by its columns' personal-data tags (`published`: as the
+    serving file carries them, hashed where the tag says so)."""
     conditions = [
-        _in_keys(f"cast({_ident(column)} as varchar)", DOWNSTREAM_COLUMNS[column])
-        for column in columns
-        if column in DOWNSTREAM_COLUMNS
+        _in_keys(f"cast({_ident(column)} as varchar)", kinds)
+        for column, kinds in personal_data.key_columns(relation, columns, published).items()
     ]
     return " or ".join(conditions) or None
 
