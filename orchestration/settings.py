@@ -48,20 +48,54 @@ SOURCES = (
 )
 REQUIRED_SOURCES = ("touchpoints", "leads", "deals")
 
-ATTRIBUTION_MODELS = ("first_touch", "last_touch", "last_non_direct", "linear", "position_based", "time_decay",
-                      "j_shaped", "inverse_j", "w_shaped", "full_path", "markov", "shapley")
+ATTRIBUTION_MODELS = (
+    "first_touch",
+    "last_touch",
+    "last_non_direct",
+    "linear",
+    "position_based",
+    "time_decay",
+    "j_shaped",
+    "inverse_j",
+    "w_shaped",
+    "full_path",
+    "markov",
+    "shapley",
+)
 # the Settings fields dbt reads as vars `closedloop__<field>` (README *Configuration* lists their variables)
 DBT_VARS = (
-    # Customers, LTV and RFM (README "Customers, LTV and RFM"); all marts rebuild nightly, so changes apply to all history
-    "default_gross_margin", "clv_horizon_months", "clv_monthly_discount_rate", "service_cost_per_month",
-    "ltv_npv_years", "ltv_annual_discount_rate", "ltv_max_lifetime_multiple", "ltv_min_customers",
-    "ltv_benchmark_industry", "ltv_cac_attribution_model", "acquisition_attribution_model",
-    "dormancy_first_months", "dormancy_step_months", "dormancy_churned_months", "base_currency", "internal_hosts",
+    # Customers, LTV and RFM (README "Customers, LTV and RFM"); marts rebuild nightly: changes apply to all history
+    "default_gross_margin",
+    "clv_horizon_months",
+    "clv_monthly_discount_rate",
+    "service_cost_per_month",
+    "ltv_npv_years",
+    "ltv_annual_discount_rate",
+    "ltv_max_lifetime_multiple",
+    "ltv_min_customers",
+    "ltv_benchmark_industry",
+    "ltv_cac_attribution_model",
+    "acquisition_attribution_model",
+    "dormancy_first_months",
+    "dormancy_step_months",
+    "dormancy_churned_months",
+    "base_currency",
+    "internal_hosts",
     # Attribution (README *Attribution*)
-    "lookback_days", "lookback_days_by_type", "half_life_days", "attribution_models",
+    "lookback_days",
+    "lookback_days_by_type",
+    "half_life_days",
+    "attribution_models",
     # Funnel and speed-to-lead (README *Funnel and speed-to-lead*)
-    "mql_threshold", "lead_score_window_days", "business_timezone", "business_days", "business_hours_start",
-    "business_hours_end", "sla_high_intent_business_minutes", "sla_min_attempts", "sla_attempts_window_hours",
+    "mql_threshold",
+    "lead_score_window_days",
+    "business_timezone",
+    "business_days",
+    "business_hours_start",
+    "business_hours_end",
+    "sla_high_intent_business_minutes",
+    "sla_min_attempts",
+    "sla_attempts_window_hours",
     "recycle_after_days",
 )
 
@@ -205,7 +239,10 @@ class Settings:
     def postgres_conninfo(self) -> dict[str, str | int]:
         """psycopg2 connection keywords of the PostgreSQL build warehouse (the server the dbt profile uses)."""
         conninfo: dict[str, str | int] = {
-            "host": self.pg_host, "port": self.pg_port, "user": self.pg_user, "dbname": self.pg_database,
+            "host": self.pg_host,
+            "port": self.pg_port,
+            "user": self.pg_user,
+            "dbname": self.pg_database,
         }
         if self.pg_password:
             conninfo["password"] = self.pg_password
@@ -233,13 +270,29 @@ def load_settings(
         return kind(raw)
 
     business = {
-        "ltv_annual_discount_rate": float, "ltv_max_lifetime_multiple": int, "ltv_min_customers": int,
-        "ltv_benchmark_industry": str, "ltv_cac_attribution_model": str, "acquisition_attribution_model": str,
-        "dormancy_first_months": int, "dormancy_step_months": int, "dormancy_churned_months": int,
-        "internal_hosts": tuple, "lookback_days": int, "half_life_days": int, "attribution_models": tuple,
-        "mql_threshold": int, "lead_score_window_days": int, "business_timezone": str, "business_days": str,
-        "business_hours_start": str, "business_hours_end": str, "sla_high_intent_business_minutes": int,
-        "sla_min_attempts": int, "sla_attempts_window_hours": int, "recycle_after_days": int,
+        "ltv_annual_discount_rate": float,
+        "ltv_max_lifetime_multiple": int,
+        "ltv_min_customers": int,
+        "ltv_benchmark_industry": str,
+        "ltv_cac_attribution_model": str,
+        "acquisition_attribution_model": str,
+        "dormancy_first_months": int,
+        "dormancy_step_months": int,
+        "dormancy_churned_months": int,
+        "internal_hosts": tuple,
+        "lookback_days": int,
+        "half_life_days": int,
+        "attribution_models": tuple,
+        "mql_threshold": int,
+        "lead_score_window_days": int,
+        "business_timezone": str,
+        "business_days": str,
+        "business_hours_start": str,
+        "business_hours_end": str,
+        "sla_high_intent_business_minutes": int,
+        "sla_min_attempts": int,
+        "sla_attempts_window_hours": int,
+        "recycle_after_days": int,
     }
     return Settings(
         landing_dir=landing.resolve(),

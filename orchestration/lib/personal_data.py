@@ -79,8 +79,10 @@ def pii_columns(manifest_path: Path = MANIFEST) -> dict[str, dict[str, PiiColumn
     declared table with no tagged column maps to {})."""
     path = Path(manifest_path)
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: the personal-data tags are read from dbt's manifest (`dbt parse`,"
-                                " or any `closedloop run` / `closedloop erase`, writes it)")
+        raise FileNotFoundError(
+            f"{path} is missing: the personal-data tags are read from dbt's manifest (`dbt parse`,"
+            " or any `closedloop run` / `closedloop erase`, writes it)"
+        )
     return _read(str(path), path.stat().st_mtime_ns)
 
 
@@ -97,7 +99,9 @@ def _read(path: str, _mtime: int) -> dict[str, dict[str, PiiColumn]]:
             meta = {**column.get("meta", {}), **column.get("config", {}).get("meta", {})}
             if "pii" in meta:
                 if meta["pii"] not in PII_KINDS:
-                    raise ValueError(f"{node['unique_id']}.{name}: meta pii {meta['pii']!r} is not one of {sorted(PII_KINDS)}")
+                    raise ValueError(
+                        f"{node['unique_id']}.{name}: meta pii {meta['pii']!r} is not one of {sorted(PII_KINDS)}"
+                    )
                 published = meta.get("pii_published", "")
                 if published not in ("", KEYED_HASH):
                     raise ValueError(f"{node['unique_id']}.{name}: meta pii_published must be {KEYED_HASH!r}")
@@ -105,15 +109,19 @@ def _read(path: str, _mtime: int) -> dict[str, dict[str, PiiColumn]]:
     return found
 
 
-def key_columns(relation: str, columns, published: bool = False, manifest_path: Path = MANIFEST) -> dict[str, tuple[str, ...]]:
+def key_columns(
+    relation: str, columns, published: bool = False, manifest_path: Path = MANIFEST
+) -> dict[str, tuple[str, ...]]:
     """{column: erasure key kinds} of the table `relation` (`schema.table`) with these `columns`, by its tags;
     `published`: as the serving file carries it. UndeclaredTable when the dbt project does not declare it."""
     declared = pii_columns(manifest_path)
     for suffix in DBT_WORK_SUFFIXES:  # dbt's working copy of a model is the model's data
         relation = relation.removesuffix(suffix)
     if relation not in declared:
-        raise UndeclaredTable(f"{relation} is not declared in the dbt project (a model, source or snapshot whose columns"
-                              " say `meta: {pii: ...}`): erasure cannot tell which of its columns hold personal data")
+        raise UndeclaredTable(
+            f"{relation} is not declared in the dbt project (a model, source or snapshot whose columns say"
+            " `meta: {pii: ...}`): erasure cannot tell which of its columns hold personal data"
+        )
     tags = declared[relation]
     return {c: tags[c].key_kinds(published) for c in columns if c in tags and tags[c].key_kinds(published)}
 
@@ -132,4 +140,6 @@ def hashed_keys(keys: dict[str, set[str]], key: bytes) -> list[tuple[str, str]]:
     dim_people's hashes hold."""
     from orchestration.lib.privacy import keyed_hash
 
-    return [(HASHED_KINDS[kind], keyed_hash(value, key)) for kind in HASHED_KINDS for value in sorted(keys.get(kind, ()))]
+    return [
+        (HASHED_KINDS[kind], keyed_hash(value, key)) for kind in HASHED_KINDS for value in sorted(keys.get(kind, ()))
+    ]

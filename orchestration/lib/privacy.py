@@ -1,7 +1,8 @@
 """The keyed hash (HMAC-SHA256) that stands in for an email or phone wherever one must be recognised later:
 `dim_people`, the suppression list of erased people, and for the columns the dbt YAML tags
-`pii_published: keyed_hash` (the cookie ids of fct_touchpoints) in everything published (`published_query`). The key is `CLOSEDLOOP_PII_KEY` (`Settings.pii_key`), else a random key generated
-once into `<data dir>/pii.key` (readable by its owner only); losing it makes old hashes unmatchable."""
+`pii_published: keyed_hash` (the cookie ids of fct_touchpoints) in everything published (`published_query`).
+The key is `CLOSEDLOOP_PII_KEY` (`Settings.pii_key`), else a random key generated once into `<data dir>/pii.key`
+(readable by its owner only); losing it makes old hashes unmatchable."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def hmac_sha256_sql(expression: str, key: bytes) -> str:
     block = block.ljust(64, b"\0")
     inner = bytes(b ^ 0x36 for b in block).hex()
     outer = bytes(b ^ 0x5C for b in block).hex()
-    return (f"sha256(unhex('{outer}') || unhex(sha256(unhex('{inner}') || encode(cast({expression} as varchar)))))")
+    return f"sha256(unhex('{outer}') || unhex(sha256(unhex('{inner}') || encode(cast({expression} as varchar)))))"
 
 
 def published_query(source: str, hashed_columns, key: bytes | None) -> str:

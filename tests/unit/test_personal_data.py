@@ -71,7 +71,8 @@ def test_every_declared_column_named_like_personal_data_is_tagged(declared):
 
 def test_every_table_with_personal_data_has_a_key_erasure_matches(declared):
     keyless = sorted(
-        relation for relation, tags in declared.items()
+        relation
+        for relation, tags in declared.items()
         if tags and not any(PII_KINDS[tag.kind] for tag in tags.values()) and relation not in NO_KEY_YET
     )
     assert keyless == []
@@ -80,8 +81,13 @@ def test_every_table_with_personal_data_has_a_key_erasure_matches(declared):
 def test_the_raw_columns_erasure_matches_are_the_tagged_keys(declared):
     """Raw tables are matched by erasure.RAW_MATCH (delivered spellings: emails as delivered, phones via
     _phone_e164); every raw column tagged with a key kind must be one of them, and back."""
-    tagged = {column for relation, tags in declared.items() if relation.startswith("raw.")
-              for column, tag in tags.items() if PII_KINDS[tag.kind] and column != "phone"}
+    tagged = {
+        column
+        for relation, tags in declared.items()
+        if relation.startswith("raw.")
+        for column, tag in tags.items()
+        if PII_KINDS[tag.kind] and column != "phone"
+    }
     assert tagged == set(erasure.RAW_MATCH)
 
 
@@ -89,7 +95,10 @@ def test_the_published_cookie_is_hashed_and_the_warehouse_keeps_it(declared):
     assert published_hashes(MANIFEST) == {"marts.fct_touchpoints": ("anonymous_id",)}
     assert declared["marts.fct_touchpoints"]["anonymous_id"].published == KEYED_HASH
     columns = ["touchpoint_id", "anonymous_id", "channel"]
-    assert key_columns("marts.fct_touchpoints", columns) == {"touchpoint_id": ("touchpoint",), "anonymous_id": ("anon",)}
+    assert key_columns("marts.fct_touchpoints", columns) == {
+        "touchpoint_id": ("touchpoint",),
+        "anonymous_id": ("anon",),
+    }
     assert key_columns("marts.fct_touchpoints", columns, published=True)["anonymous_id"] == ("anon_hash",)
     # dbt's working copies are the model's data; a table the project does not declare stops an erasure
     assert key_columns("marts.fct_touchpoints__dbt_tmp", ["anonymous_id"]) == {"anonymous_id": ("anon",)}
@@ -106,10 +115,12 @@ def test_sql_hmac_equals_the_python_keyed_hash(key):
         assert hashed == [hmac.new(key, v.encode(), hashlib.sha256).hexdigest() for v in values]
         assert hashed == [keyed_hash(v, key) for v in values]
         rows = con.execute(published_query("t", ["v"], key) + " order by n").fetchall()
-        assert [r[0] for r in rows] == hashed and con.execute(published_query("t", [], key)).fetchall()[0][0] == values[0]
+        assert [r[0] for r in rows] == hashed
+        assert con.execute(published_query("t", [], key)).fetchall()[0][0] == values[0]
 
 
 def test_an_erasure_matches_the_hashes_of_the_person_keys():
     assert hashed_keys({"anon": {"c1"}, "lead": {"L1"}, "email": {"a@b.io"}}, b"k") == [
-        ("email_hash", keyed_hash("a@b.io", b"k")), ("anon_hash", keyed_hash("c1", b"k"))
+        ("email_hash", keyed_hash("a@b.io", b"k")),
+        ("anon_hash", keyed_hash("c1", b"k")),
     ]

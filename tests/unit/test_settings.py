@@ -17,7 +17,7 @@ from orchestration.settings import (
 
 
 def project_vars() -> dict:
-    return {k: v for k, v in yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"].items()}
+    return dict(yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"])
 
 
 def test_every_dbt_var_is_a_setting_with_the_same_default(tmp_path):
@@ -53,12 +53,24 @@ def test_each_var_is_read_from_its_variable(tmp_path):
 
 
 def test_connection_settings_and_secrets(tmp_path):
-    env = {"CLOSEDLOOP_PG_HOST": "db", "CLOSEDLOOP_PG_PORT": "6543", "CLOSEDLOOP_PG_PASSWORD": "s3cret",
-           "CLOSEDLOOP_PII_KEY": "k", "CLOSEDLOOP_QUIET": "1", "CLOSEDLOOP_DUCKDB_MEMORY_LIMIT": "2GB"}
+    env = {
+        "CLOSEDLOOP_PG_HOST": "db",
+        "CLOSEDLOOP_PG_PORT": "6543",
+        "CLOSEDLOOP_PG_PASSWORD": "s3cret",
+        "CLOSEDLOOP_PII_KEY": "k",
+        "CLOSEDLOOP_QUIET": "1",
+        "CLOSEDLOOP_DUCKDB_MEMORY_LIMIT": "2GB",
+    }
     settings = load_settings(tmp_path, tmp_path, environ=env)
-    assert settings.postgres_conninfo() == {"host": "db", "port": 6543, "user": "closedloop", "dbname": "closedloop",
-                                            "password": "s3cret"}
-    assert settings.dbt_env()["CLOSEDLOOP_PG_PORT"] == "6543" and settings.dbt_env()["CLOSEDLOOP_DUCKDB_MEMORY_LIMIT"] == "2GB"
+    assert settings.postgres_conninfo() == {
+        "host": "db",
+        "port": 6543,
+        "user": "closedloop",
+        "dbname": "closedloop",
+        "password": "s3cret",
+    }
+    assert settings.dbt_env()["CLOSEDLOOP_PG_PORT"] == "6543"
+    assert settings.dbt_env()["CLOSEDLOOP_DUCKDB_MEMORY_LIMIT"] == "2GB"
     assert settings.quiet and settings.pii_key == "k"
     assert "s3cret" not in repr(settings) and "'k'" not in repr(settings)
     # secrets never reach dbt's vars (run_results.json records them)
@@ -67,14 +79,27 @@ def test_connection_settings_and_secrets(tmp_path):
 
 def test_a_setting_reaches_dbt_as_a_var(tmp_path):
     """dbt renders the var the job passes (not dbt_project.yml's default, not the environment)."""
-    settings = load_settings(tmp_path, tmp_path, environ={"CLOSEDLOOP_MQL_THRESHOLD": "55",
-                                                          "CLOSEDLOOP_BASE_CURRENCY": "EUR"})
+    settings = load_settings(
+        tmp_path, tmp_path, environ={"CLOSEDLOOP_MQL_THRESHOLD": "55", "CLOSEDLOOP_BASE_CURRENCY": "EUR"}
+    )
     env = {**settings.dbt_env(), "PATH": "/usr/bin:/bin"}
     completed = subprocess.run(
-        [DBT_EXECUTABLE, "run-operation", "print_settings", "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROFILES_DIR), "--target-path", str(tmp_path / "target"),
-         *settings.dbt_vars_args()],
-        env=env, capture_output=True, text=True, cwd=tmp_path,
+        [
+            DBT_EXECUTABLE,
+            "run-operation",
+            "print_settings",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROFILES_DIR),
+            "--target-path",
+            str(tmp_path / "target"),
+            *settings.dbt_vars_args(),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "closedloop__mql_threshold=55" in completed.stdout
