@@ -260,6 +260,7 @@ def _erase(args) -> int:
         seeds = parse_request(args.email, args.phone, settings.default_phone_region)
     except ErasureError as exc:
         raise UsageError(str(exc)) from exc
+    prepare_dbt_manifest()  # which columns hold personal data: the dbt YAML's tags, read from the manifest
     try:
         with exclusive_lock(settings.lock_path, holder="erase"):
             result = erase(settings, seeds)

@@ -11,7 +11,6 @@ COPY: nothing is held in memory and Python never touches a row. The type map and
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -43,17 +42,11 @@ POSTGRES_TYPES = {
 
 
 def postgres_settings_from_env(environ: dict[str, str] | None = None) -> dict[str, str | int]:
-    """psycopg2 connection keywords from the CLOSEDLOOP_PG_* variables (the same ones the dbt profile reads)."""
-    env = os.environ if environ is None else environ
-    settings: dict[str, str | int] = {
-        "host": env.get("CLOSEDLOOP_PG_HOST", "localhost"),
-        "port": int(env.get("CLOSEDLOOP_PG_PORT", "5432")),
-        "user": env.get("CLOSEDLOOP_PG_USER", "closedloop"),
-        "dbname": env.get("CLOSEDLOOP_PG_DATABASE", "closedloop"),
-    }
-    if env.get("CLOSEDLOOP_PG_PASSWORD"):
-        settings["password"] = env["CLOSEDLOOP_PG_PASSWORD"]
-    return settings
+    """psycopg2 connection keywords of the settings' PostgreSQL (`Settings.postgres_conninfo`, from the
+    CLOSEDLOOP_PG_* variables the dbt profile reads too); `environ` instead of the process environment."""
+    from orchestration.settings import load_settings
+
+    return load_settings(environ=environ).postgres_conninfo()
 
 
 def copy_raw_to_postgres(warehouse_path: Path, conninfo: dict | str) -> dict[str, int]:

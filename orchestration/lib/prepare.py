@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from orchestration.lib.files import atomic_write_text, replace_synced
-from orchestration.settings import DBT_EXECUTABLE, DBT_PROFILES_DIR, DBT_PROJECT_DIR, Settings
+from orchestration.settings import DBT_EXECUTABLE, DBT_PROFILES_DIR, DBT_PROJECT_DIR, Settings, load_settings
 
 
 def prepare_dagster_home(settings: Settings) -> None:
@@ -31,6 +31,8 @@ def prepare_dbt_manifest() -> None:
     from orchestration.lib.progress import progress
 
     target = DBT_PROJECT_DIR / "target"
+    # parsed with the vars the night's dbt commands pass, so their partial parse is reused, not redone
+    vars_args = load_settings().dbt_vars_args()
     manifest, stamp = target / "manifest.json", target / "manifest.fingerprint"
     fingerprint = _dbt_project_fingerprint()
     with waiting_lock(target / ".parse.lock"):
@@ -52,6 +54,7 @@ def prepare_dbt_manifest() -> None:
                     str(DBT_PROFILES_DIR),
                     "--target-path",
                     str(scratch),
+                    *vars_args,
                 ],
                 capture_output=True,
                 text=True,
@@ -67,8 +70,9 @@ def prepare_dbt_manifest() -> None:
 
 
 def _dbt_project_fingerprint() -> str:
-    """The dbt project's files and the environment variables they read (`env_var(...)`), but not where the data
-    lives: that is read at run time, and every data dir shares one manifest."""
+    """The dbt project's files, the vars the job passes (`Settings.dbt_vars`) and the environment variables the
+    files read (`env_var(...)`), but not where the data lives: that is read at run time, and every data dir shares
+    one manifest."""
     import hashlib
     import re
 
@@ -79,6 +83,7 @@ def _dbt_project_fingerprint() -> str:
             content = path.read_bytes()
             digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + b"\0" + content + b"\0")
             names |= set(re.findall(rb"env_var\(\s*['\"]([A-Za-z0-9_]+)['\"]", content))
+    digest.update(b"vars\0" + " ".join(load_settings().dbt_vars_args()).encode() + b"\0")
     for name in sorted(n.decode() for n in names):
         if name not in ("CLOSEDLOOP_LANDING_DIR", "CLOSEDLOOP_DATA_DIR"):
             digest.update(f"{name}={os.environ.get(name, '')}\0".encode())

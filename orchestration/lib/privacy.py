@@ -1,6 +1,8 @@
 """The keyed hash (HMAC-SHA256) that stands in for an email or phone wherever one must be recognised later:
-`dim_people`, the suppression list of erased people. The key is `CLOSEDLOOP_PII_KEY`, else a random key generated
-once into `<data dir>/pii.key` (readable by its owner only); losing it makes old hashes unmatchable."""
+`dim_people`, the suppression list of erased people, and for the columns the dbt YAML tags
+`pii_published: keyed_hash` (the cookie ids of fct_touchpoints) in everything published (`published_query`).
+The key is `CLOSEDLOOP_PII_KEY` (`Settings.pii_key`), else a random key generated once into `<data dir>/pii.key`
+(readable by its owner only); losing it makes old hashes unmatchable."""
 
 from __future__ import annotations
 
@@ -11,14 +13,20 @@ import os
 import secrets
 from pathlib import Path
 
+from orchestration.lib.sql import quote_ident
+from orchestration.settings import Settings, load_settings
+
 KEY_FILE = "pii.key"
 
 
-def pii_key(data_dir: Path) -> bytes:
-    from_env = os.environ.get("CLOSEDLOOP_PII_KEY")
-    if from_env:
-        return from_env.encode()
-    path = Path(data_dir) / KEY_FILE
+def pii_key(settings: Settings | Path) -> bytes:
+    """The key of `settings` (`Settings.pii_key`, from CLOSEDLOOP_PII_KEY), else of its data dir's key file.
+    A path stands for the settings of that data dir."""
+    if not isinstance(settings, Settings):
+        settings = load_settings(data_dir=settings)
+    if settings.pii_key:
+        return settings.pii_key.encode()
+    path = settings.data_dir / KEY_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -36,3 +44,28 @@ def keyed_hash(value: str, key: bytes) -> str:
 @functools.lru_cache(maxsize=4)
 def _keyed(key: bytes):
     return hmac.new(key, digestmod=hashlib.sha256)
+
+
+def hmac_sha256_sql(expression: str, key: bytes) -> str:
+    """DuckDB SQL of HMAC-SHA256(key, UTF-8 of `expression`) in lowercase hex: `keyed_hash`, value for value
+    (RFC 2104 spelled out with sha256 over blobs; the inner and outer padded keys are literals of this query only,
+    never stored)."""
+    block = hashlib.sha256(key).digest() if len(key) > 64 else key
+    block = block.ljust(64, b"\0")
+    inner = bytes(b ^ 0x36 for b in block).hex()
+    outer = bytes(b ^ 0x5C for b in block).hex()
+    return f"sha256(unhex('{outer}') || unhex(sha256(unhex('{inner}') || encode(cast({expression} as varchar)))))"
+
+
+def published_query(source: str, hashed_columns, key: bytes | None) -> str:
+    """The query that publishes the table `source`: every column as it is, but `hashed_columns` replaced by their
+    keyed hash. Done at publishing, in DuckDB, for every engine: the warehouse of every dbt target is read through
+    DuckDB here, so one implementation gives the same hashes whatever built the marts, and the key never reaches
+    dbt (its compiled SQL, logs and run_results.json would keep it)."""
+    columns = list(hashed_columns)
+    if not columns:
+        return f"select * from {source}"
+    if not key:
+        raise ValueError(f"{source}: publishing {', '.join(columns)} as keyed hashes needs the PII key")
+    replaced = ", ".join(f"{hmac_sha256_sql(quote_ident(c), key)} as {quote_ident(c)}" for c in columns)
+    return f"select * replace ({replaced}) from {source}"

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
+
+from orchestration.settings import load_settings
 
 _START = time.monotonic()
 
 
 def progress(message: str) -> None:
-    if os.environ.get("CLOSEDLOOP_QUIET") == "1":
+    if load_settings().quiet:
         return
     print(f"[{time.monotonic() - _START:7.1f}s] {message}", file=sys.stderr, flush=True)

@@ -48,13 +48,21 @@ class Published:
 
 def publish(
     warehouse_path: Path, serving_path: Path, run_id: str, docs: dict[str, TableDoc] | None = None,
-    target: str = "duckdb",
+    target: str = "duckdb", hashed: dict[str, tuple[str, ...]] | None = None, key: bytes | None = None,
 ) -> Published:
     """Every published table of the warehouse of dbt target `target` into a new serving file, renamed over the
-    old one; `docs` (from `serving_docs.docs_from_manifest`) become its comments and keys."""
+    old one; `docs` (from `serving_docs.docs_from_manifest`) become its comments and keys. The columns `hashed`
+    names per table (`personal_data.published_hashes`) are published as their keyed hash with `key`, here, in
+    DuckDB, whatever engine built the warehouse (`privacy.published_query`)."""
+    from orchestration.lib.privacy import published_query
+
+    hashed = hashed or {}
     with connect_in_memory(serving_path, run_id) as con:
         attach_warehouse(con, target, warehouse_path)
-        tables = {name: f"select * from warehouse.{name}" for name in _published_tables(con, "warehouse")}
+        tables = {
+            name: published_query(f"warehouse.{name}", hashed.get(name, ()), key)
+            for name in _published_tables(con, "warehouse")
+        }
         return write_and_replace(con, serving_path, run_id, tables, docs or {})
 
 

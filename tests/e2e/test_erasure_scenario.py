@@ -152,6 +152,52 @@ def test_erase_leaves_no_trace_in_either_file(workspace):
         assert con.execute("select count(distinct kind) from raw._suppressed").fetchone()[0] >= 4
 
 
+EMAIL_LIKE = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
+PHONE_LIKE = r"^\+[1-9][0-9]{7,14}$|^\(?[0-9]{3}\)?[ .-][0-9]{3}[ .-][0-9]{4}$"
+
+
+def test_every_column_holding_emails_or_phones_is_tagged(workspace):
+    """The value rule of personal data by declaration (tests/unit/test_personal_data.py has the name rule): in
+    the night just built (and erased from), any text column of the warehouse or the serving file with a value
+    that looks like an email address or a phone number must carry a `pii` tag in its dbt YAML. A single such
+    value is enough: one leaked address is a leak."""
+    from orchestration.lib.personal_data import pii_columns
+
+    declared = pii_columns()
+    untagged = []
+    for path in (workspace["data"] / "warehouse.duckdb", workspace["data"] / "serving.duckdb"):
+        with duckdb.connect(str(path), read_only=True) as con:
+            columns = con.execute(
+                "select table_schema, table_name, column_name from information_schema.columns"
+                " where table_catalog = current_database() and data_type = 'VARCHAR'"
+                " and table_schema not in ('seeds') and not starts_with(table_name, '_') order by all"
+            ).fetchall()
+            for schema, table, column in columns:
+                if column in declared.get(f"{schema}.{table}", {}):
+                    continue
+                hits = con.execute(
+                    f'select count(*) from "{schema}"."{table}" where regexp_matches("{column}", ?)'
+                    f' or regexp_matches("{column}", ?)', [EMAIL_LIKE, PHONE_LIKE]
+                ).fetchone()[0]
+                if hits:
+                    untagged.append(f"{path.name}: {schema}.{table}.{column} ({hits} values)")
+    assert untagged == []
+
+
+def test_published_cookies_are_keyed_hashes_of_the_warehouse_ones(workspace):
+    from orchestration.lib.privacy import keyed_hash, pii_key
+
+    data = workspace["data"]
+    key = pii_key(data)
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        raw = dict(con.execute("select touchpoint_id, anonymous_id from marts.fct_touchpoints").fetchall())
+    with duckdb.connect(str(data / "serving.duckdb"), read_only=True) as con:
+        published = dict(con.execute("select touchpoint_id, anonymous_id from marts.fct_touchpoints").fetchall())
+    assert published.keys() == raw.keys() and any(raw.values())
+    assert published == {t: None if a is None else keyed_hash(a, key) for t, a in raw.items()}
+    assert not set(raw.values()) - {None} & set(published.values())
+
+
 def test_old_exports_delivered_again_do_not_bring_them_back(workspace):
     landing, data = workspace["landing"], workspace["data"]
     # the same exports again under new names; one byte more, or the loader would skip them as already loaded

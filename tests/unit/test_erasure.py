@@ -87,6 +87,14 @@ def ids(con, table: str, column: str) -> list[str]:
     return sorted(r[0] for r in con.execute(f"select {column} from {table}").fetchall())
 
 
+@pytest.fixture(scope="module", autouse=True)
+def manifest():
+    """Erasure reads which columns hold personal data from the dbt manifest."""
+    from orchestration.lib.prepare import prepare_dbt_manifest
+
+    prepare_dbt_manifest()
+
+
 @pytest.fixture()
 def settings(tmp_path, monkeypatch):
     monkeypatch.setenv("CLOSEDLOOP_PII_KEY", KEY.decode())

@@ -25,12 +25,14 @@ NOT_UNIT_TESTS = "resource_type:unit_test"
 
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: ClosedloopSettings, label: str):
-    """`dbt build` on the selection; dbt's own console lines go to <data dir>/logs/dbt.log, not the terminal."""
-    log_dir = settings.get().logs_dir
+    """`dbt build` on the selection, with the settings' business values as vars; dbt's own console lines go to
+    <data dir>/logs/dbt.log, not the terminal."""
+    cfg = settings.get()
+    log_dir = cfg.logs_dir
     log_dir.mkdir(parents=True, exist_ok=True)
     progress(f"dbt {label}: building")
     with open(log_dir / "dbt.log", "a") as log, contextlib.redirect_stdout(log):
-        for event in dbt.cli(["build", "--exclude", NOT_UNIT_TESTS], context=context).stream():
+        for event in dbt.cli(["build", *cfg.dbt_vars_args(), "--exclude", NOT_UNIT_TESTS], context=context).stream():
             if isinstance(event, dg.Output):
                 progress(f"dbt {label}: built {context.asset_key_for_output(event.output_name).to_user_string()}")
             elif isinstance(event, dg.AssetCheckResult) and not event.passed:

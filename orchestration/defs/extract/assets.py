@@ -63,7 +63,7 @@ def build_extract_asset(source: str, deps: list[dg.AssetsDefinition] | None = No
                 loaded_at=datetime.now(timezone.utc).replace(tzinfo=None),
                 encoding=cfg.csv_encoding,
                 phone_region=cfg.default_phone_region,
-                pii_key=pii_key(cfg.data_dir),
+                pii_key=pii_key(cfg),
             )
             total = con.execute(f"select count(*) from raw.{source}").fetchone()[0]
         if loaded.files_loaded or files:

@@ -53,7 +53,7 @@ def identity_people(context: dg.AssetExecutionContext, settings: ClosedloopSetti
     cfg = settings.get()
     progress("identity: resolving people")
     with open_warehouse(cfg.dbt_target, cfg.warehouse_path) as warehouse:
-        outcome = resolve_identity(warehouse, pii_key(cfg.data_dir), context.run.run_id, cfg.max_duplicate_contact_rate)
+        outcome = resolve_identity(warehouse, pii_key(cfg), context.run.run_id, cfg.max_duplicate_contact_rate)
     progress(f"identity: {outcome.describe()}")
     duplicates = outcome.duplicates
     yield dg.MaterializeResult(

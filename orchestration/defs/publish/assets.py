@@ -10,6 +10,8 @@ from orchestration.defs.resources import ClosedloopSettings, dbt_project
 from orchestration.lib.credit import record_credit_conservation
 from orchestration.lib.dbt_docs import write_dbt_docs
 from orchestration.lib.landing import loaded_in_run
+from orchestration.lib.personal_data import published_hashes
+from orchestration.lib.privacy import pii_key
 from orchestration.lib.progress import progress
 from orchestration.lib.publish import export_parquet, publish
 from orchestration.lib.serving_docs import docs_from_manifest
@@ -33,7 +35,9 @@ def serving_marts(context: dg.AssetExecutionContext, settings: ClosedloopSetting
     if not credit.column("passed")[0].as_py():
         context.log.warning(f"credit conservation: {credit.column('failing_rows')[0]} conversion × model pairs fail")
     docs = docs_from_manifest(dbt_project.manifest_path)
-    published = publish(cfg.warehouse_path, cfg.serving_path, context.run_id, docs, cfg.dbt_target)
+    # personal data the dbt YAML says to publish hashed (fct_touchpoints' cookie ids): keyed hashes in serving
+    hashed = published_hashes(dbt_project.manifest_path)
+    published = publish(cfg.warehouse_path, cfg.serving_path, context.run_id, docs, cfg.dbt_target, hashed, pii_key(cfg))
     progress(f"publish: {len(published.tables)} marts → {published.path}")
     return dg.MaterializeResult(
         metadata={"path": str(published.path), **{name: rows for name, rows in published.tables.items()}}
@@ -108,7 +112,7 @@ def serving_dbt_docs(settings: ClosedloopSettings, dbt: DbtCliResource) -> dg.Ma
     site = cfg.data_dir / "docs" / "dbt"
     regenerated = write_dbt_docs(
         dbt_project.manifest_path, site, cfg.dbt_target,
-        lambda build: dbt.cli(["docs", "generate", "--static"], target_path=build).wait(),
+        lambda build: dbt.cli(["docs", "generate", "--static", *cfg.dbt_vars_args()], target_path=build).wait(),
     )
     if regenerated:
         progress(f"dbt docs: {site / 'index.html'}")

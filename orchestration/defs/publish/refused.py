@@ -23,7 +23,7 @@ def publish_refused_night(context: dg.HookContext) -> None:
 
     cfg = context.resources.settings.get()
     if not has_quality_tables(cfg.dbt_target, cfg.warehouse_path):  # refused before dbt ever ran here: create them first
-        context.resources.dbt.cli(["run-operation", "install_quality_tables"]).wait()
+        context.resources.dbt.cli(["run-operation", "install_quality_tables", *cfg.dbt_vars_args()]).wait()
     record_refused_run(cfg.dbt_target, cfg.warehouse_path, context.run_id, _message(error))
     republish_quality(cfg.dbt_target, cfg.warehouse_path, cfg.serving_path, context.run_id, docs_from_manifest(dbt_project.manifest_path))
     export_parquet(cfg.serving_path, cfg.exports_dir, schemas=("quality",))

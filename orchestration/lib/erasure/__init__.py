@@ -8,9 +8,10 @@
 2. **Suppress.** The keyed hashes (HMAC-SHA256) of the person's emails, phones, anonymous ids, lead ids and deal
    ids go to `raw._suppressed`; the loader leaves out every later row that carries one (`suppression.py`).
 3. **Purge.** Their rows leave every raw table and the phone cache; a delivered erasure request keeps only its
-   date and the outcome. Rows of every table of `intermediate`, `marts` and `quality` whose key columns
-   (`DOWNSTREAM_COLUMNS`) point at the person are deleted too, so the warehouse is consistent at once, without a
-   full refresh (staging is views). A table that holds a person's data must carry one of those columns.
+   date and the outcome. Rows of every table of `intermediate`, `marts` and `quality` whose personal-data columns
+   (declared in the dbt YAML as `meta: {pii: ...}`, read from the manifest: `personal_data.py`) point at the
+   person are deleted too, so the warehouse is consistent at once, without a full refresh (staging is views). A
+   table the dbt project does not declare stops the erasure before anything is deleted.
 4. **Rewrite the files.** A deleted row survives in the free pages of a DuckDB file, so `warehouse.duckdb` is
    copied into a fresh file (COPY FROM DATABASE) that replaces it, and `serving.duckdb` is rebuilt without the
    person's rows and renamed over the old one (BI readers of the old file keep it whole, like a publish); the
@@ -61,7 +62,7 @@ def erase(settings: Settings, seeds: list[tuple[str, str]], requested_at: dateti
     suppression list is then all there is to write)."""
     now = utcnow()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    key = pii_key(settings.data_dir)
+    key = pii_key(settings)
     # an existing warehouse is rewritten even when no row of the person is left in it: a retry after an
     # interrupted erasure (rows deleted, file not yet rewritten) must still clear the free pages
     existed = settings.warehouse_path.exists()
@@ -98,7 +99,7 @@ def apply_erasure_requests(settings: Settings) -> Erasure:
                 continue
             outcomes[rowid] = "applied"
             dates.append(parse_timestamp(requested_at))
-        key = pii_key(settings.data_dir)
+        key = pii_key(settings)
         earliest = min((d for d in dates if d), default=now)
         result = purge(con, seeds, key, earliest, now, server_identity(settings)) if seeds else Erasure()
         cleared = 0

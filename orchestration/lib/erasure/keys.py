@@ -9,6 +9,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from orchestration.lib import personal_data
 from orchestration.lib.contract import CONTRACTS
 from orchestration.lib.identity import blocked, read_blocklist_seed
 from orchestration.lib.normalise import normalise_email
@@ -19,8 +20,6 @@ KEYS = "_erase_keys"  # temp table (kind, value) of everything that identifies t
 IDENTITY_TABLE = ("intermediate", "identity_people")
 
 IDENTITY_KINDS = ("email", "phone", "anon", "lead")  # the typed prefixes of identity_people.identifier
-
-ID_KINDS = ("touchpoint", "lead", "deal", "order", "activity")
 
 # raw column -> the kind of key it is matched against (emails as delivered: `raw_email`); ids are trimmed like staging
 RAW_MATCH = {
@@ -41,20 +40,8 @@ RAW_HARVEST = {k: v for k, v in RAW_MATCH.items() if k not in ("email", "_phone_
 # on a row matched by email, phone or lead id, are the person's too
 PROFILE_TABLES = ("leads", "orders")
 
-# columns of intermediate/marts/quality tables (and the serving file) that point at a person, and what they hold
-DOWNSTREAM_COLUMNS = {
-    "touchpoint_id": ("touchpoint",),
-    "lead_id": ("lead",),
-    "deal_id": ("deal",),
-    "order_id": ("order",),
-    "activity_id": ("activity",),
-    "person_id": ("person",),
-    "anonymous_id": ("anon",),
-    "email": ("email",),
-    "phone": ("phone",),
-    "identifier": ("identifier",),  # typed: email:…, phone:…, anon:…, lead:…
-    "record_key": ID_KINDS,  # quality.quarantine and quarantined_keys: the key of the row
-}
+# which columns of intermediate/marts/quality tables (and the serving file) point at a person: their dbt YAML says
+# (`meta: {pii: ...}`), read by personal_data.key_columns
 
 DOWNSTREAM_SCHEMAS = ("intermediate", "marts", "quality")
 
@@ -196,11 +183,12 @@ def _raw_key(column: str) -> str:
     return f"lower({trimmed})" if column == "anonymous_id" else trimmed
 
 
-def downstream_match(columns: Iterable[str]) -> str | None:
+def downstream_match(relation: str, columns: Iterable[str], published: bool = False) -> str | None:
+    """Rows of `relation` (`schema.table`) that point at the person, by its columns' personal-data tags
+    (`published`: as the serving file carries them, hashed where the tag says so); None when no column does."""
     conditions = [
-        _in_keys(f"cast({quote_ident(column)} as varchar)", DOWNSTREAM_COLUMNS[column])
-        for column in columns
-        if column in DOWNSTREAM_COLUMNS
+        _in_keys(f"cast({quote_ident(column)} as varchar)", kinds)
+        for column, kinds in personal_data.key_columns(relation, columns, published).items()
     ]
     return " or ".join(conditions) or None
 

@@ -45,7 +45,10 @@ def purge_postgres(
                             f" where {raw_match(['email', '_phone_e164'])}"
                         )
                     else:
-                        match = raw_match(columns) if schema == "raw" else downstream_match(columns)
+                        if schema == "raw":
+                            match = raw_match(columns)
+                        else:
+                            match = downstream_match(f"{schema}.{table}", columns)
                         if match is None:
                             continue
                         cur.execute(f"delete from {name} where {match}")

@@ -1,6 +1,6 @@
 """Suppressing and purging the person in the DuckDB warehouse (steps 2 and 3): their hashed identifiers join
 raw._suppressed, their rows leave every raw table and the phone cache, and every table of intermediate, marts and
-quality whose key columns point at them, in one transaction."""
+quality whose personal-data columns (the dbt YAML's `meta: {pii: ...}` tags) point at them, in one transaction."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import datetime
 import duckdb
 import pyarrow as pa
 
-from orchestration.lib import suppression
+from orchestration.lib import personal_data, suppression
 from orchestration.lib.erasure.keys import (
     DOWNSTREAM_SCHEMAS,
     IDENTITY_TABLE,
@@ -51,6 +51,10 @@ def purge(
     for kind, value in con.execute(f"select kind, value from {KEYS}").fetchall():
         keys.setdefault(kind, set()).add(value)
     result = Erasure(identifiers={k: len(v) for k, v in sorted(keys.items()) if k != "raw_email"}, keys=keys)
+    hashed = personal_data.hashed_keys(keys, key)  # published cookies and dim_people's hashes hold these
+    add_keys(con, hashed)
+    for kind, value in hashed:
+        keys.setdefault(kind, set()).add(value)
     result.suppressed = suppression.record(
         con, [(kind, value) for kind in SUPPRESSED_KINDS for value in keys.get(kind, ())], key, requested_at, erased_at
     )
@@ -86,7 +90,7 @@ def _delete_downstream(con) -> dict[str, int]:
     removed = {}
     for schema in DOWNSTREAM_SCHEMAS:
         for table in table_names(con, schema, base_only=True):
-            match = downstream_match(columns_of(con, schema, table))
+            match = downstream_match(f"{schema}.{table}", columns_of(con, schema, table))
             if match is not None:
                 removed[f"{schema}.{table}"] = con.execute(
                     f"delete from {schema}.{quote_ident(table)} where {match}"

@@ -46,7 +46,8 @@ def purge_serving(con: duckdb.DuckDBPyConnection, serving_path: Path, result: Er
     try:
         tables = {}
         for schema, table in list_tables(con, catalog="old_serving", base_only=True):
-            match = downstream_match(columns_of(con, schema, table, catalog="old_serving")) or "false"
+            columns = columns_of(con, schema, table, catalog="old_serving")
+            match = downstream_match(f"{schema}.{table}", columns, published=True) or "false"
             source = f"old_serving.{quote_ident(schema)}.{quote_ident(table)}"
             hits = con.execute(f"select count(*) from {source} where {match}").fetchone()[0]
             tables[f"{schema}.{table}"] = f"select * from {source} where not coalesce({match}, false)"
