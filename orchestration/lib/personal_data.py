@@ -26,11 +26,11 @@ from pathlib import Path
 from orchestration.settings import DBT_PROJECT_DIR
 
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
-KEYED_HASH = "keyed_hash"
-DBT_WORK_SUFFIXES = ("__dbt_tmp", "__dbt_backup")  # the one value of `pii_published`
+KEYED_HASH = "keyed_hash"  # the one value of `pii_published`
+DBT_WORK_SUFFIXES = ("__dbt_tmp", "__dbt_backup")  # dbt's working copies of a model
 ID_KINDS = ("touchpoint", "lead", "deal", "order", "activity")
-# meta `pii` -> the kinds of erasure keys (erasure.keys.KEYS, `_erase_keys`) its values are matched against; () for personal
-# data that is no key (the row goes by the table's key columns)
+# meta `pii` -> the kinds of erasure keys (erasure.keys.KEYS, `_erase_keys`) its values are matched against; () for
+# personal data that is no key (the row goes by the table's key columns)
 PII_KINDS: dict[str, tuple[str, ...]] = {
     "email": ("email",),  # normalised email (a raw table's email as delivered: see erasure.keys.RAW_MATCH)
     "phone": ("phone",),  # E.164

@@ -20,8 +20,7 @@ import re
 import duckdb
 import pytest
 
-from orchestration.lib import erasure
-from orchestration.lib.prepare import prepare_dbt_manifest
+from orchestration.lib.erasure import keys as erasure_keys
 from orchestration.lib.personal_data import (
     KEYED_HASH,
     MANIFEST,
@@ -32,6 +31,7 @@ from orchestration.lib.personal_data import (
     pii_columns,
     published_hashes,
 )
+from orchestration.lib.prepare import prepare_dbt_manifest
 from orchestration.lib.privacy import hmac_sha256_sql, keyed_hash, published_query
 
 PERSONAL_NAME = re.compile(
@@ -79,7 +79,7 @@ def test_every_table_with_personal_data_has_a_key_erasure_matches(declared):
 
 
 def test_the_raw_columns_erasure_matches_are_the_tagged_keys(declared):
-    """Raw tables are matched by erasure.RAW_MATCH (delivered spellings: emails as delivered, phones via
+    """Raw tables are matched by erasure_keys.RAW_MATCH (delivered spellings: emails as delivered, phones via
     _phone_e164); every raw column tagged with a key kind must be one of them, and back."""
     tagged = {
         column
@@ -88,7 +88,7 @@ def test_the_raw_columns_erasure_matches_are_the_tagged_keys(declared):
         for column, tag in tags.items()
         if PII_KINDS[tag.kind] and column != "phone"
     }
-    assert tagged == set(erasure.RAW_MATCH)
+    assert tagged == set(erasure_keys.RAW_MATCH)
 
 
 def test_the_published_cookie_is_hashed_and_the_warehouse_keeps_it(declared):
