@@ -36,7 +36,7 @@ def deliver_day(landing: Path, night: int) -> None:
     template = next((landing / "touchpoints").glob("*.csv"))
     with template.open(newline="") as handle:
         reader = csv.DictReader(handle)
-        rows = [row for _, row in zip(range(50), reader)]
+        rows = [row for _, row in zip(range(50), reader, strict=False)]
     out = landing / "touchpoints" / f"touchpoints_night_{night:03d}.csv"
     with out.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=reader.fieldnames)
@@ -58,18 +58,28 @@ def main() -> None:
 
     generate_landing(landing, leads=args.leads, days=90, seed=3)
     env = {**os.environ, "CLOSEDLOOP_KEEP_RUNS": str(args.keep_runs)}
-    print(f"{'night':>5} {'seconds':>8} {'total MB':>9} " + " ".join(f"{f:>8}" for f in ("warehouse", "serving", *FOLDERS)))
+    print(
+        f"{'night':>5} {'seconds':>8} {'total MB':>9} "
+        + " ".join(f"{f:>8}" for f in ("warehouse", "serving", *FOLDERS))
+    )
     for night in range(1, args.nights + 1):
         if night > 1:
             deliver_day(landing, night)
         started = time.monotonic()
-        run = subprocess.run([CLOSEDLOOP, "run", "--landing", str(landing), "--data-dir", str(data)],
-                             env=env, capture_output=True, text=True)
+        run = subprocess.run(
+            [CLOSEDLOOP, "run", "--landing", str(landing), "--data-dir", str(data)],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         if run.returncode != 0:
             sys.exit(f"night {night} failed:\n{run.stderr}")
         sizes = [size(data / "warehouse.duckdb"), size(data / "serving.duckdb"), *(size(data / f) for f in FOLDERS)]
-        print(f"{night:>5} {time.monotonic() - started:>8.1f} {size(data) / 1e6:>9.1f} "
-              + " ".join(f"{s / 1e6:>8.1f}" for s in sizes), flush=True)
+        print(
+            f"{night:>5} {time.monotonic() - started:>8.1f} {size(data) / 1e6:>9.1f} "
+            + " ".join(f"{s / 1e6:>8.1f}" for s in sizes),
+            flush=True,
+        )
     print(f"data dir: {data}")
 
 

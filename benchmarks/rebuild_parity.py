@@ -24,8 +24,11 @@ def main() -> int:
     parser.add_argument("--leads", type=int, default=5000)
     parser.add_argument("--days", type=int, default=120)
     parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--max-quarantine-rate", default="0.05",
-                        help="the planted conflicts quarantine 2 leads: on a small sample that is above 2 %%")
+    parser.add_argument(
+        "--max-quarantine-rate",
+        default="0.05",
+        help="the planted conflicts quarantine 2 leads: on a small sample that is above 2 %%",
+    )
     parser.add_argument("--workdir", type=Path)
     args = parser.parse_args()
 
@@ -40,7 +43,7 @@ def main() -> int:
     result = replay(nights, root, env={"CLOSEDLOOP_MAX_QUARANTINE_RATE": args.max_quarantine_rate})
 
     print(f"incremental equals rebuild, {args.leads:,} leads over {args.days} days ({root})")
-    for night, seconds in zip(nights, result.night_seconds):
+    for night, seconds in zip(nights, result.night_seconds, strict=True):
         print(f"  {night.name:<95} {seconds:7.1f} s")
     print(f"  {'rebuild: one run over the final landing zone':<95} {result.rebuild_seconds:7.1f} s")
     print(f"  {'mart':<36} {'incremental rows':>16} {'rebuild rows':>13}  same")

@@ -117,19 +117,26 @@ def plan_nights(generated: Path) -> list[Night]:
                 late_touches += rows[::10]
                 content = _csv(touch_fields, [r for i, r in enumerate(rows) if i % 10])
             later[key] = content
-    conflict = [dict(conflicted_forever, owner="Somebody Else", source_channel="referral"),
-                dict(conflicted_then_fixed, owner="Somebody Else", source_channel="events")]
+    conflict = [
+        dict(conflicted_forever, owner="Somebody Else", source_channel="referral"),
+        dict(conflicted_then_fixed, owner="Somebody Else", source_channel="events"),
+    ]
     fixed = dict(corrected, updated_at="2030-01-01T00:00:00Z", source_channel="paid_search", source_campaign="fixed")
     deal = next(d for d in deals if d["lead_id"] == corrected["lead_id"])
     deal_fixed = dict(deal, updated_at="2030-01-01T00:00:00Z", amount="12345.00")
     touch_changed = dict(touches[1], utm_campaign="changed_campaign", utm_source="google", utm_medium="cpc")
-    nights.append(Night("night 2: the later months; conflicting re-deliveries, corrected records", {
-        **later,
-        "leads/leads_redelivered_conflict.csv": _csv(lead_fields, conflict),
-        "leads/leads_corrected.csv": _csv(lead_fields, [fixed]),
-        "deals/deals_corrected.csv": _csv(deal_fields, [deal_fixed]),
-        "touchpoints/touchpoints_redelivered.csv": _csv(touch_fields, [touches[0], touch_changed]),
-    }))
+    nights.append(
+        Night(
+            "night 2: the later months; conflicting re-deliveries, corrected records",
+            {
+                **later,
+                "leads/leads_redelivered_conflict.csv": _csv(lead_fields, conflict),
+                "leads/leads_corrected.csv": _csv(lead_fields, [fixed]),
+                "deals/deals_corrected.csv": _csv(deal_fields, [deal_fixed]),
+                "touchpoints/touchpoints_redelivered.csv": _csv(touch_fields, [touches[0], touch_changed]),
+            },
+        )
+    )
 
     # night 3: late touchpoints, a newer version of a quarantined lead, two people merged, a conflicting
     # touchpoint pair, an erasure request and an old export delivered again under another name
@@ -141,20 +148,26 @@ def plan_nights(generated: Path) -> list[Night]:
     twin_a = dict(touches[3], touchpoint_id="T-TWIN-1")
     twin_b = dict(twin_a, touchpoint_type="chat")
     first_touch_file = next(k for k in of_month(first) if k.startswith("touchpoints/"))
-    nights.append(Night("night 3: late data, a newer version of a quarantined lead, a merge, a conflict, an erasure", {
-        "touchpoints/touchpoints_late.csv": _csv(touch_fields, late_touches),
-        "leads/leads_resolved.csv": _csv(lead_fields, [resolved]),
-        "leads/leads_merge.csv": _csv(lead_fields, [merger]),
-        "touchpoints/touchpoints_link.csv": _csv(touch_fields, [link, twin_a, twin_b]),
-        "erasure_requests/erasure_1.csv": _csv(["requested_at", "email", "phone"],
-                                               [{"requested_at": "2030-01-03T00:00:00Z", "email": erased["email"], "phone": ""}]),
-        "touchpoints/touchpoints_copy.csv": read[first_touch_file],
-    }))
+    nights.append(
+        Night(
+            "night 3: late data, a newer version of a quarantined lead, a merge, a conflict, an erasure",
+            {
+                "touchpoints/touchpoints_late.csv": _csv(touch_fields, late_touches),
+                "leads/leads_resolved.csv": _csv(lead_fields, [resolved]),
+                "leads/leads_merge.csv": _csv(lead_fields, [merger]),
+                "touchpoints/touchpoints_link.csv": _csv(touch_fields, [link, twin_a, twin_b]),
+                "erasure_requests/erasure_1.csv": _csv(
+                    ["requested_at", "email", "phone"],
+                    [{"requested_at": "2030-01-03T00:00:00Z", "email": erased["email"], "phone": ""}],
+                ),
+                "touchpoints/touchpoints_copy.csv": read[first_touch_file],
+            },
+        )
+    )
     return nights
 
 
-def replay(nights: list[Night], root: Path, env: dict[str, str] | None = None,
-           closedloop: str | None = None) -> Replay:
+def replay(nights: list[Night], root: Path, env: dict[str, str] | None = None, closedloop: str | None = None) -> Replay:
     """Runs every night into root/incremental, then the final landing zone once into root/rebuild."""
     closedloop = closedloop or str(Path(sys.executable).parent / "closedloop")
     env = {**os.environ, **(env or {})}
@@ -182,10 +195,17 @@ def replay(nights: list[Night], root: Path, env: dict[str, str] | None = None,
 
 def _run(closedloop: str, landing: Path, data: Path, env: dict[str, str], label: str) -> float:
     started = time.perf_counter()
-    result = subprocess.run([closedloop, "run", "--landing", str(landing), "--data-dir", str(data)],
-                            capture_output=True, text=True, env=env, timeout=900)
+    result = subprocess.run(
+        [closedloop, "run", "--landing", str(landing), "--data-dir", str(data)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
     if result.returncode != 0:
-        raise RuntimeError(f"{label}: closedloop run exited {result.returncode}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        raise RuntimeError(
+            f"{label}: closedloop run exited {result.returncode}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
     return time.perf_counter() - started
 
 

@@ -47,8 +47,9 @@ def resolve(landing_dir: Path, target: str | Path) -> tuple[str, str, Path]:
     source, name = given.parent.name, given.name
     path = Path(landing_dir) / source / name  # the landing zone's copy is the one that counts
     if source not in CONTRACTS:
-        raise UnloadError(f"{target}: not a landing file (expected <landing>/<source>/<file>, source one of"
-                          f" {', '.join(CONTRACTS)})")
+        raise UnloadError(
+            f"{target}: not a landing file (expected <landing>/<source>/<file>, source one of {', '.join(CONTRACTS)})"
+        )
     if source in NOT_UNLOADABLE:
         raise UnloadError(f"{target}: applied erasure requests cannot be unloaded")
     return source, name, path
@@ -81,9 +82,7 @@ def unload(warehouse_path: Path, landing_dir: Path, target: str | Path, now) -> 
         try:
             if source == "touchpoints":
                 result.keys_released = _release_touchpoints(con, hashes, now)
-            result.rows = con.execute(
-                f"delete from raw.{source} where _file_hash in ({marks})", hashes
-            ).fetchone()[0]
+            result.rows = con.execute(f"delete from raw.{source} where _file_hash in ({marks})", hashes).fetchone()[0]
             con.execute(f"delete from raw._loaded_files where file_hash in ({marks})", hashes)
             con.execute("commit")
         except BaseException:
@@ -104,11 +103,15 @@ def _release_touchpoints(con, hashes: list[str], now) -> int:
     )
     released = con.execute("select count(*) from _unloaded_ids").fetchone()[0]
     if table_exists(con, "quality", "quarantined_keys"):
-        con.execute("delete from quality.quarantined_keys where dataset = 'touchpoints'"
-                    " and record_key in (select touchpoint_id from _unloaded_ids)")
+        con.execute(
+            "delete from quality.quarantined_keys where dataset = 'touchpoints'"
+            " and record_key in (select touchpoint_id from _unloaded_ids)"
+        )
     for schema, table in TOUCHPOINT_TABLES:
         if table_exists(con, schema, table):
-            con.execute(f"delete from {schema}.{table} where touchpoint_id in (select touchpoint_id from _unloaded_ids)")
+            con.execute(
+                f"delete from {schema}.{table} where touchpoint_id in (select touchpoint_id from _unloaded_ids)"
+            )
     con.execute(
         f"update raw.touchpoints set _loaded_at = ? where _file_hash not in ({marks})"
         " and trim(touchpoint_id) in (select touchpoint_id from _unloaded_ids)",

@@ -46,7 +46,10 @@ def test_a_cut_short_delivery_blocks_until_it_is_unloaded(tmp_path):
     blocked = closedloop("run", *args)
     assert blocked.returncode == 1 and "conflicting" in blocked.stderr, blocked.stderr
     # the finished file committed to raw before the gate stopped the run: the message says so
-    assert "Loaded into raw by this run before it stopped, kept for the next run: deals 1 rows from 1 file(s)" in blocked.stderr
+    assert (
+        "Loaded into raw by this run before it stopped, kept for the next run: deals 1 rows from 1 file(s)"
+        in blocked.stderr
+    )
 
     # the operator cannot unload the file that is in the landing zone now: that one is right
     result = closedloop("unload", "deals/deals_late.csv", *args)

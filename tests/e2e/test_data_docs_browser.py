@@ -16,8 +16,16 @@ import pytest
 CLOSEDLOOP = str(Path(sys.executable).parent / "closedloop")
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "landing_small"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
 HARNESS = """<!DOCTYPE html><html><head><title>harness</title></head><body><pre id="out"></pre><script>
 const urls = URLS, out = document.getElementById('out');
 let left = urls.length;
@@ -34,7 +42,7 @@ for (const url of urls) {
 # staging lowercases these columns, so the script is written in lower case: it renames the page when it runs
 PAYLOADS = (
     "<script>document.title='xss-script'</script>",
-    "\"><img src=x onerror=\"document.title='xss-img'\">",
+    '"><img src=x onerror="document.title=\'xss-img\'">',
     "<svg onload=document.title='xss-svg'>",
 )  # not alert(): a dialog would stall the headless page instead of telling
 
@@ -57,22 +65,46 @@ def data_dir(tmp_path_factory):
     shutil.copytree(FIXTURE, landing)
     data = root / "data"
     args = ["--landing", str(landing), "--data-dir", str(data)]
-    append_csv(next((landing / "touchpoints").glob("*.csv")), [
-        {"touchpoint_id": f"x{i}", "occurred_at": "2026-03-02T09:00:00Z", "anonymous_id": f"ax{i}",
-         "touchpoint_type": payload, "page_url": "https://www.acme.io/"}
-        for i, payload in enumerate(PAYLOADS)
-    ])
-    append_csv(next((landing / "deals").glob("*.csv")), [
-        {"deal_id": f"DX{i}", "lead_id": "L1", "created_at": "2026-03-05T10:00:00Z",
-         "updated_at": "2026-03-20T10:00:00Z", "stage": "closed_lost", "amount": "10", "currency": "USD",
-         "closed_at": "2026-03-20T10:00:00Z", "outcome": "lost", "loss_reason": payload, "product": "Analytics",
-         "owner": "Alice"}
-        for i, payload in enumerate(PAYLOADS)
-    ])
+    append_csv(
+        next((landing / "touchpoints").glob("*.csv")),
+        [
+            {
+                "touchpoint_id": f"x{i}",
+                "occurred_at": "2026-03-02T09:00:00Z",
+                "anonymous_id": f"ax{i}",
+                "touchpoint_type": payload,
+                "page_url": "https://www.acme.io/",
+            }
+            for i, payload in enumerate(PAYLOADS)
+        ],
+    )
+    append_csv(
+        next((landing / "deals").glob("*.csv")),
+        [
+            {
+                "deal_id": f"DX{i}",
+                "lead_id": "L1",
+                "created_at": "2026-03-05T10:00:00Z",
+                "updated_at": "2026-03-20T10:00:00Z",
+                "stage": "closed_lost",
+                "amount": "10",
+                "currency": "USD",
+                "closed_at": "2026-03-20T10:00:00Z",
+                "outcome": "lost",
+                "loss_reason": payload,
+                "product": "Analytics",
+                "owner": "Alice",
+            }
+            for i, payload in enumerate(PAYLOADS)
+        ],
+    )
     result = subprocess.run([CLOSEDLOOP, "run", *args], capture_output=True, text=True, timeout=600)
     # so many bad rows in so small a landing zone block the run; the gate renders its pages either way
     assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
-    assert "touchpoint_type_accepted_values" in result.stdout + result.stderr or "loss_reason" in result.stdout + result.stderr
+    assert (
+        "touchpoint_type_accepted_values" in result.stdout + result.stderr
+        or "loss_reason" in result.stdout + result.stderr
+    )
     return data
 
 
@@ -100,14 +132,27 @@ def test_no_planted_script_runs_on_any_page_under_the_data_dir(data_dir, tmp_pat
     harness = tmp_path / "harness.html"
     harness.write_text(HARNESS.replace("URLS", json.dumps(urls)), encoding="utf-8")
     dumped = subprocess.run(
-        [str(CHROMIUM), *CHROMIUM_FLAGS, "--allow-file-access-from-files", f"--user-data-dir={tmp_path / 'profile'}",
-         "--dump-dom", harness.as_uri()],
-        capture_output=True, text=True, timeout=180, check=False,
+        [
+            str(CHROMIUM),
+            *CHROMIUM_FLAGS,
+            "--allow-file-access-from-files",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            harness.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
     )
     assert dumped.returncode == 0, dumped.stderr[-2000:]
     assert 'data-done="1"' in dumped.stdout, dumped.stdout[-2000:]
-    titles = dict(json.loads(line) for line in html.unescape(
-        re.search(r'<pre id="out"[^>]*>(.*?)</pre>', dumped.stdout, re.S).group(1)).splitlines())
+    titles = dict(
+        json.loads(line)
+        for line in html.unescape(
+            re.search(r'<pre id="out"[^>]*>(.*?)</pre>', dumped.stdout, re.S).group(1)
+        ).splitlines()
+    )
     assert sorted(titles) == sorted(urls)
     ran = {url: title for url, title in titles.items() if "xss" in title}
     assert ran == {}, f"planted scripts ran: {ran}"

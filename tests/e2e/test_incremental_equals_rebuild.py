@@ -35,10 +35,13 @@ def test_every_published_mart_is_identical_after_incremental_nights_and_a_rebuil
 def test_the_lead_quarantined_for_good_leaves_its_deal_one_synthetic_direct_touch(replayed):
     root, _result = replayed
     with duckdb.connect(str(root / "incremental" / "serving.duckdb"), read_only=True) as con:
-        quarantined = [key for (key,) in con.execute(
-            "select distinct record_key from quality.quarantine q where dataset = 'leads'"
-            " and run_id = (select run_id from quality.runs order by started_at desc limit 1)"
-        ).fetchall()]
+        quarantined = [
+            key
+            for (key,) in con.execute(
+                "select distinct record_key from quality.quarantine q where dataset = 'leads'"
+                " and run_id = (select run_id from quality.runs order by started_at desc limit 1)"
+            ).fetchall()
+        ]
         assert quarantined
         paths = con.execute(
             "select conversion_id, count(*), max(channel), max(touchpoint_id) from marts.fct_attribution"
@@ -56,10 +59,13 @@ def test_the_lead_quarantined_for_good_leaves_its_deal_one_synthetic_direct_touc
 def test_a_touchpoint_re_delivered_with_other_content_leaves_the_published_touchpoints(replayed):
     root, _result = replayed
     with duckdb.connect(str(root / "incremental" / "serving.duckdb"), read_only=True) as con:
-        conflicted = [key for (key,) in con.execute(
-            "select distinct record_key from quality.quarantine where dataset = 'touchpoints'"
-            " and rule = 'conflicting_duplicate'"
-        ).fetchall()]
+        conflicted = [
+            key
+            for (key,) in con.execute(
+                "select distinct record_key from quality.quarantine where dataset = 'touchpoints'"
+                " and rule = 'conflicting_duplicate'"
+            ).fetchall()
+        ]
         assert "T-TWIN-1" in conflicted and len(conflicted) >= 2
         left = con.execute(
             "select count(*) from marts.fct_touchpoints where touchpoint_id in (select unnest(?))", [conflicted]
@@ -72,6 +78,9 @@ def test_fingerprints_tell_a_changed_mart_apart(replayed, tmp_path):
     copy = tmp_path / "serving.duckdb"
     copy.write_bytes((root / "rebuild" / "serving.duckdb").read_bytes())
     with duckdb.connect(str(copy)) as con:
-        con.execute("update marts.fct_attribution set share = share + 1e-6 where rowid = (select min(rowid) from marts.fct_attribution)")
+        con.execute(
+            "update marts.fct_attribution set share = share + 1e-6"
+            " where rowid = (select min(rowid) from marts.fct_attribution)"
+        )
     changed = mart_fingerprints(copy)
     assert [name for name in changed if changed[name] != result.rebuild[name]] == ["marts.fct_attribution"]

@@ -14,8 +14,13 @@ from orchestration.settings import DBT_PROJECT_DIR
 
 CLOSEDLOOP = str(Path(sys.executable).parent / "closedloop")
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "landing_small"
-PERSON = {"email": "Zyx.Quarantwright@Example.net", "phone": "+1 415 555 0177", "first": "Zyxandera",
-          "last": "Quarantwright", "cookie": "COOKIE-QUARANTWRIGHT-77"}
+PERSON = {
+    "email": "Zyx.Quarantwright@Example.net",
+    "phone": "+1 415 555 0177",
+    "first": "Zyxandera",
+    "last": "Quarantwright",
+    "cookie": "COOKIE-QUARANTWRIGHT-77",
+}
 NEEDLES = [b"quarantwright", b"Quarantwright", b"Zyxandera", b"4155550177", b"415 555 0177", b"cookie-quarantwright"]
 
 pytestmark = pytest.mark.slow
@@ -84,4 +89,3 @@ def test_a_refused_row_of_a_person_is_nowhere_after_erasure(tmp_path):
     assert again.returncode == 0, again.stderr
     assert "1 delivered rows of erased people left out" in again.stdout
     assert files_holding([data / "serving.duckdb", data / "exports"], NEEDLES) == {}
-

@@ -40,8 +40,13 @@ def deliver(generated: Path, landing: Path, months: set[str]) -> None:
 
 def run(engine: str, landing: Path, data: Path, pg_env: dict[str, str]) -> subprocess.CompletedProcess:
     env = {**os.environ, **pg_env, "CLOSEDLOOP_DBT_TARGET": engine, "CLOSEDLOOP_PII_KEY": PII_KEY}
-    result = subprocess.run([CLOSEDLOOP, "run", "--landing", str(landing), "--data-dir", str(data)],
-                            env=env, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [CLOSEDLOOP, "run", "--landing", str(landing), "--data-dir", str(data)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     with (data.parent / f"{engine}.log").open("a") as log:  # the stage times, to read after a slow or failed run
         log.write(result.stdout + result.stderr)
     return result
@@ -50,8 +55,12 @@ def run(engine: str, landing: Path, data: Path, pg_env: dict[str, str]) -> subpr
 def marts(serving: Path) -> dict[str, dict]:
     """Every published mart: its columns and its rows, without the run-time columns."""
     with duckdb.connect(str(serving), read_only=True) as con:
-        names = [row[0] for row in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' order by 1").fetchall()]
+        names = [
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+            ).fetchall()
+        ]
         tables = {}
         for name in names:
             cursor = con.execute(f'select * from marts."{name}"')
@@ -101,10 +110,18 @@ def nights(postgres_server, tmp_path_factory):
             deliver(generated, landing, delivered)
             result = run(engine, landing, root / engine, pg_env)
             results[night, engine] = result
-            assert result.returncode == 0, f"{night} night on {engine}:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
+            assert result.returncode == 0, (
+                f"{night} night on {engine}:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
+            )
             published[night, engine] = marts(root / engine / "serving.duckdb")
-    return {"root": root, "landing": landing, "pg_env": pg_env, "pg": postgres_server.settings("whole_night"),
-            "published": published, "results": results}
+    return {
+        "root": root,
+        "landing": landing,
+        "pg_env": pg_env,
+        "pg": postgres_server.settings("whole_night"),
+        "published": published,
+        "results": results,
+    }
 
 
 @pytest.mark.parametrize("night", ["full", "incremental"])
@@ -115,23 +132,27 @@ def test_every_published_mart_is_the_same_on_both_engines(nights, night):
     for name in duck:
         assert pg[name]["columns"] == duck[name]["columns"], name
         assert len(pg[name]["rows"]) == len(duck[name]["rows"]), name
-        for duck_row, pg_row in zip(duck[name]["rows"], pg[name]["rows"]):
-            assert all(same_value(a, b) for a, b in zip(duck_row, pg_row)), (name, duck_row, pg_row)
+        for duck_row, pg_row in zip(duck[name]["rows"], pg[name]["rows"], strict=True):
+            assert all(same_value(a, b) for a, b in zip(duck_row, pg_row, strict=True)), (name, duck_row, pg_row)
 
 
 def test_the_incremental_night_loaded_only_the_new_files(nights):
     for engine in ENGINES:
-        full, incremental = (nights["results"][night, engine].stdout for night in ("full", "incremental"))
+        _full, incremental = (nights["results"][night, engine].stdout for night in ("full", "incremental"))
         assert "loaded this run:" in incremental and "every landing file was loaded before" not in incremental
-    sizes = {night: sum(len(t["rows"]) for t in nights["published"][night, "postgres"].values())
-             for night in ("full", "incremental")}
+    sizes = {
+        night: sum(len(t["rows"]) for t in nights["published"][night, "postgres"].values())
+        for night in ("full", "incremental")
+    }
     assert sizes["incremental"] > sizes["full"]
 
 
 def test_the_marts_were_built_on_the_server(nights):
     """The serving file of the postgres run comes from the server's marts, not from a local DuckDB build."""
     with duckdb.connect(str(nights["root"] / "postgres" / "warehouse.duckdb"), read_only=True) as con:
-        schemas = {row[0] for row in con.execute("select distinct table_schema from information_schema.tables").fetchall()}
+        schemas = {
+            row[0] for row in con.execute("select distinct table_schema from information_schema.tables").fetchall()
+        }
     assert "marts" not in schemas
     pg = psycopg2.connect(**nights["pg"])
     try:
@@ -153,6 +174,7 @@ def test_erase_on_the_postgres_target_removes_the_person_from_the_server(nights)
     pg = psycopg2.connect(**nights["pg"])
     pg.autocommit = True  # holds no lock while the erasure rewrites the tables (VACUUM FULL)
     try:
+
         def count(table: str) -> int:
             with pg.cursor() as cur:
                 cur.execute(f"select count(*) from {table} where lead_id = %s", [lead_id])
@@ -160,8 +182,13 @@ def test_erase_on_the_postgres_target_removes_the_person_from_the_server(nights)
 
         assert count("raw.leads") == 1 and count("marts.mart_lead_sla") == 1
         env = {**os.environ, **nights["pg_env"], "CLOSEDLOOP_DBT_TARGET": "postgres", "CLOSEDLOOP_PII_KEY": PII_KEY}
-        erased = subprocess.run([CLOSEDLOOP, "erase", "--email", email, "--data-dir", str(nights["root"] / "postgres")],
-                                env=env, capture_output=True, text=True, timeout=600)
+        erased = subprocess.run(
+            [CLOSEDLOOP, "erase", "--email", email, "--data-dir", str(nights["root"] / "postgres")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert erased.returncode == 0, erased.stderr
         assert count("raw.leads") == 0 and count("marts.mart_lead_sla") == 0
     finally:
@@ -178,7 +205,9 @@ def test_a_refused_night_on_the_postgres_target_keeps_the_marts_and_records_itse
     assert "leads_ragged.csv, line 2" in " ".join(refused.stderr.split())  # the message wraps at spaces
     assert marts(data / "serving.duckdb") == before
     with duckdb.connect(str(data / "serving.duckdb"), read_only=True) as con:
-        status, reason = con.execute("select status, blocking_reason from quality.runs order by started_at desc limit 1").fetchone()
+        status, reason = con.execute(
+            "select status, blocking_reason from quality.runs order by started_at desc limit 1"
+        ).fetchone()
     assert status == "refused" and "leads_ragged.csv, line 2" in reason
     pg = psycopg2.connect(**nights["pg"])
     try:
