@@ -9,25 +9,13 @@ import duckdb
 from orchestration.lib.report.charts import format_value, heatmap, horizontal_bar_chart
 from orchestration.lib.report.html import Markup, safe
 from orchestration.lib.report.sections import SCHEMA, Page, channel_cell, note, require_tables, section, table_html
+from orchestration.settings import ATTRIBUTION_MODELS
 
 # the models compared bar by bar (all of them are in the heatmap): one per family, so the bars stay readable
 COMPARED = ("first_touch", "last_touch", "linear", "position_based", "time_decay", "markov", "shapley")
 # the model of the ROI and loss sections
 FOCUS = "position_based"
-MODEL_ORDER = (
-    "first_touch",
-    "last_touch",
-    "last_non_direct",
-    "linear",
-    "position_based",
-    "time_decay",
-    "j_shaped",
-    "inverse_j",
-    "w_shaped",
-    "full_path",
-    "markov",
-    "shapley",
-)
+MODEL_ORDER = ATTRIBUTION_MODELS  # the heatmap's columns: every model, in fct_attribution's order
 
 
 def _focus(con: duckdb.DuckDBPyConnection) -> str:
