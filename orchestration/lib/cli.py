@@ -125,8 +125,8 @@ def _run(args) -> int:
     settings = load_settings(args.landing, args.data_dir)
     if not settings.landing_dir.is_dir():
         raise UsageError(f"the landing directory {settings.landing_dir} does not exist (set --landing or CLOSEDLOOP_LANDING_DIR)")
-    if settings.dbt_target not in ("duckdb", "postgres"):
-        raise UsageError(f"CLOSEDLOOP_DBT_TARGET must be duckdb or postgres, not {settings.dbt_target!r}")
+    if settings.dbt_target not in ("duckdb", "postgres", "spark"):
+        raise UsageError(f"CLOSEDLOOP_DBT_TARGET must be duckdb, postgres or spark, not {settings.dbt_target!r}")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     apply_to_environment(settings)
     prepare_dagster_home(settings)
@@ -199,6 +199,9 @@ def _print_summary(settings: Settings, run_id: str) -> None:
 
         pg = postgres_settings_from_env()
         print(f"  build warehouse:    PostgreSQL {pg['user']}@{pg['host']}:{pg['port']}/{pg['dbname']}"
+              f" (landing files loaded through {settings.warehouse_path})")
+    elif settings.dbt_target == "spark":
+        print(f"  build warehouse:    Spark, tables under {settings.data_dir / 'spark' / 'warehouse'}"
               f" (landing files loaded through {settings.warehouse_path})")
     else:
         print(f"  build warehouse:    {settings.warehouse_path}")

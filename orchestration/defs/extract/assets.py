@@ -6,7 +6,8 @@
 Files are always read into the local DuckDB file first, whatever the dbt target: it keeps the load-once
 bookkeeping, the refusals and the suppression list in one place. On the postgres target the last step then copies
 the raw rows of files the server does not have yet to its `raw` schema (orchestration/lib/postgres.py), after the
-erasure requests are applied on both, so dbt builds on the server from the same rows."""
+erasure requests are applied on both, so dbt builds on the server from the same rows; on the spark target it
+copies them to Spark's `raw` tables (orchestration/lib/spark.py)."""
 
 
 from datetime import datetime, timezone
@@ -106,6 +107,8 @@ def build_extract_asset(source: str, deps: list[dg.AssetsDefinition] | None = No
             }
             if cfg.dbt_target == "postgres":
                 metadata["rows_copied_to_postgres"] = _copy_to_postgres(cfg)
+            elif cfg.dbt_target == "spark":
+                metadata["rows_copied_to_spark"] = _copy_to_spark(cfg)
         return dg.MaterializeResult(metadata=metadata)
 
     extract.__name__ = f"extract_{source}"
@@ -116,6 +119,15 @@ def _copy_to_postgres(cfg) -> int:
     copied = copy_raw_to_postgres(cfg.warehouse_path, postgres_settings_from_env())
     rows = sum(n for table, n in copied.items() if table != LOADED_FILES)
     progress(f"extract: {rows:,} new raw rows copied to PostgreSQL ({copied[LOADED_FILES]} file(s))")
+    return rows
+
+
+def _copy_to_spark(cfg) -> int:
+    from orchestration.lib.spark import active_session, copy_raw_to_spark
+
+    copied = copy_raw_to_spark(cfg.warehouse_path, active_session())
+    rows = sum(n for table, n in copied.items() if table != LOADED_FILES)
+    progress(f"extract: {rows:,} raw rows copied to Spark")
     return rows
 
 
