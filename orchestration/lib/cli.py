@@ -388,12 +388,17 @@ def _committed_before_refusal(settings: Settings, run_id: str) -> list[str]:
 
 def _gate_reason(settings: Settings, run_id: str) -> str | None:
     """The paragraph the quality gate recorded for this run (dataset, rule, rows, sample keys, report)."""
+    import duckdb
+
     from orchestration.lib.warehouse import open_warehouse
 
+    query = f"select blocking_reason from quality.runs where run_id = '{run_id.replace(chr(39), chr(39) * 2)}'"
+    if settings.dbt_target == "spark":  # the session ended with the run; the refused-night hook published the row
+        with duckdb.connect(str(settings.serving_path), read_only=True) as con:
+            found = con.execute(query).fetchall()
+        return found[0][0] if found else None
     with open_warehouse(settings.dbt_target, settings.warehouse_path) as warehouse:
-        rows = warehouse.read_text(
-            f"select blocking_reason from quality.runs where run_id = '{run_id.replace(chr(39), chr(39) * 2)}'"
-        )
+        rows = warehouse.read_text(query)
     return rows.column("blocking_reason")[0].as_py() if rows.num_rows else None
 
 

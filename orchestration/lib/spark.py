@@ -42,6 +42,9 @@ def session_config(data_dir: Path, environ: dict[str, str] | None = None) -> dic
         "spark.sql.timestampType": "TIMESTAMP_NTZ",
         # '\1' in a string literal is a backslash and a 1, as in standard SQL (the regex macros rely on it)
         "spark.sql.sources.default": "parquet",
+        # `x * 1.0 / y` is decimal arithmetic in Spark; by default a wide quotient is cut to 6 decimals, where
+        # DuckDB and PostgreSQL keep (nearly) all digits
+        "spark.sql.decimalOperations.allowPrecisionLoss": "false",
         # a build that died mid-write leaves the table's folder behind; the next build writes over it
         "spark.sql.legacy.allowNonEmptyLocationInCTAS": "true",
         "spark.sql.legacy.createHiveTableByDefault": "false",
