@@ -43,8 +43,8 @@ class Settings:
     default_phone_region: str = "US"
     base_currency: str = "USD"
     max_quarantine_rate: float = 0.02
-    max_duplicate_contact_rate: float = 0.05  # warning threshold of identity resolution (README *The quality gate*)
-    shapley_max_channels: int = 12  # paths with more distinct channels are credited linearly (README *Attribution*)
+    max_duplicate_contact_rate: float = 0.05  # warning threshold of identity resolution (docs/quality-gate.md)
+    shapley_max_channels: int = 12  # paths with more distinct channels are credited linearly (docs/attribution.md)
     keep_runs: int = 14  # dbt artefacts and run history kept for this many runs (orchestration/lib/housekeeping.py)
     serving_url: str | None = field(default=None, repr=False)  # PostgreSQL for BI; holds a password: never shown
     # Customers, LTV and CLV: exported to dbt (dbt_env), whose vars read them, so SQL and the CLV step agree
@@ -53,7 +53,7 @@ class Settings:
     clv_monthly_discount_rate: float = 0.01
     service_cost_per_month: float = 0.0
     ltv_npv_years: int = 3
-    # a landing file is taken only once it is complete (README, "The landing zone"): unchanged for this long …
+    # a landing file is taken only once it is complete (docs/landing-zone.md): unchanged for this long …
     landing_settle_seconds: float = 5.0
     # … and, when set, only after this marker file (e.g. _SUCCESS) appeared in its folder, newer than the file
     landing_ready_marker: str = ""

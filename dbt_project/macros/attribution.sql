@@ -1,6 +1,6 @@
-{#- Attribution parameters (README *Attribution*), read from the closedloop__ vars in dbt_project.yml. -#}
+{#- Attribution parameters (docs/attribution.md), read from the closedloop__ vars in dbt_project.yml. -#}
 
-{# The models fct_attribution publishes, in the README's order; an unknown name is a configuration error. #}
+{# The models fct_attribution publishes, in the order of docs/attribution.md; an unknown name is a configuration error. #}
 {% macro attribution_models() -%}
     {%- set chosen = var('closedloop__attribution_models') -%}
     {%- set known = ['first_touch', 'last_touch', 'last_non_direct', 'linear', 'position_based', 'time_decay',
@@ -11,7 +11,7 @@
     {{ return(known | select('in', chosen) | list) }}
 {%- endmacro %}
 
-{# The conversion types of README *Attribution*, in their order. #}
+{# The conversion types of docs/attribution.md, in their order. #}
 {% macro conversion_types() -%}
     {{ return(['lead_created', 'opportunity_created', 'deal_won', 'deal_lost']) }}
 {%- endmacro %}
@@ -46,7 +46,7 @@
     end
 {%- endmacro %}
 
-{# The share of a touch under an n-touch rule with fixed first/last weights (U, J, inverse J; README *Attribution*). #}
+{# The share of a touch under an n-touch rule with fixed first/last weights (U, J, inverse J; docs/attribution.md). #}
 {% macro shaped_share(position, length, first, last, two_first) -%}
     case
         when {{ length }} = 1 then 1.0

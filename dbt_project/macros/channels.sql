@@ -1,4 +1,4 @@
-{#- Channel grouping (README *Channels*) over *distinct* keys, never row by row: a batch of touchpoints or ad spend is
+{#- Channel grouping (docs/marts.md *Channels*) over *distinct* keys, never row by row: a batch of touchpoints or ad spend is
     reduced to its distinct (source, medium, has_utm, referrer class, touchpoint type) keys, those are matched
     against the channel_rules seed, and the result is joined back. -#}
 

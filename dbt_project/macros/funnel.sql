@@ -1,4 +1,4 @@
-{#- Funnel and speed-to-lead helpers (README *Funnel and speed-to-lead*): settings read from vars, business-time arithmetic and percentiles,
+{#- Funnel and speed-to-lead helpers (docs/metrics.md *Funnel and speed-to-lead*): settings read from vars, business-time arithmetic and percentiles,
     written once for every engine (dispatched where the engines differ). -#}
 
 {# A whole-number setting; a var that is not a whole number fails the compile instead of reaching the SQL. #}

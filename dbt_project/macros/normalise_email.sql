@@ -1,4 +1,4 @@
-{# README *People (identity resolution)*: trim, lowercase; gmail/googlemail drop dots and a +tag in the local part; invalid syntax => null.
+{# docs/identity.md: trim, lowercase; gmail/googlemail drop dots and a +tag in the local part; invalid syntax => null.
    Same rule as orchestration/lib/normalise.py:normalise_email. `expr` should already be trimmed and lowercased. #}
 {% macro normalise_email(expr) -%}
     case

@@ -1,4 +1,4 @@
-{#- Stage history of deals when the CRM delivers no deal_stage_history (README *The landing zone*): each run records a deal's stage
+{#- Stage history of deals when the CRM delivers no deal_stage_history (docs/landing-zone.md): each run records a deal's stage
     and outcome as a new version when its updated_at moved. dbt_valid_from is the CRM's updated_at (the load time
     when the export has none), so a version starts when the change happened, not when the run saw it, and two
     warehouses built from the same deliveries agree. Built after the quality gate, without quarantined deals. -#}

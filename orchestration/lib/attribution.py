@@ -1,4 +1,4 @@
-"""The data-driven attribution models between the intermediate models and the marts (README *Attribution*): reads the counted
+"""The data-driven attribution models between the intermediate models and the marts (docs/attribution.md): reads the counted
 paths (`intermediate.int_attribution_paths_counted`), solves the Markov chain and the Shapley values per
 conversion type, and writes the two tables the marts read:
 

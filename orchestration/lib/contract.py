@@ -1,4 +1,4 @@
-"""The landing-zone contract (README *The landing zone*): which columns each source has and which are required.
+"""The landing-zone contract (docs/landing-zone.md): which columns each source has and which are required.
 
 Raw tables keep every contract column as text, exactly as delivered; staging casts. Extra columns a source
 delivers are kept in `_extra` (JSON) and ignored downstream.

@@ -1,4 +1,4 @@
-"""Per-customer probabilistic CLV for the warehouse (README "Customers, LTV and RFM", (f)): reads the BG/NBD
+"""Per-customer probabilistic CLV for the warehouse (docs/metrics.md "Customers, LTV and RFM", (f)): reads the BG/NBD
 summary dbt built (intermediate.int_customers_summarised, weeks), fits BG/NBD and Gamma-Gamma
 (orchestration/lib/clv.py) and writes three tables dbt reads as sources:
 - intermediate.customer_clv: per customer, expected purchases, P(alive), expected order value and CLV;

@@ -1,4 +1,4 @@
-"""Erasure of a person (README *Privacy and erasure*): `closedloop erase` and delivered `erasure_requests/` files.
+"""Erasure of a person (docs/privacy.md): `closedloop erase` and delivered `erasure_requests/` files.
 
 1. **Find the person's keys.** From the requested email (normalised) or phone (E.164): the raw values that
    normalise to that email; the rows of raw tables that carry them; from those rows the person's anonymous ids,

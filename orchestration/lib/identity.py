@@ -1,4 +1,4 @@
-"""People as connected components over identifiers (README *People (identity resolution)*), on aggregated edges, never row by row.
+"""People as connected components over identifiers (docs/identity.md), on aggregated edges, never row by row.
 
 Identifiers are typed strings (`email:ann@gmail.com`, `phone:+14155550101`, `anon:c-123`), already normalised.
 Every record (lead, touchpoint, order) that carries two identifiers links them; the caller sends the distinct

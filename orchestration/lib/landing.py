@@ -46,7 +46,7 @@ class SourceLoad:
     files_loaded: list[str] = field(default_factory=list)
     files_skipped: list[str] = field(default_factory=list)
     rows: int = 0
-    rows_suppressed: int = 0  # rows of erased people left out (README *Privacy and erasure*)
+    rows_suppressed: int = 0  # rows of erased people left out (docs/privacy.md)
     files_deferred: list[tuple[str, str]] = field(default_factory=list)  # (file, why): taken on a later run
     files_changed: list[str] = field(default_factory=list)  # a name loaded before, now with other content
 

@@ -1,4 +1,4 @@
-"""First-order Markov attribution (README *Attribution*): removal effects solved exactly from the absorbing chain.
+"""First-order Markov attribution (docs/attribution.md): removal effects solved exactly from the absorbing chain.
 
 States: `start`, one per channel, `conversion`, `null`. Paths are aggregated: a channel sequence with how many
 times it ended in a conversion and how many times it did not. P(conversion) is the absorption probability from

@@ -1,4 +1,4 @@
-"""Identity resolution as a pipeline step (README *People (identity resolution)*): the identity graph's edges in, the people out.
+"""Identity resolution as a pipeline step (docs/identity.md): the identity graph's edges in, the people out.
 
 Reads `intermediate.int_identity__edges` (a dbt view over staging that leaves out what the quality gate
 quarantined) and the blocklist seed, resolves people as connected components (`identity.resolve_people`), and

@@ -1,7 +1,7 @@
 """Copies the raw tables of the DuckDB warehouse into schema `raw` of PostgreSQL, for the postgres dbt target.
 
 The extract step always loads into DuckDB (it reads the files once and keeps the load bookkeeping); this copy
-then makes the same raw rows available to a PostgreSQL server so dbt can build the models there (README *PostgreSQL*).
+then makes the same raw rows available to a PostgreSQL server so dbt can build the models there (docs/engines.md).
 It is incremental by file: only files (`_file_hash`) that Postgres' `raw._loaded_files` does not list yet are
 copied, each source in one transaction together with its `_loaded_files` rows, so an interrupted copy leaves
 whole files or nothing. Rows stream through a temporary CSV written by DuckDB's COPY and read by Postgres'

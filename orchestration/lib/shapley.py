@@ -1,4 +1,4 @@
-"""Shapley attribution over channel sets (README *Attribution*).
+"""Shapley attribution over channel sets (docs/attribution.md).
 
 The value of a coalition T is the conversion rate of the paths whose distinct channel set is exactly T (0 where no
 path has that set, v(∅) = 0). For a conversion with distinct set S,

@@ -1,4 +1,4 @@
-"""The suppression list of erased people (README *Privacy and erasure*): `raw._suppressed`, one row per identifier of an erased person,
+"""The suppression list of erased people (docs/privacy.md): `raw._suppressed`, one row per identifier of an erased person,
 stored as its keyed hash (HMAC-SHA256, `orchestration/lib/privacy.py`), never as the identifier itself.
 
 The loader consults it for every newly loaded file, so an old export delivered again does not bring an erased

@@ -1,4 +1,4 @@
-"""Reading and writing whole tables on the warehouse dbt builds, whichever engine it is (README *PostgreSQL*): the DuckDB
+"""Reading and writing whole tables on the warehouse dbt builds, whichever engine it is (docs/engines.md): the DuckDB
 file (default) or the PostgreSQL server (`CLOSEDLOOP_DBT_TARGET=postgres`, the CLOSEDLOOP_PG_* settings).
 
 For the Python steps that sit between dbt selections (identity resolution): they read a model, compute, and write

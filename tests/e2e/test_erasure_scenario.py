@@ -1,4 +1,4 @@
-"""End to end: erasure (README *Privacy and erasure*) through `closedloop run` and `closedloop erase`, one scenario in order.
+"""End to end: erasure (docs/privacy.md) through `closedloop run` and `closedloop erase`, one scenario in order.
 
 first run publishes → `closedloop erase` one person (leads, touchpoints, deals, orders) → neither DuckDB file holds
 their email, phone or name, not even in free pages → the old exports are delivered again under new names, with an

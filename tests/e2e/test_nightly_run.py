@@ -18,7 +18,7 @@ from orchestration.lib.lock import exclusive_lock
 from orchestration.lib.quality.rules import DATASETS
 
 CLOSEDLOOP = str(Path(sys.executable).parent / "closedloop")
-# the marts README *Marts* promises BI
+# the marts docs/marts.md promises BI
 MARTS = tuple(f"marts.{name}" for name in (
     "dim_people", "dim_campaigns", "fct_touchpoints", "fct_conversions", "fct_attribution", "mart_channel_roi",
     "mart_campaign_roi", "mart_markov_removal_effects", "mart_funnel", "mart_stage_velocity", "mart_loss_reasons",

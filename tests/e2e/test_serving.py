@@ -169,7 +169,7 @@ def test_a_refused_night_keeps_the_marts_and_tells_analysts(workspace):
         bad.unlink()
     assert marts(serving) == before
     with duckdb.connect(str(serving), read_only=True) as con:
-        # the README's "what failed last night" now answers about last night
+        # docs/quality-gate.md's "what failed last night" now answers about last night
         run_id, status, reason = con.execute(
             "select run_id, status, blocking_reason from quality.runs order by started_at desc limit 1").fetchone()
     assert status == "refused" and "deals_broken.csv, line 2" in reason

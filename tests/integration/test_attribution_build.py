@@ -1,6 +1,6 @@
 """Attribution on a real warehouse: the nightly job's steps in order (dbt staging, identity resolution, dbt
 intermediate, the Markov/Shapley step, dbt marts) on tests/fixtures/landing_attribution, whose people are built
-so that README *Attribution*'s reference values can be read off marts.fct_attribution."""
+so that docs/attribution.md's reference values can be read off marts.fct_attribution."""
 
 import os
 import shutil

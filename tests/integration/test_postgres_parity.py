@@ -1,4 +1,4 @@
-"""The postgres target builds the same models with the same results as DuckDB (README *PostgreSQL*), on a real server.
+"""The postgres target builds the same models with the same results as DuckDB (docs/engines.md), on a real server.
 
 Two nights are delivered: `landing_small` (full refresh), then `landing_edge_cases` (incremental run): offsets
 and malformed timestamps, numbers each engine's own cast reads differently, gmail addresses, UTMs only in the

@@ -148,7 +148,7 @@ def test_grants_to_a_read_only_role_survive_two_publishes(pg, tmp_path):
     publish_to_postgres(make_serving(tmp_path / "night1.duckdb", leads=50), url)
     admin = psycopg2.connect(**pg)
     admin.autocommit = True
-    with admin.cursor() as cur:  # what the README tells an admin to run once
+    with admin.cursor() as cur:  # what docs/serving.md tells an admin to run once
         cur.execute("drop role if exists bi_reader")
         cur.execute("create role bi_reader login password 'bi-secret'")
         cur.execute(f"grant connect on database {pg['dbname']} to bi_reader")

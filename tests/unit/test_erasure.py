@@ -1,4 +1,4 @@
-"""Erasure and the suppression list (README *Privacy and erasure*) on real DuckDB files: the loader's filter, the purge, the rewrite."""
+"""Erasure and the suppression list (docs/privacy.md) on real DuckDB files: the loader's filter, the purge, the rewrite."""
 
 from __future__ import annotations
 

@@ -169,7 +169,7 @@ def _normal_phone(raw: str) -> str | None:
 
 
 def _people_among_leads(leads: pd.DataFrame, touchpoints: pd.DataFrame) -> int:
-    """Connected components over normalised email, phone and anonymous id (README *People (identity resolution)*), counted over leads."""
+    """Connected components over normalised email, phone and anonymous id (docs/identity.md), counted over leads."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:

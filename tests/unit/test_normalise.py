@@ -1,4 +1,4 @@
-"""Normalisers: examples from README *People (identity resolution)* and properties that must hold for any input."""
+"""Normalisers: examples from docs/identity.md and properties that must hold for any input."""
 
 import pytest
 from hypothesis import given

@@ -1,5 +1,5 @@
 """Shapley attribution (orchestration/lib/shapley.py) against a three-channel example worked by hand from the
-formula of README *Attribution*.
+formula of docs/attribution.md.
 
 Paths (distinct channel set: conversions / paths): {A} 2/10, {B} 1/10, {A,B} 5/10, {A,C} 3/10, {B,C} 2/10,
 {A,B,C} 6/10; no path has {C} alone, so v(C) = 0. For S = {A,B,C} the weights are 1/3 (|T| = 0), 1/6 (|T| = 1),

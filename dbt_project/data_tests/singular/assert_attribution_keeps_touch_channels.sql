@@ -1,5 +1,5 @@
 {{ config(meta={'dagster': {'ref': {'name': 'fct_attribution'}}}) }}
--- README *Attribution*: every attributed touch carries exactly the channel and campaign of the touch itself.
+-- docs/attribution.md: every attributed touch carries exactly the channel and campaign of the touch itself.
 select attribution.conversion_id, attribution.touch_position, attribution.model
 from {{ ref('fct_attribution') }} as attribution
 inner join {{ ref('fct_touchpoints') }} as touchpoints on touchpoints.touchpoint_id = attribution.touchpoint_id

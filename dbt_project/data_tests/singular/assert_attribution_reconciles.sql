@@ -1,5 +1,5 @@
 {{ config(meta={'dagster': {'ref': {'name': 'fct_attribution'}}}) }}
--- README *Attribution* invariants, every night: for every conversion and model the shares sum to 1 (±1e-9) and the attributed
+-- docs/attribution.md invariants, every night: for every conversion and model the shares sum to 1 (±1e-9) and the attributed
 -- values to the conversion's value, and the touches look numbered 1..path_length once each (the key
 -- conversion_id × touch_position × model); every conversion is credited under every model. Returns the
 -- offenders. One pass over fct_attribution: at 1 M leads it holds over 100 M rows.

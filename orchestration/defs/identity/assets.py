@@ -1,4 +1,4 @@
-"""Identity resolution between staging and the marts (README *People (identity resolution)*): one asset that writes the people tables the
+"""Identity resolution between staging and the marts (docs/identity.md): one asset that writes the people tables the
 intermediate models read, with the duplicate-contact rate as a non-blocking warning check."""
 
 

@@ -1,5 +1,5 @@
-"""Synthetic landing zone for closedloop (README *The landing zone*): realistic people, journeys, CRM records and orders with planted,
-known effects, written as monthly export files plus `ground_truth.json`.
+"""Synthetic landing zone for closedloop (docs/landing-zone.md): realistic people, journeys, CRM records and orders
+with planted, known effects, written as monthly export files plus `ground_truth.json`.
 
 Modules: `catalog` (the business and its planted effects), `people` (who and how far), `touches` (journeys),
 `crm` (leads, deals, stage history, activities), `orders` (BG/NBD repeat purchases), `market` (fx, ad spend),

@@ -1,4 +1,4 @@
-"""The quality gate (README *The quality gate*): validate the staged data, quarantine the rows that break a row rule, record the
+"""The quality gate (docs/quality-gate.md): validate the staged data, quarantine the rows that break a row rule, record the
 run, and decide whether the marts may refresh.
 
 Great Expectations counts the failing rows of every rule (`suites.py`); the quarantine selects the same rows with

@@ -6,7 +6,7 @@ figure with a "no data yet" note instead of an empty chart. The markup is well-f
 so tests can parse it, and it needs no script, font or stylesheet from outside the page.
 
 Colours: a colour-blind-friendly palette (Okabe & Ito plus Paul Tol's muted set) with a fixed colour per
-channel name (README *Channels*), so a channel looks the same on every chart; other names get a colour from a stable hash.
+channel name (docs/marts.md *Channels*), so a channel looks the same on every chart; other names get a colour from a stable hash.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ PALETTE: tuple[str, ...] = (
 NEUTRAL = "#BBBBBB"
 NOT_SET = "(not set)"
 
-# The channels of README *Channels* keep these colours on every chart and every page.
+# The channels of docs/marts.md *Channels* keep these colours on every chart and every page.
 CHANNEL_COLOURS: dict[str, str] = {
     "paid_search": "#0072B2",
     "paid_social": "#CC79A7",
@@ -80,7 +80,7 @@ _FIXED = {_channel_key(k): v for k, v in CHANNEL_COLOURS.items()}
 
 
 def colour_for(name: str) -> str:
-    """The colour of a category: fixed for the README *Channels* channels, otherwise from a stable hash of the name."""
+    """The colour of a category: fixed for the docs/marts.md *Channels* channels, otherwise from a stable hash of the name."""
     key = _channel_key(name)
     if key in _FIXED:
         return _FIXED[key]

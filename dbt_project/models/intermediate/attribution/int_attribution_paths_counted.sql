@@ -1,4 +1,4 @@
--- One row per conversion type × month × path: how many paths converted and how many did not (README *Attribution*), the input
+-- One row per conversion type × month × path: how many paths converted and how many did not (docs/attribution.md), the input
 -- of the Markov chain and of Shapley's coalition values (orchestration/lib/markov.py, shapley.py). Converting
 -- paths are the conversions' paths; a non-converting path is, for every person with a touch and no conversion of
 -- that type, their touches within the lookback before their last touch (int_person_paths; month = that last

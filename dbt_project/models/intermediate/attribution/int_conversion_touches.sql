@@ -7,7 +7,7 @@
         post_hook="{{ delete_vanished_conversions() }}",
     )
 }}
--- One row per conversion × path touch (README *Attribution*): the person's touches within the lookback before the conversion,
+-- One row per conversion × path touch (docs/attribution.md): the person's touches within the lookback before the conversion,
 -- ordered by time then touchpoint id, with the milestones and the share of every heuristic model. A conversion
 -- without a touch gets one synthetic direct touch at conversion time (touchpoint_id null), so totals reconcile.
 -- Incremental: a run rebuilds only the conversions whose path can have changed — new or changed conversions,

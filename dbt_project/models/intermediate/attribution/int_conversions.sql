@@ -1,5 +1,5 @@
 -- One row per conversion: a person's first lead, a deal's opportunity creation, and its win or loss, valued in the
--- base currency, with the times that place the milestone touches on its path (README *Attribution*).
+-- base currency, with the times that place the milestone touches on its path (docs/attribution.md).
 with
 
 deals as (
@@ -33,7 +33,7 @@ people_first_leads as (
 
 ),
 
--- one per person, at their earliest lead: merged duplicates do not convert again (README *Attribution*)
+-- one per person, at their earliest lead: merged duplicates do not convert again (docs/attribution.md)
 leads_created as (
 
     select

@@ -8,7 +8,7 @@
 }}
 -- One row per person with a touch × lookback in use: their touches within the lookback before their last touch,
 -- as the Markov chain sees them (collapsed channel path, month of the last touch) and as Shapley does (channel set)
--- — the non-converting paths of README *Attribution*. Incremental: only people whose touches changed since the last build (a
+-- — the non-converting paths of docs/attribution.md. Incremental: only people whose touches changed since the last build (a
 -- different count, last touch, newest load or newest assignment); a person merged away keeps a row with a null
 -- path, which the counts ignore.
 {%- set lookbacks = lookbacks_in_use() %}

@@ -1,5 +1,5 @@
 -- One row per purchase (key `purchase_id`): a won deal or an order, with its person and its value in the base
--- currency (README *Customers, LTV and RFM*). The person of a won deal is the person of its lead; the person of an order is the person of
+-- currency (docs/metrics.md *Customers, LTV and RFM*). The person of a won deal is the person of its lead; the person of an order is the person of
 -- its lead when the lead is known, else of its email, else of its phone. Purchases without a person are left out.
 -- gross_margin: the order's own where it carries one, else closedloop__default_gross_margin (won deals carry none).
 {%- set default_margin = number_setting('closedloop__default_gross_margin') %}

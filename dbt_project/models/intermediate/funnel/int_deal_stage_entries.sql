@@ -3,7 +3,7 @@
 {%- set snapshot_relation = adapter.get_relation(
     database=target.database, schema='intermediate', identifier='snap_crm__deals') if execute else none -%}
 -- depends_on: {{ ref('snap_crm__deals') }}
--- One row per deal × stage it is known to have been in, with when it first entered it (README *Funnel and speed-to-lead*). From the
+-- One row per deal × stage it is known to have been in, with when it first entered it (docs/metrics.md *Funnel and speed-to-lead*). From the
 -- delivered deal_stage_history for the deals it covers; for the others from the dbt snapshot of deals
 -- (snap_crm__deals: a version per change, entered at the CRM's updated_at). The deal's current stage is always an
 -- entry (entered_at null when no history or snapshot dates it). Before the snapshot has ever been taken, the

@@ -1,6 +1,6 @@
 {%- set open_stages = ['presentation', 'proposal', 'negotiation'] -%}
 -- One row per person with a lead (keyed by their first lead; a lead whose person is unknown counts on its own):
--- how far the person got in the funnel (README *Funnel and speed-to-lead*) and when. A merged duplicate lead does not enter the funnel
+-- how far the person got in the funnel (docs/metrics.md *Funnel and speed-to-lead*) and when. A merged duplicate lead does not enter the funnel
 -- again: its score, lifecycle stage and deals count for its person. The dimensions are the first lead's.
 --   mql: the lead score reached the threshold (int_leads_scored.mql_at) or the CRM lifecycle stage is mql or later
 --   sql: the CRM lifecycle stage is sql, opportunity or customer (the CRM export carries no date for it)

@@ -1,6 +1,6 @@
 {%- set window_days = int_setting('closedloop__lead_score_window_days') -%}
 {%- set threshold = int_setting('closedloop__mql_threshold') -%}
--- One row per lead with its score, MQL moment, intent tier and handoff readiness (README *Funnel and speed-to-lead*). Touches belong to the
+-- One row per lead with its score, MQL moment, intent tier and handoff readiness (docs/metrics.md *Funnel and speed-to-lead*). Touches belong to the
 -- lead's person (int_touchpoint_people): a merged duplicate lead sees the same touches as the person's first lead.
 --   lead_score: points (seed lead_scoring_points) of the touches in the window (default 90 days) up to the as-of
 --     point (int_funnel_as_of, the data's end); score_at_creation: the same, up to the lead's creation.

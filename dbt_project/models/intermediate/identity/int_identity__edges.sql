@@ -1,5 +1,5 @@
 {{ config(materialized='view') }}
--- The identity graph's edges (README *People (identity resolution)*): one row per distinct pair of typed identifiers seen on the same record
+-- The identity graph's edges (docs/identity.md): one row per distinct pair of typed identifiers seen on the same record
 -- (lead:<lead_id>, email:<normalised>, phone:<E.164>, anon:<anonymous_id>), plus identifiers seen alone
 -- (right_identifier null). Identity resolution (orchestration/defs/identity) reads it and writes the people.
 -- A view built with staging: read after the quality gate, it leaves out the rows the gate quarantined.

@@ -1,4 +1,4 @@
--- One row per lead with its person (README *People (identity resolution)*: the lead_id → person_id mapping of merged duplicates). The person's
+-- One row per lead with its person (docs/identity.md: the lead_id → person_id mapping of merged duplicates). The person's
 -- leads are numbered by creation (ties by lead_id); every lead after the first is a merged duplicate.
 with
 

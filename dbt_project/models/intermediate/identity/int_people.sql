@@ -1,7 +1,7 @@
 {#- Furthest first. disqualified and recycled are exits, not steps: they count only when none of the person's
     leads is at a funnel stage; recycled (handed back to marketing, still marketable) outranks disqualified. #}
 {% set stages_furthest_first = ['customer', 'opportunity', 'sql', 'mql', 'nurture', 'working', 'new', 'recycled', 'disqualified'] %}
--- One row per person (README *People (identity resolution)*), with the merge rules applied over the person's leads (survivorship):
+-- One row per person (docs/identity.md), with the merge rules applied over the person's leads (survivorship):
 -- original source from the earliest lead, latest source, owner and consent from the newest, first contact from
 -- leads and touchpoints, and the furthest lifecycle stage reached.
 with

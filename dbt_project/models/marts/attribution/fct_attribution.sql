@@ -1,4 +1,4 @@
--- One row per conversion × path touch × model (README *Attribution* and *Marts*): the touch's share of the conversion and of its value.
+-- One row per conversion × path touch × model (docs/attribution.md and docs/marts.md): the touch's share of the conversion and of its value.
 -- Heuristic shares come from int_conversion_touches (which carries the conversion's and the touch's columns);
 -- markov and shapley shares are the channel's weight for the conversion's channel set
 -- (intermediate.attribution_channel_weights) split equally over the channel's touches, or linear where the weight

@@ -1,4 +1,4 @@
--- One row per conversion type × period × channel: the Markov removal effect (README *Attribution*), over all the type's paths
+-- One row per conversion type × period × channel: the Markov removal effect (docs/attribution.md), over all the type's paths
 -- (period 'all', the chain fct_attribution's markov shares use) and per month over the paths ending in it.
 with
 

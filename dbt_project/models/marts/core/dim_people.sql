@@ -1,5 +1,5 @@
 -- One row per person: merged lead attributes, keyed hashes instead of raw identifiers (no email, phone or name:
--- README *The quality gate*), consent carried over.
+-- docs/quality-gate.md), consent carried over.
 with
 
 people as (

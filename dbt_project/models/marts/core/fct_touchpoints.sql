@@ -7,7 +7,7 @@
         post_hook="{{ delete_quarantined('touchpoints', 'touchpoint_id') }}",
     )
 }}
--- One row per touchpoint: when, what, which channel and campaign. No raw email or phone (privacy, README *Privacy and erasure*).
+-- One row per touchpoint: when, what, which channel and campaign. No raw email or phone (privacy, docs/privacy.md).
 with
 
 touchpoints as (

@@ -2,7 +2,7 @@
 {%- set min_attempts = int_setting('closedloop__sla_min_attempts') -%}
 {%- set attempts_hours = int_setting('closedloop__sla_attempts_window_hours') -%}
 {%- set recycle_days = int_setting('closedloop__recycle_after_days') -%}
--- One row per lead: speed-to-lead against the SLAs of README *Funnel and speed-to-lead*, in business time (int_business_calendar).
+-- One row per lead: speed-to-lead against the SLAs of docs/metrics.md *Funnel and speed-to-lead*, in business time (int_business_calendar).
 --   first response: high intent within closedloop__sla_high_intent_business_minutes (60) business minutes, medium
 --     intent by the close of the business day it arrived on (the next business day when it came outside hours),
 --     low intent no target;
