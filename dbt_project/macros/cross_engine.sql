@@ -177,9 +177,10 @@
     (case when {{ a }} = {{ b }} or ({{ a }} is null and {{ b }} is null) then true else false end)
 {%- endmacro %}
 
-{# Fractional days from one timestamp to another (whole seconds). #}
+{# Fractional days from one timestamp to another (whole seconds). A double divided: on Spark `seconds / 86400.0`
+   would be decimal division, whose result keeps only 6 decimals. #}
 {% macro days_between(from_expr, to_expr) -%}
-    ({{ dbt.datediff(from_expr, to_expr, 'second') }} / 86400.0)
+    (cast({{ dbt.datediff(from_expr, to_expr, 'second') }} as {{ type_double() }}) / 86400.0)
 {%- endmacro %}
 
 {#- A double-precision float. dbt.type_float() is single precision on DuckDB (FLOAT is FLOAT4 there), which
