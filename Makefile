@@ -57,11 +57,12 @@ lint: install
 	@sql="$$(git ls-files 'dbt_project/models/*.sql' | grep -vxFf .lint-pending)"; \
 	CLOSEDLOOP_DATA_DIR="$${CLOSEDLOOP_DATA_DIR:-$$(mktemp -d)}" $(BIN)/sqlfluff lint $$sql
 
-# A real PostgreSQL server and a real browser for the tests (Debian packages; needs root or sudo).
+# A real PostgreSQL server, a real browser and Java for Spark, for the tests (Debian packages; needs root or sudo).
 system-deps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || missing="$$missing postgresql"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	java -version 2>&1 | grep -qE 'version "(1[7-9]|[2-9][0-9])' || missing="$$missing openjdk-17-jre-headless"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

@@ -1,6 +1,6 @@
 """Times each stage of the nightly pipeline on generated data and prints a table.
 
-    python benchmarks/pipeline.py --leads 100000 [--days 365] [--workdir DIR] [--target duckdb|postgres]
+    python benchmarks/pipeline.py --leads 100000 [--days 365] [--workdir DIR] [--target duckdb|postgres|spark]
 
 Stages: generate, extract (landing → raw), dbt staging, the quality gate, identity resolution, dbt intermediate,
 the Python models (Markov/Shapley attribution, probabilistic CLV), dbt marts, publish (+ exports and report); then
@@ -11,6 +11,10 @@ same aggregated paths (when it is installed: `pip install -e '.[test]'`).
 
 `--target postgres` builds on the server of the CLOSEDLOOP_PG_* settings (an empty database: the benchmark drops
 nothing), with one more stage, `copy` (the new raw rows to the server), as `closedloop run` does.
+
+`--target spark` runs each night as one `closedloop run` (Spark's session and metastore belong to one process, so the
+stages cannot run apart): the stage times come from the run's progress lines, and the peak memory is the largest
+sum of the resident memory of the run's processes (Python, the JVM, dbt), sampled every half second.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -156,7 +161,10 @@ def dbt_timings(work: Path, night: str) -> list[tuple[str, float]]:
 
 def area_seconds(work: Path, night: str) -> dict[str, float]:
     """dbt seconds per model folder (e.g. intermediate/attribution, marts/funnel), tests under their model's folder."""
-    nodes = json.loads((work / "target" / "manifest.json").read_text())["nodes"]
+    manifest = work / "target" / "manifest.json"
+    if not manifest.exists():  # a whole-run benchmark (spark): the job's manifest
+        manifest = REPO / "target" / "manifest.json"
+    nodes = json.loads(manifest.read_text())["nodes"]
 
     def area(unique_id: str) -> str:
         node = nodes.get(unique_id, {})
@@ -219,6 +227,77 @@ def run_stage(name: str, work: Path, args) -> tuple[float, float, dict]:
     return seconds, usage.ru_maxrss / 1024, json.loads(out.read_text()) if out.exists() else {}
 
 
+# the progress line prefixes of `closedloop run`, in order, and the stage each begins
+RUN_STAGES = (("extract", "extract"), ("dbt staging", "dbt_staging"), ("quality gate", "gate"),
+              ("identity", "identity"), ("dbt intermediate", "dbt_intermediate"), ("attribution", "attribution"),
+              ("customers", "clv"), ("dbt marts", "dbt_marts"), ("publish", "publish"))
+
+
+def run_night(work: Path, target: str) -> tuple[list[tuple[str, float]], float, float]:
+    """One `closedloop run` on the work dir: (stage, seconds) from its progress lines, total seconds, peak MB."""
+    env = {**os.environ, "CLOSEDLOOP_DBT_TARGET": target, "CLOSEDLOOP_QUIET": "0"}
+    command = [str(Path(sys.executable).parent / "closedloop"), "run", "--landing", str(work / "landing"),
+               "--data-dir", str(work / "data")]
+    start = time.monotonic()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak = [0.0]
+    sampler = threading.Thread(target=_sample_memory, args=(process, peak), daemon=True)
+    sampler.start()
+    begun: list[tuple[str, float]] = []
+    with (work / "run.log").open("a") as log:
+        for line in process.stdout:
+            log.write(line)
+            if not line.startswith("[") or "s] " not in line:
+                continue
+            at, text = float(line[1:line.index("s]")]), line[line.index("s] ") + 3:]
+            stage = next((name for prefix, name in RUN_STAGES if text.startswith(prefix)), None)
+            if stage and (not begun or begun[-1][0] != stage):
+                begun.append((stage, at))
+    if process.wait() != 0:
+        raise SystemExit(f"closedloop run failed: see {work / 'run.log'}")
+    total = time.monotonic() - start
+    ends = [at for _, at in begun[1:]] + [total]
+    return [(stage, end - at) for (stage, at), end in zip(begun, ends, strict=True)], total, peak[0]
+
+
+def keep_run_results(work: Path, night: str) -> None:
+    """Keeps the run_results.json of the night's three dbt invocations (the job's per-invocation folders)."""
+    folders = (work / "data" / "dbt" / "target").glob("dbt_*")
+    for stage in ("dbt_staging", "dbt_intermediate", "dbt_marts"):
+        newest = max((f for f in folders if f.name.startswith(stage + "-")), key=lambda f: f.stat().st_mtime,
+                     default=None)
+        if newest and (newest / "run_results.json").exists():
+            shutil.copy(newest / "run_results.json", work / f"run_results_{night}_{stage}.json")
+        folders = (work / "data" / "dbt" / "target").glob("dbt_*")
+
+
+def _sample_memory(process: subprocess.Popen, peak: list[float]) -> None:
+    while process.poll() is None:
+        peak[0] = max(peak[0], _tree_rss_mb(process.pid))
+        time.sleep(0.5)
+
+
+def _tree_rss_mb(root: int) -> float:
+    """Resident memory of a process and its descendants (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            rss[int(entry.name)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return total / 2**20
+
+
 def hold_back_newest_month(landing: Path, held: Path) -> int:
     moved = 0
     for folder in landing.iterdir():
@@ -243,7 +322,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--stage")
     parser.add_argument("--night", default="full")
-    parser.add_argument("--target", choices=("duckdb", "postgres"), default="duckdb")
+    parser.add_argument("--target", choices=("duckdb", "postgres", "spark"), default="duckdb")
     args = parser.parse_args()
 
     if args.stage:
@@ -275,6 +354,12 @@ def main() -> None:
         if night == "incremental":
             deliver(work / "held", work / "landing")
         args.night = night
+        if args.target == "spark":
+            stages, total, peak = run_night(work, args.target)
+            rows.extend((f"{night}: {stage}", seconds, None, None) for stage, seconds in stages)
+            rows.append((f"{night}: whole run", total, peak, None))
+            keep_run_results(work, night)
+            continue
         for stage in STAGES:
             if stage == "copy" and args.target != "postgres":
                 continue
@@ -287,7 +372,8 @@ def main() -> None:
           f" {os.cpu_count()} cores")
     print(f"{'stage':<28}{'seconds':>10}{'peak MB':>10}{'rows':>14}")
     for name, seconds, rss, count in rows:
-        print(f"{name:<28}{seconds:>10.1f}{rss:>10.0f}{(f'{count:,}' if count is not None else ''):>14}")
+        memory = f"{rss:>10.0f}" if rss is not None else f"{'':>10}"
+        print(f"{name:<28}{seconds:>10.1f}{memory}{(f'{count:,}' if count is not None else ''):>14}")
     for night in ("full", "incremental"):
         slowest = sorted(dbt_timings(work, night), key=lambda t: -t[1])[:8]
         print(f"slowest dbt nodes, {night} night: "

@@ -124,8 +124,8 @@ def _run(args) -> int:
     settings = load_settings(args.landing, args.data_dir)
     if not settings.landing_dir.is_dir():
         raise UsageError(f"the landing directory {settings.landing_dir} does not exist (set --landing or CLOSEDLOOP_LANDING_DIR)")
-    if settings.dbt_target not in ("duckdb", "postgres"):
-        raise UsageError(f"CLOSEDLOOP_DBT_TARGET must be duckdb or postgres, not {settings.dbt_target!r}")
+    if settings.dbt_target not in ("duckdb", "postgres", "spark"):
+        raise UsageError(f"CLOSEDLOOP_DBT_TARGET must be duckdb, postgres or spark, not {settings.dbt_target!r}")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     apply_to_environment(settings)
     prepare_dagster_home(settings)
@@ -196,6 +196,9 @@ def _print_summary(settings: Settings, run_id: str) -> None:
 
         pg = postgres_settings_from_env()
         print(f"  build warehouse:    PostgreSQL {pg['user']}@{pg['host']}:{pg['port']}/{pg['dbname']}"
+              f" (landing files loaded through {settings.warehouse_path})")
+    elif settings.dbt_target == "spark":
+        print(f"  build warehouse:    Spark, tables under {settings.data_dir / 'spark' / 'warehouse'}"
               f" (landing files loaded through {settings.warehouse_path})")
     else:
         print(f"  build warehouse:    {settings.warehouse_path}")
@@ -384,13 +387,18 @@ def _committed_before_refusal(settings: Settings, run_id: str) -> list[str]:
 
 def _gate_reason(settings: Settings, run_id: str) -> str | None:
     """The paragraph the quality gate recorded for this run (dataset, rule, rows, sample keys, report)."""
+    import duckdb
+
     from orchestration.lib.sql import sql_literal
     from orchestration.lib.warehouse import open_warehouse
 
+    query = f"select blocking_reason from quality.runs where run_id = {sql_literal(run_id)}"
+    if settings.dbt_target == "spark":  # the session ended with the run; the refused-night hook published the row
+        with duckdb.connect(str(settings.serving_path), read_only=True) as con:
+            found = con.execute(query).fetchall()
+        return found[0][0] if found else None
     with open_warehouse(settings.dbt_target, settings.warehouse_path) as warehouse:
-        rows = warehouse.read_text(
-            f"select blocking_reason from quality.runs where run_id = {sql_literal(run_id)}"
-        )
+        rows = warehouse.read_text(query)
     return rows.column("blocking_reason")[0].as_py() if rows.num_rows else None
 
 

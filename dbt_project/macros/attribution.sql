@@ -79,9 +79,9 @@
 {% macro create_attribution_tables() %}
     create schema if not exists intermediate;
     create table if not exists intermediate.attribution_removal_effects (
-        conversion_type varchar,
-        period varchar,
-        channel varchar,
+        conversion_type {{ dbt.type_string() }},
+        period {{ dbt.type_string() }},
+        channel {{ dbt.type_string() }},
         removal_effect {{ type_double() }},
         conversion_probability {{ type_double() }},
         conversion_probability_without {{ type_double() }},
@@ -89,10 +89,10 @@
         paths {{ type_double() }}
     );
     create table if not exists intermediate.attribution_channel_weights (
-        conversion_type varchar,
-        model varchar,
-        channel_set varchar,
-        channel varchar,
+        conversion_type {{ dbt.type_string() }},
+        model {{ dbt.type_string() }},
+        channel_set {{ dbt.type_string() }},
+        channel {{ dbt.type_string() }},
         weight {{ type_double() }}
     );
 {% endmacro %}
@@ -101,5 +101,7 @@
    the rows of a conversion that no longer exists (its lead quarantined, merged or erased) would stay and count in
    the Markov/Shapley paths; a rebuild never has them. #}
 {% macro delete_vanished_conversions() -%}
+    {%- if target.type == 'spark' %}select 1{% else -%}
     delete from {{ this }} where conversion_id not in (select conversion_id from {{ ref('int_conversions') }})
+    {%- endif %}
 {%- endmacro %}

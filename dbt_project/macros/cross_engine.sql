@@ -9,6 +9,9 @@
 {% macro postgres__regex_match(expr, pattern) -%}
     ({{ expr }} ~ {{ pattern }})
 {%- endmacro %}
+{% macro spark__regex_match(expr, pattern) -%}
+    ({{ expr }} rlike {{ pattern }})
+{%- endmacro %}
 
 {# The first capture group of `pattern` in `expr`, null when it does not match. #}
 {% macro regex_extract(expr, pattern) -%}
@@ -54,6 +57,19 @@
             then cast({{ closedloop.postgres__micros(text) }} as timestamptz) at time zone 'UTC'
             {# naive text is UTC whatever the session time zone #}
             else cast({{ closedloop.postgres__micros(text) }} as timestamp)
+        end
+    end
+{%- endmacro %}
+
+{# Spark reads every offset form itself; only 24:00 (the next midnight) it refuses, so that is read as 00:00 and a
+   day added. The profile's session is UTC with TIMESTAMP_NTZ as `timestamp`, like DuckDB's. #}
+{% macro spark__to_utc_timestamp(expr) -%}
+    {%- set text = 'trim(' ~ expr ~ ')' -%}
+    case when {{ text }} rlike {{ iso_timestamp_pattern() }} then
+        case when {{ text }} rlike '^.{10}[T ]24:00'
+            then cast(try_cast(regexp_replace({{ text }}, '24:00(:00([.]0+)?)?', '00:00') as timestamp_ltz) as timestamp)
+                + interval 1 day
+            else cast(try_cast({{ text }} as timestamp_ltz) as timestamp)
         end
     end
 {%- endmacro %}
@@ -161,9 +177,10 @@
     (case when {{ a }} = {{ b }} or ({{ a }} is null and {{ b }} is null) then true else false end)
 {%- endmacro %}
 
-{# Fractional days from one timestamp to another (whole seconds). #}
+{# Fractional days from one timestamp to another (whole seconds). A double divided: on Spark `seconds / 86400.0`
+   would be decimal division, whose result keeps only 6 decimals. #}
 {% macro days_between(from_expr, to_expr) -%}
-    ({{ dbt.datediff(from_expr, to_expr, 'second') }} / 86400.0)
+    (cast({{ dbt.datediff(from_expr, to_expr, 'second') }} as {{ type_double() }}) / 86400.0)
 {%- endmacro %}
 
 {#- A double-precision float. dbt.type_float() is single precision on DuckDB (FLOAT is FLOAT4 there), which

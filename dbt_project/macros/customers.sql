@@ -4,29 +4,29 @@
 {% macro create_customer_clv_table() %}
     create schema if not exists intermediate;
     create table if not exists intermediate.customer_clv (
-        person_id varchar,
-        expected_purchases double precision,
-        probability_alive double precision,
-        expected_order_value double precision,
-        clv double precision,
+        person_id {{ dbt.type_string() }},
+        expected_purchases {{ type_double() }},
+        probability_alive {{ type_double() }},
+        expected_order_value {{ type_double() }},
+        clv {{ type_double() }},
         horizon_months bigint,
-        model_status varchar
+        model_status {{ dbt.type_string() }}
     );
     {#- projected purchases and revenue per customer-year (1..closedloop__ltv_npv_years) after the data end #}
     create table if not exists intermediate.customer_clv_years (
-        person_id varchar,
+        person_id {{ dbt.type_string() }},
         customer_year bigint,
-        expected_purchases double precision,
-        expected_revenue double precision
+        expected_purchases {{ type_double() }},
+        expected_revenue {{ type_double() }}
     );
     {#- one row per fitted parameter of the night's fit #}
     create table if not exists intermediate.customer_clv_fit (
-        model varchar,
-        parameter varchar,
-        value double precision,
-        log_likelihood double precision,
+        model {{ dbt.type_string() }},
+        parameter {{ dbt.type_string() }},
+        value {{ type_double() }},
+        log_likelihood {{ type_double() }},
         customers_used bigint,
-        fit_status varchar
+        fit_status {{ dbt.type_string() }}
     );
 {% endmacro %}
 

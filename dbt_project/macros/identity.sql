@@ -4,13 +4,13 @@
 {% macro create_identity_tables() %}
     create schema if not exists intermediate;
     create table if not exists intermediate.identity_people (
-        identifier varchar,
-        person_id varchar
+        identifier {{ dbt.type_string() }},
+        person_id {{ dbt.type_string() }}
     );
     create table if not exists intermediate.identity_hashes (
-        person_id varchar,
-        email_hash varchar,
-        phone_hash varchar
+        person_id {{ dbt.type_string() }},
+        email_hash {{ dbt.type_string() }},
+        phone_hash {{ dbt.type_string() }}
     );
 {% endmacro %}
 

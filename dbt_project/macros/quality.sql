@@ -33,7 +33,7 @@
         passed boolean,
         rows_checked bigint,
         failing_rows bigint,
-        failing_rate float8,
+        failing_rate {{ type_double() }},
         sample_keys varchar(4000),
         checked_at timestamp,
         failing_since timestamp
@@ -43,7 +43,7 @@
 {# The same tables, created now: for a night refused before dbt ever ran on this warehouse (`dbt run-operation
    install_quality_tables`, called by the refused-night hook), since a run-operation only renders a macro's text. #}
 {% macro install_quality_tables() %}
-    {% do run_query(create_quality_tables()) %}
+    {% do run_query(hook_statements(create_quality_tables())) %}
 {% endmacro %}
 
 {# A where-clause condition: the row has a key and the latest gate run did not quarantine it. #}
@@ -57,9 +57,11 @@
 {# An incremental model keeps rows it built on earlier nights; when a later delivery makes such a row's key
    quarantined (a conflicting re-delivery), a rebuild would leave it out, so the incremental table drops it too. #}
 {% macro delete_quarantined(dataset, key_column) -%}
+    {%- if target.type == 'spark' %}select 1{% else -%}
     delete from {{ this }} where {{ key_column }} in (
         select record_key from {{ source('quality', 'quarantined_keys') }} where dataset = '{{ dataset }}'
     )
+    {%- endif %}
 {%- endmacro %}
 
 {# The key a quarantined row is known by: its id, or where it came from when the id is missing. #}
@@ -105,14 +107,15 @@
 {%- endmacro %}
 
 {# True when an amount's currency is not the base currency and no staged rate covers its date (a missing rate
-   is a quality failure, never a silent 1.0). #}
+   is a quality failure, never a silent 1.0): the currency's first rate is later than the date, or there is none.
+   A correlated subquery on equality only, which every engine (Spark too) can plan. #}
 {% macro lacks_fx_rate(currency_column, date_expr) -%}
     (
         {{ currency_column }} is not null
         and {{ currency_column }} <> '{{ var("closedloop__base_currency") }}'
-        and not exists (
-            select 1 from {{ ref('stg_finance__fx_rates') }} as fx_rates
-            where fx_rates.currency = {{ currency_column }} and fx_rates.rate_date <= {{ date_expr }}
-        )
+        and not coalesce((
+            select min(fx_rates.rate_date) from {{ ref('stg_finance__fx_rates') }} as fx_rates
+            where fx_rates.currency = {{ currency_column }}
+        ) <= {{ date_expr }}, false)
     )
 {%- endmacro %}

@@ -4,7 +4,7 @@
 {%- endmacro %}
 
 {% macro url_host(url) -%}
-    {{ regex_extract('lower(' ~ url ~ ')', "'^[a-z][a-z0-9+.-]*://(?:www\\.)?([^/?#:]+)'") }}
+    {{ regex_extract('lower(' ~ url ~ ')', "'^[a-z][a-z0-9+.-]*://(?:www[.])?([^/?#:]+)'") }}
 {%- endmacro %}
 
 {% macro url_path(url) -%}

@@ -39,7 +39,20 @@ class ClosedloopSettings(dg.ConfigurableResource):
                         f"after a crash: failed runs {tidied.crashed_runs}, removed {tidied.leftovers},"
                         f" rewrote {tidied.repaired}"
                     )
-            yield self
+            with _engine_session(cfg):
+                yield self
+
+
+@contextmanager
+def _engine_session(cfg: Settings):
+    """On the spark target, the run's one Spark session, open for the whole run (orchestration/lib/spark.py)."""
+    if cfg.dbt_target != "spark":
+        yield
+        return
+    from orchestration.lib.spark import run_session
+
+    with run_session(cfg.data_dir):
+        yield
 
 
 def build_resources() -> dict:

@@ -77,9 +77,16 @@ def attach_warehouse(
     con, target: str, warehouse_path: Path, schemas: dict[str, tuple[str, ...] | None] = PUBLISHED
 ) -> None:
     """Makes the build warehouse's published tables of `schemas` readable on `con` as catalog `warehouse`: the
-    DuckDB file attached read-only, or (postgres target) the server's tables copied into an in-memory database."""
+    DuckDB file attached read-only, or (postgres, spark) the engine's tables copied into an in-memory database."""
     if target == "duckdb":
         con.execute(f"attach {sql_literal(warehouse_path)} as warehouse (read_only)")
+        return
+    if target == "spark":
+        from orchestration.lib.spark import active_session, copy_spark_to_duckdb, spark_tables
+
+        session = active_session()
+        con.execute("attach ':memory:' as warehouse")
+        copy_spark_to_duckdb(session, con, "warehouse", spark_tables(session, schemas))
         return
     from orchestration.lib.postgres import copy_postgres_to_duckdb, postgres_settings_from_env, postgres_tables
 

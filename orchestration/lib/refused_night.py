@@ -25,6 +25,10 @@ REFUSAL_ERRORS = frozenset({"LandingError", "MissingSourceError", "DagsterAssetC
 def has_quality_tables(target: str, warehouse_path: Path) -> bool:
     if target == "duckdb" and not warehouse_path.exists():
         return False
+    if target == "spark":  # Spark has no information_schema
+        from orchestration.lib.spark import active_session
+
+        return active_session().catalog.tableExists("quality.runs")
     with open_warehouse(target, warehouse_path) as warehouse:
         return table_exists(warehouse, "quality", "runs")
 

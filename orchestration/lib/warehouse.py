@@ -110,16 +110,47 @@ class PostgresWarehouse:
         self.con.close()
 
 
+class SparkWarehouse:
+    """The run's Spark session (orchestration/lib/spark.py). Queries are written for DuckDB and PostgreSQL
+    (double-quoted identifiers), so they are translated to Spark SQL first. Each table is replaced or appended
+    on its own: Parquet tables have no multi-table transaction."""
+
+    def __init__(self):
+        from orchestration.lib.spark import active_session
+
+        self.session = active_session()
+
+    def read_text(self, sql: str) -> pa.Table:
+        import sqlglot
+
+        table = self.session.sql(sqlglot.transpile(sql, read="duckdb", write="spark")[0]).toArrow()
+        return table.cast(pa.schema([pa.field(name, pa.string()) for name in table.column_names]))
+
+    def write(self, replace: Mapping[str, pa.Table] = {}, append: Mapping[str, pa.Table] = {}) -> None:
+        from orchestration.lib.spark import save
+
+        for name, rows in replace.items():
+            self.session.sql(f"create database if not exists {name.split('.')[0]}")
+            save(self.session, name, rows, "overwrite")
+        for name, rows in append.items():
+            save(self.session, name, rows, "append")
+
+    def close(self) -> None:
+        pass
+
+
 @contextmanager
 def open_warehouse(target: str, duckdb_path: Path, environ: Mapping[str, str] | None = None) -> Iterator:
     """The warehouse of dbt target `target` ("duckdb": the file at `duckdb_path`; "postgres": the server of the
-    CLOSEDLOOP_PG_* settings in `environ`, default the process environment)."""
+    CLOSEDLOOP_PG_* settings in `environ`, default the process environment; "spark": the run's session)."""
     if target == "duckdb":
         warehouse = DuckDBWarehouse(duckdb_path)
     elif target == "postgres":
         warehouse = PostgresWarehouse(postgres_settings_from_env(None if environ is None else dict(environ)))
+    elif target == "spark":
+        warehouse = SparkWarehouse()
     else:
-        raise ValueError(f"unknown dbt target {target!r}: duckdb or postgres")
+        raise ValueError(f"unknown dbt target {target!r}: duckdb, postgres or spark")
     try:
         yield warehouse
     finally:

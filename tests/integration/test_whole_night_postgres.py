@@ -5,13 +5,9 @@ An erasure then removes the person from the server's warehouse too."""
 
 from __future__ import annotations
 
-import math
 import os
-import shutil
 import subprocess
 import sys
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -19,23 +15,13 @@ import psycopg2
 import pytest
 
 from orchestration.lib.generate import generate_landing
+from published import deliver, marts, same_value
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.long]
 
 CLOSEDLOOP = str(Path(sys.executable).parent / "closedloop")
 ENGINES = ("duckdb", "postgres")
-# when a run loaded or built the row: the two runs happen at different moments
-RUN_TIME_COLUMNS = {"built_at", "person_since", "last_assigned_at", "loaded_at"}
 PII_KEY = "whole-night-parity"  # one key for both data dirs, so the people's hashes compare equal
-
-
-def deliver(generated: Path, landing: Path, months: set[str]) -> None:
-    """Copies the generated files of `months` (YYYY-MM, the files' suffix) into the landing zone."""
-    for path in generated.rglob("*.csv"):
-        if path.stem.rsplit("_", 1)[1] in months:
-            target = landing / path.parent.name / path.name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(path, target)
 
 
 def run(engine: str, landing: Path, data: Path, pg_env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -50,48 +36,6 @@ def run(engine: str, landing: Path, data: Path, pg_env: dict[str, str]) -> subpr
     with (data.parent / f"{engine}.log").open("a") as log:  # the stage times, to read after a slow or failed run
         log.write(result.stdout + result.stderr)
     return result
-
-
-def marts(serving: Path) -> dict[str, dict]:
-    """Every published mart: its columns and its rows, without the run-time columns."""
-    with duckdb.connect(str(serving), read_only=True) as con:
-        names = [
-            row[0]
-            for row in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
-            ).fetchall()
-        ]
-        tables = {}
-        for name in names:
-            cursor = con.execute(f'select * from marts."{name}"')
-            columns = [c[0] for c in cursor.description]
-            kept = [i for i, c in enumerate(columns) if c not in RUN_TIME_COLUMNS]
-            rows = [tuple(_plain(row[i]) for i in kept) for row in cursor.fetchall()]
-            tables[name] = {"columns": [columns[i] for i in kept], "rows": sorted(rows, key=_sort_key)}
-    return tables
-
-
-def _plain(value):
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.replace(tzinfo=None) - value.utcoffset()
-    return value
-
-
-def _sort_key(row: tuple) -> tuple:
-    # numbers rounded to 6 digits, so two engines' last-bit differences sort the rows alike
-    return tuple((0, "") if v is None else (1, f"{v:.6g}") if isinstance(v, float) else (2, str(v)) for v in row)
-
-
-def same_value(a, b) -> bool:
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
-        if math.isnan(a) or math.isnan(b):
-            return math.isnan(a) and math.isnan(b)
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
-    if isinstance(a, date) and isinstance(b, date):
-        return a == b
-    return a == b
 
 
 @pytest.fixture(scope="module")
@@ -132,13 +76,13 @@ def test_every_published_mart_is_the_same_on_both_engines(nights, night):
     for name in duck:
         assert pg[name]["columns"] == duck[name]["columns"], name
         assert len(pg[name]["rows"]) == len(duck[name]["rows"]), name
-        for duck_row, pg_row in zip(duck[name]["rows"], pg[name]["rows"], strict=True):
-            assert all(same_value(a, b) for a, b in zip(duck_row, pg_row, strict=True)), (name, duck_row, pg_row)
+        for duck_row, pg_row in zip(duck[name]["rows"], pg[name]["rows"]):
+            assert all(same_value(a, b) for a, b in zip(duck_row, pg_row)), (name, duck_row, pg_row)
 
 
 def test_the_incremental_night_loaded_only_the_new_files(nights):
     for engine in ENGINES:
-        _full, incremental = (nights["results"][night, engine].stdout for night in ("full", "incremental"))
+        full, incremental = (nights["results"][night, engine].stdout for night in ("full", "incremental"))
         assert "loaded this run:" in incremental and "every landing file was loaded before" not in incremental
     sizes = {
         night: sum(len(t["rows"]) for t in nights["published"][night, "postgres"].values())

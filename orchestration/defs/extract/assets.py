@@ -5,7 +5,8 @@
 
 Files are always read into the local DuckDB file first, whatever the dbt target: it keeps the load-once
 bookkeeping, the refusals and the suppression list in one place. On the postgres target the erasure step then
-copies the raw rows of files the server does not have yet to its `raw` schema (orchestration/lib/postgres.py)."""
+copies the raw rows of files the server does not have yet to its `raw` schema (orchestration/lib/postgres.py), on
+the spark target to Spark's `raw` tables (orchestration/lib/spark.py)."""
 
 
 from datetime import datetime, timezone

@@ -5,7 +5,8 @@ erased person's rows.
 
 On the postgres target this step then copies the raw rows of files the server does not have yet to its `raw`
 schema (orchestration/lib/postgres.py), after the requests are applied on both, so dbt builds on the server from
-the same rows. Every dbt model that reads a raw table depends on this asset (orchestration/defs/dbt/translator.py).
+the same rows; on the spark target it copies them to Spark's `raw` tables (orchestration/lib/spark.py). Every dbt
+model that reads a raw table depends on this asset (orchestration/defs/dbt/translator.py).
 """
 
 import dagster as dg
@@ -27,8 +28,8 @@ ERASURE_APPLIED = dg.AssetKey(["privacy", "erasure_applied"])
     kinds={"duckdb"},
     description=(
         "The delivered erasure requests not applied yet, applied: the people leave raw, intermediate, marts and"
-        " serving; their hashed identifiers join the suppression list raw._suppressed. On the postgres target, then"
-        " the new raw rows are copied to the server."
+        " serving; their hashed identifiers join the suppression list raw._suppressed. On the postgres and spark"
+        " targets, then the new raw rows are copied to the engine."
     ),
 )
 def erasure_applied(settings: ClosedloopSettings) -> dg.MaterializeResult:
@@ -45,6 +46,8 @@ def erasure_applied(settings: ClosedloopSettings) -> dg.MaterializeResult:
     }
     if cfg.dbt_target == "postgres":
         metadata["rows_copied_to_postgres"] = _copy_to_postgres(cfg)
+    elif cfg.dbt_target == "spark":
+        metadata["rows_copied_to_spark"] = _copy_to_spark(cfg)
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -52,4 +55,13 @@ def _copy_to_postgres(cfg) -> int:
     copied = copy_raw_to_postgres(cfg.warehouse_path, postgres_settings_from_env())
     rows = sum(n for table, n in copied.items() if table != LOADED_FILES)
     progress(f"extract: {rows:,} new raw rows copied to PostgreSQL ({copied[LOADED_FILES]} file(s))")
+    return rows
+
+
+def _copy_to_spark(cfg) -> int:
+    from orchestration.lib.spark import active_session, copy_raw_to_spark
+
+    copied = copy_raw_to_spark(cfg.warehouse_path, active_session())
+    rows = sum(n for table, n in copied.items() if table != LOADED_FILES)
+    progress(f"extract: {rows:,} raw rows copied to Spark")
     return rows

@@ -36,7 +36,7 @@ GATE_KEY = dg.AssetKey(["quality", "quarantined_keys"])
 def quality_gate(context: dg.AssetExecutionContext, settings: ClosedloopSettings):
     cfg = settings.get()
     progress("quality gate: validating staged data")
-    outcome = run_gate(warehouse_url(cfg), cfg.quality_dir, context.run_id, cfg.max_quarantine_rate)
+    outcome = _run_gate(cfg, context.run_id)
     stale = _record_freshness(cfg, context.run_id)
     yield dg.MaterializeResult(
         metadata={
@@ -69,6 +69,16 @@ def quality_gate(context: dg.AssetExecutionContext, settings: ClosedloopSettings
         severity=dg.AssetCheckSeverity.WARN,
         description="; ".join(stale) or "every delivered source is fresh",
     )
+
+
+def _run_gate(cfg, run_id: str):
+    if cfg.dbt_target != "spark":
+        return run_gate(warehouse_url(cfg), cfg.quality_dir, run_id, cfg.max_quarantine_rate)
+    from orchestration.lib.quality.duckdb_dialect import register
+    from orchestration.lib.spark import active_session, gate_warehouse
+
+    with gate_warehouse(active_session(), cfg.data_dir / "spark" / "gate.duckdb") as scratch:
+        return run_gate(f"{register()}:///{scratch}", cfg.quality_dir, run_id, cfg.max_quarantine_rate)
 
 
 def _record_freshness(cfg, run_id: str) -> list[str]:

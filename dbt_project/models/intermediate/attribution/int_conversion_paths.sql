@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_where_supported(),
         unique_key='conversion_id',
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
@@ -43,7 +43,7 @@ sequences as (
 
     select
         conversion_id,
-        {{ dbt.listagg('channel', "'>'", 'order by touch_position') }} as channel_path,
+        {{ ordered_listagg('channel', "'>'", 'touch_position') }} as channel_path,
         max(built_at) as built_at
     from with_previous
     where previous_channel is null or previous_channel <> channel
@@ -56,7 +56,7 @@ channel_sets as (
     select
         conversion_id,
         count(*) as channel_count,
-        {{ dbt.listagg('channel', "','", 'order by channel') }} as channel_set
+        {{ ordered_listagg('channel', "','", 'channel') }} as channel_set
     from (select distinct conversion_id, channel from path_touches) as distinct_channels
     group by conversion_id
 

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_where_supported(),
         unique_key=['person_id', 'lookback_days'],
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
@@ -108,7 +108,7 @@ recent_touches as (
 
 sequences as (
 
-    select person_id, lookback_days, {{ dbt.listagg('channel', "'>'", 'order by touch_position') }} as channel_path
+    select person_id, lookback_days, {{ ordered_listagg('channel', "'>'", 'touch_position') }} as channel_path
     from recent_touches
     where previous_channel is null or previous_channel <> channel
     group by person_id, lookback_days
@@ -117,7 +117,7 @@ sequences as (
 
 channel_sets as (
 
-    select person_id, lookback_days, {{ dbt.listagg('channel', "','", 'order by channel') }} as channel_set
+    select person_id, lookback_days, {{ ordered_listagg('channel', "','", 'channel') }} as channel_set
     from (select distinct person_id, lookback_days, channel from recent_touches) as distinct_channels
     group by person_id, lookback_days
 

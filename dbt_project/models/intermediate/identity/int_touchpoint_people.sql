@@ -4,7 +4,7 @@
 -- so an old touch can move to another person (fct_touchpoints, incremental, does not carry person_id for that reason).
 -- `person_since` is when the touch got its current person (this run, unless the previous build already had the
 -- same person): attribution recomputes only the conversions of people whose touches changed.
-{%- set has_previous = has_column(adapter.get_relation(this.database, this.schema, this.identifier), 'person_since') %}
+{%- set has_previous = target.type != 'spark' and has_column(adapter.get_relation(this.database, this.schema, this.identifier), 'person_since') %}
 with
 
 touchpoints as (

@@ -177,7 +177,7 @@ final as (
         intent_tier,
         handoff_readiness,
         first_activity_at,
-        cast(case when first_activity_at is not null then business_seconds_to_first_activity / 60.0 end as {{ type_double() }})
+        cast(case when first_activity_at is not null then cast(business_seconds_to_first_activity as {{ type_double() }}) / 60.0 end as {{ type_double() }})
             as business_minutes_to_first_activity,
         first_response_target,
         case when is_marketing_owned then 'not_applicable' else first_response_status end as first_response_status,

@@ -1,0 +1,256 @@
+"""Spark as the build warehouse (`CLOSEDLOOP_DBT_TARGET=spark`, docs/engines.md).
+
+A run opens one Spark session for its whole length. dbt reaches it through Spark's Thrift server (the dbt-spark
+`thrift` method), the Python steps through the DataFrame API, and both see the same catalog and tables.
+
+- **Local (default):** the session runs in this process (`local[*]`), tables are Parquet under
+  `<data dir>/spark/warehouse`, the catalog an embedded Derby metastore under `<data dir>/spark/metastore_db`.
+  The run starts a Thrift server on 127.0.0.1 in the same JVM for dbt, on a free port it exports as
+  CLOSEDLOOP_SPARK_PORT before dbt runs. Only Java and the Python packages are needed.
+- **Cluster:** with CLOSEDLOOP_SPARK_CONNECT_URL (`sc://host:15002`), the Python steps use Spark Connect, and
+  dbt the Thrift server named by CLOSEDLOOP_SPARK_HOST / CLOSEDLOOP_SPARK_PORT (see the profile).
+
+Derby allows one JVM at a time on a metastore, which is why everything goes through the run's one session.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+# small nights: Spark's default of 200 shuffle partitions makes every join 200 tiny tasks
+DEFAULT_SHUFFLE_PARTITIONS = "8"
+
+
+def session_config(data_dir: Path, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The configuration of a local session whose tables and catalog live under `data_dir`/spark."""
+    env = os.environ if environ is None else environ
+    root = (Path(data_dir) / "spark").resolve()
+    return {
+        "spark.master": env.get("CLOSEDLOOP_SPARK_MASTER", "local[*]"),
+        "spark.app.name": "closedloop",
+        "spark.driver.memory": env.get("CLOSEDLOOP_SPARK_DRIVER_MEMORY", "4g"),
+        "spark.sql.warehouse.dir": str(root / "warehouse"),
+        "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={root / 'metastore_db'};create=true",
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={root}",
+        "spark.sql.shuffle.partitions": env.get("CLOSEDLOOP_SPARK_SHUFFLE_PARTITIONS", DEFAULT_SHUFFLE_PARTITIONS),
+        "spark.sql.session.timeZone": "UTC",
+        # `timestamp` is a UTC wall-clock time without zone, as on DuckDB and PostgreSQL
+        "spark.sql.timestampType": "TIMESTAMP_NTZ",
+        # '\1' in a string literal is a backslash and a 1, as in standard SQL (the regex macros rely on it)
+        "spark.sql.sources.default": "parquet",
+        # `x * 1.0 / y` is decimal arithmetic in Spark; by default a wide quotient is cut to 6 decimals, where
+        # DuckDB and PostgreSQL keep (nearly) all digits
+        "spark.sql.decimalOperations.allowPrecisionLoss": "false",
+        # a build that died mid-write leaves the table's folder behind; the next build writes over it
+        "spark.sql.legacy.allowNonEmptyLocationInCTAS": "true",
+        "spark.sql.legacy.createHiveTableByDefault": "false",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        # the Thrift server for dbt: loopback only, no authentication (nothing else can reach it)
+        "spark.hadoop.hive.server2.thrift.bind.host": "127.0.0.1",
+        "spark.hadoop.hive.server2.thrift.port": env.get("CLOSEDLOOP_SPARK_PORT") or str(free_port()),
+        "spark.hadoop.hive.server2.authentication": "NOSASL",
+        "spark.hadoop.hive.server2.transport.mode": "binary",
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_local(data_dir: Path):
+    """A local session with the Thrift server running; returns (session, port)."""
+    from pyspark.sql import SparkSession
+
+    config = session_config(data_dir)
+    (Path(data_dir) / "spark").mkdir(parents=True, exist_ok=True)
+    builder = SparkSession.builder.enableHiveSupport()
+    for key, value in config.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    # a statement dbt expects to fail (`drop … if exists` paths, a failing test) is reported by dbt; the
+    # Thrift server's own log of it is a stack trace per statement
+    session.sparkContext.setLogLevel(os.environ.get("CLOSEDLOOP_SPARK_LOG_LEVEL", "FATAL"))
+    jvm = session._jvm
+    jvm.org.apache.spark.sql.hive.thriftserver.HiveThriftServer2.startWithContext(session._jsparkSession.sqlContext())
+    return session, int(config["spark.hadoop.hive.server2.thrift.port"])
+
+
+def connect_url(environ: dict[str, str] | None = None) -> str | None:
+    """The Spark Connect URL of a cluster, when the Python steps should use one instead of a local session."""
+    env = os.environ if environ is None else environ
+    return env.get("CLOSEDLOOP_SPARK_CONNECT_URL") or None
+
+
+@contextmanager
+def run_session(data_dir: Path) -> Iterator:
+    """The session of one run: local (with the Thrift server dbt uses, its port exported for the profile), or a
+    Spark Connect client of the cluster. Stopped, and the port forgotten, when the run ends."""
+    url = connect_url()
+    if url:
+        from pyspark.sql import SparkSession
+
+        session = SparkSession.builder.remote(url).getOrCreate()
+        try:
+            yield session
+        finally:
+            session.stop()
+        return
+    session, port = start_local(data_dir)
+    previous = os.environ.get("CLOSEDLOOP_SPARK_PORT")
+    os.environ["CLOSEDLOOP_SPARK_PORT"] = str(port)
+    try:
+        yield session
+    finally:
+        session.stop()
+        if previous is None:
+            os.environ.pop("CLOSEDLOOP_SPARK_PORT", None)
+        else:
+            os.environ["CLOSEDLOOP_SPARK_PORT"] = previous
+
+
+def active_session():
+    """The run's session (see `run_session`); a step outside a Spark run has none."""
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.getActiveSession()
+    if session is None:
+        raise RuntimeError("no Spark session: the dbt target is spark, but the run did not open one")
+    return session
+
+
+def copy_raw_to_spark(warehouse_path: Path, session, replace_all: bool = False) -> dict[str, int]:
+    """Copies the raw rows of landing files Spark's `raw._loaded_files` does not list yet from the DuckDB file;
+    the small bookkeeping tables (no `_file_hash`) are replaced whole, and so is a table whose rows Spark has
+    but DuckDB no longer does (an erasure). `replace_all` copies every table whole. Returns rows copied per table."""
+    import duckdb
+
+    session.sql("create database if not exists raw")
+    present = _spark_tables(session, "raw")
+    copied: dict[str, int] = {}
+    with duckdb.connect(str(warehouse_path), read_only=True) as duck:
+        tables = [name for (name,) in duck.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw' order by table_name"
+        ).fetchall()]
+        columns = {name: [c for (c,) in duck.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?"
+            " order by ordinal_position", [name]).fetchall()] for name in tables}
+        known: set[str] = set()
+        if "_loaded_files" in present and not replace_all:
+            known = {row[0] for row in session.sql("select file_hash from raw._loaded_files").collect()}
+        for name in tables:
+            incremental = "_file_hash" in columns[name] or name == "_loaded_files"
+            whole = replace_all or name not in present or not incremental
+            hash_column = "file_hash" if name == "_loaded_files" else "_file_hash"
+            query = f'select * from raw."{name}"'
+            duck.register("_known", _hash_table(known))
+            if not whole:
+                kept = duck.execute(
+                    f'select count(*) from raw."{name}" where "{hash_column}" in (select file_hash from _known)'
+                ).fetchall()[0][0]
+                # rows Spark has that DuckDB no longer has (an erasure in between): copy the table whole
+                whole = kept != session.table(f"raw.{name}").count()
+            if not whole:
+                query += f' where "{hash_column}" not in (select file_hash from _known)'
+            rows = duck.sql(query).to_arrow_table()
+            duck.unregister("_known")
+            if whole or rows.num_rows:
+                save(session, f"raw.{name}", rows, "overwrite" if whole else "append")
+            copied[name] = rows.num_rows
+    return copied
+
+
+def _hash_table(hashes: set[str]):
+    import pyarrow as pa
+
+    return pa.table({"file_hash": pa.array(sorted(hashes), pa.string())})
+
+
+def _spark_tables(session, schema: str) -> set[str]:
+    if not session.catalog.databaseExists(schema):
+        return set()
+    return {table.name for table in session.catalog.listTables(schema)}
+
+
+def save(session, name: str, rows, mode: str) -> None:
+    """Writes Arrow `rows` as Parquet table `name` (overwrite: replaced with these columns; append: by name)."""
+    frame = session.createDataFrame(rows) if rows.num_rows else session.createDataFrame([], _spark_schema(rows.schema))
+    if mode == "append":  # by name; a column the rows lack is null, like DuckDB's `insert … by name`
+        from pyspark.sql import functions as F
+
+        columns = [
+            (F.col(field.name) if field.name in frame.columns else F.lit(None)).cast(field.dataType).alias(field.name)
+            for field in session.table(name).schema.fields
+        ]
+        frame.select(*columns).write.insertInto(name)
+    else:
+        frame.write.mode("overwrite").format("parquet").saveAsTable(name)
+
+
+def _spark_schema(schema):
+    """A Spark schema for an empty Arrow table (createDataFrame infers none from zero rows)."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(schema)
+
+
+def spark_tables(session, schemas: dict[str, tuple[str, ...] | None]) -> list[str]:
+    """`schema.table` of the tables in `schemas` (a tuple limits a schema to those tables, None takes all)."""
+    names = []
+    for schema, only in schemas.items():
+        for table in sorted(_spark_tables(session, schema)):
+            if only is None or table in only:
+                names.append(f"{schema}.{table}")
+    return names
+
+
+def copy_spark_to_duckdb(session, duck, catalog: str, names: list[str]) -> dict[str, int]:
+    """Copies Spark tables into DuckDB catalog `catalog` (as Arrow, batch by batch through the driver)."""
+    counts = {}
+    for name in names:
+        schema, table = name.split(".")
+        rows = session.table(name).toArrow()
+        duck.execute(f'create schema if not exists "{catalog}"."{schema}"')
+        duck.register("_rows", rows)
+        duck.execute(f'create or replace table "{catalog}"."{schema}"."{table}" as select * from _rows')
+        duck.unregister("_rows")
+        counts[name] = rows.num_rows
+    return counts
+
+
+# what the quality gate reads and writes besides the quality.qa_* tables it validates
+GATE_TABLES = ("quality.quarantine", "quality.quarantined_keys", "quality.runs", "quality.results")
+
+
+@contextmanager
+def gate_warehouse(session, scratch: Path) -> Iterator[Path]:
+    """A DuckDB file holding what the quality gate reads, copied from Spark; the gate (Great Expectations and the
+    quarantine, in SQL) runs on it unchanged, and the quality tables it wrote go back to Spark afterwards. The
+    rows of the qa_* tables pass through this machine once: on a cluster this is the step that moves per-row
+    data (docs/engines.md)."""
+    import duckdb
+
+    scratch.unlink(missing_ok=True)
+    names = [*GATE_TABLES, *(f"quality.{t}" for t in sorted(_spark_tables(session, "quality")) if t.startswith("qa_"))]
+    with duckdb.connect(str(scratch)) as duck:
+        duck.execute("create schema quality")
+        duck.execute("create schema raw")
+        copy_spark_to_duckdb(session, duck, scratch.stem, names)
+        newest = session.sql("select max(_loaded_at) as _loaded_at from raw.touchpoints").toArrow()
+        duck.register("_newest", newest)
+        duck.execute("create table raw.touchpoints as select * from _newest")
+        duck.unregister("_newest")
+    try:
+        yield scratch
+        with duckdb.connect(str(scratch), read_only=True) as duck:
+            for name in GATE_TABLES:
+                save(session, name, duck.sql(f"select * from {name}").to_arrow_table(), "overwrite")
+    finally:
+        scratch.unlink(missing_ok=True)

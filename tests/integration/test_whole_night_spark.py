@@ -1,0 +1,109 @@
+"""`closedloop run` on the spark target publishes the same marts as on DuckDB: the whole Dagster job on a local
+Spark session (dbt through its Thrift server, the Python steps through DataFrames, tables as Parquet), for the
+attribution fixture and for a generated sample over a full night and an incremental one, every published mart
+compared row by row. A refused night keeps the marts and records itself. Several Spark nights take minutes each:
+`make test-long`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from published import deliver, differences, marts
+
+from orchestration.lib.generate import generate_landing
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.long]
+
+CLOSEDLOOP = str(Path(sys.executable).parent / "closedloop")
+ENGINES = ("duckdb", "spark")
+PII_KEY = "whole-night-parity"  # one key for every data dir, so the people's hashes compare equal
+ATTRIBUTION_FIXTURE = Path(__file__).parents[1] / "fixtures" / "landing_attribution"
+
+
+def run(engine: str, landing: Path, data: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CLOSEDLOOP_DBT_TARGET": engine, "CLOSEDLOOP_PII_KEY": PII_KEY}
+    result = subprocess.run(
+        [CLOSEDLOOP, "run", "--landing", str(landing), "--data-dir", str(data)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    with (data.parent / f"{data.name}.log").open("a") as log:  # the stage times, to read after a slow or failed run
+        log.write(result.stdout + result.stderr)
+    return result
+
+
+@pytest.fixture(scope="module")
+def nights(tmp_path_factory):
+    root = tmp_path_factory.mktemp("whole_night_spark")
+    generated = root / "generated"
+    generate_landing(generated, leads=150, days=60, seed=7)
+    months = sorted({p.stem.rsplit("_", 1)[1] for p in generated.rglob("*.csv")})
+    published, results = {}, {}
+    for engine in ENGINES:
+        result = run(engine, ATTRIBUTION_FIXTURE, root / f"fixture_{engine}")
+        assert result.returncode == 0, f"fixture on {engine}:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
+        published["fixture", engine] = marts(root / f"fixture_{engine}" / "serving.duckdb")
+        landing = root / f"landing_{engine}"
+        for night, delivered in (("full", set(months[:-1])), ("incremental", set(months))):
+            deliver(generated, landing, delivered)
+            result = run(engine, landing, root / engine)
+            results[night, engine] = result
+            assert result.returncode == 0, (
+                f"{night} night on {engine}:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
+            )
+            published[night, engine] = marts(root / engine / "serving.duckdb")
+    return {"root": root, "published": published, "results": results}
+
+
+@pytest.mark.parametrize("night", ["fixture", "full", "incremental"])
+def test_every_published_mart_is_the_same_on_spark_and_duckdb(nights, night):
+    duck, spark = (nights["published"][night, engine] for engine in ENGINES)
+    assert any(table["rows"] for table in duck.values())
+    assert differences(duck, spark) == []
+
+
+def test_the_marts_were_built_by_spark(nights):
+    """The serving file of the spark run comes from Spark's Parquet tables, not from a local DuckDB build."""
+    data = nights["root"] / "spark"
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        schemas = {
+            row[0] for row in con.execute("select distinct table_schema from information_schema.tables").fetchall()
+        }
+    assert schemas == {"raw"}
+    files = str(data / "spark" / "warehouse" / "marts.db" / "fct_attribution" / "*.parquet")
+    with duckdb.connect() as con:
+        on_spark = con.execute(f"select count(*) from read_parquet('{files}')").fetchone()[0]
+    assert on_spark == len(nights["published"]["incremental", "spark"]["fct_attribution"]["rows"]) > 0
+
+
+def test_the_incremental_night_copied_only_the_new_files_to_spark(nights):
+    full, incremental = (nights["results"][night, "spark"].stdout for night in ("full", "incremental"))
+    copied = [
+        int(line.split("extract: ")[1].split(" raw rows")[0].replace(",", ""))
+        for line in (full + incremental).splitlines()
+        if "raw rows copied to Spark" in line
+    ]
+    assert len(copied) == 2 and 0 < copied[1] < copied[0]
+
+
+def test_a_refused_night_on_spark_keeps_the_marts_and_records_itself(nights):
+    landing, data = nights["root"] / "landing_spark", nights["root"] / "spark"
+    before = marts(data / "serving.duckdb")
+    header = next((landing / "leads").glob("*.csv")).read_text().splitlines()[0]
+    (landing / "leads" / "leads_ragged.csv").write_text(f"{header}\nL-RAGGED{',' * (header.count(',') + 1)}stray\n")
+    refused = run("spark", landing, data)
+    assert refused.returncode == 1, refused.stderr
+    assert "leads_ragged.csv, line 2" in " ".join(refused.stderr.split())  # the message wraps at spaces
+    assert marts(data / "serving.duckdb") == before
+    with duckdb.connect(str(data / "serving.duckdb"), read_only=True) as con:
+        status, reason = con.execute(
+            "select status, blocking_reason from quality.runs order by started_at desc limit 1"
+        ).fetchone()
+    assert status == "refused" and "leads_ragged.csv, line 2" in reason
