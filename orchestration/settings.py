@@ -123,6 +123,14 @@ class Settings:
     pg_password: str = field(default="", repr=False)
     pg_database: str = "closedloop"
     duckdb_memory_limit: str = "8GB"  # bounded: a full build of tens of millions of touchpoints spills to disk
+    # --- Spark (docs/engines.md#spark): the local session, or a cluster's Thrift server and Spark Connect ---
+    spark_master: str = "local[*]"
+    spark_driver_memory: str = "4g"
+    spark_shuffle_partitions: int = 8  # Spark's default of 200 is for clusters: on small nights, 200 tiny tasks a join
+    spark_host: str = "127.0.0.1"  # dbt's Thrift server; a local run starts its own on a free port
+    spark_port: int | None = None  # a cluster's Thrift port; unset: the local session's
+    spark_connect_url: str = ""  # `sc://host:15002`: the Python steps use the cluster through Spark Connect
+    spark_log_level: str = "FATAL"  # Spark's own log; dbt reports a failing statement itself
     # --- business values, passed to dbt as vars closedloop__<name> (DBT_VARS) ---
     # Customers, LTV and CLV, shared by the SQL and the CLV step
     default_gross_margin: float = 0.7  # where an order carries no gross_margin (and for won deals, ROI)
@@ -230,6 +238,8 @@ class Settings:
             "CLOSEDLOOP_PG_PASSWORD": self.pg_password,
             "CLOSEDLOOP_PG_DATABASE": self.pg_database,
             "CLOSEDLOOP_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
+            "CLOSEDLOOP_SPARK_HOST": self.spark_host,
+            **({"CLOSEDLOOP_SPARK_PORT": str(self.spark_port)} if self.spark_port else {}),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "DBT_LOG_PATH": str(self.logs_dir.resolve()),
             "DBT_TARGET_PATH": str(self.dbt_target_dir.resolve()),
@@ -314,6 +324,13 @@ def load_settings(
         pg_password=env.get("CLOSEDLOOP_PG_PASSWORD", ""),
         pg_database=get("pg_database", "CLOSEDLOOP_PG_DATABASE"),
         duckdb_memory_limit=get("duckdb_memory_limit", "CLOSEDLOOP_DUCKDB_MEMORY_LIMIT"),
+        spark_master=get("spark_master", "CLOSEDLOOP_SPARK_MASTER"),
+        spark_driver_memory=get("spark_driver_memory", "CLOSEDLOOP_SPARK_DRIVER_MEMORY"),
+        spark_shuffle_partitions=get("spark_shuffle_partitions", "CLOSEDLOOP_SPARK_SHUFFLE_PARTITIONS", int),
+        spark_host=get("spark_host", "CLOSEDLOOP_SPARK_HOST"),
+        spark_port=int(env["CLOSEDLOOP_SPARK_PORT"]) if env.get("CLOSEDLOOP_SPARK_PORT") else None,
+        spark_connect_url=env.get("CLOSEDLOOP_SPARK_CONNECT_URL", ""),
+        spark_log_level=get("spark_log_level", "CLOSEDLOOP_SPARK_LOG_LEVEL"),
         default_gross_margin=get("default_gross_margin", "CLOSEDLOOP_DEFAULT_GROSS_MARGIN", float),
         clv_horizon_months=get("clv_horizon_months", "CLOSEDLOOP_CLV_HORIZON_MONTHS", int),
         clv_monthly_discount_rate=get("clv_monthly_discount_rate", "CLOSEDLOOP_CLV_MONTHLY_DISCOUNT_RATE", float),

@@ -51,7 +51,7 @@ def _engine_session(cfg: Settings):
         return
     from orchestration.lib.spark import run_session
 
-    with run_session(cfg.data_dir):
+    with run_session(cfg):
         yield
 
 

@@ -21,26 +21,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-# small nights: Spark's default of 200 shuffle partitions makes every join 200 tiny tasks
-DEFAULT_SHUFFLE_PARTITIONS = "8"
+from orchestration.settings import Settings
 
 
-def session_config(data_dir: Path, environ: dict[str, str] | None = None) -> dict[str, str]:
-    """The configuration of a local session whose tables and catalog live under `data_dir`/spark."""
-    env = os.environ if environ is None else environ
-    root = (Path(data_dir) / "spark").resolve()
+def session_config(settings: Settings, port: int) -> dict[str, str]:
+    """The configuration of a local session whose tables and catalog live under the data dir's `spark` folder."""
+    root = (settings.data_dir / "spark").resolve()
     return {
-        "spark.master": env.get("CLOSEDLOOP_SPARK_MASTER", "local[*]"),
+        "spark.master": settings.spark_master,
         "spark.app.name": "closedloop",
-        "spark.driver.memory": env.get("CLOSEDLOOP_SPARK_DRIVER_MEMORY", "4g"),
+        "spark.driver.memory": settings.spark_driver_memory,
         "spark.sql.warehouse.dir": str(root / "warehouse"),
         "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={root / 'metastore_db'};create=true",
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={root}",
-        "spark.sql.shuffle.partitions": env.get("CLOSEDLOOP_SPARK_SHUFFLE_PARTITIONS", DEFAULT_SHUFFLE_PARTITIONS),
+        "spark.sql.shuffle.partitions": str(settings.spark_shuffle_partitions),
         "spark.sql.session.timeZone": "UTC",
         # `timestamp` is a UTC wall-clock time without zone, as on DuckDB and PostgreSQL
         "spark.sql.timestampType": "TIMESTAMP_NTZ",
-        # '\1' in a string literal is a backslash and a 1, as in standard SQL (the regex macros rely on it)
         "spark.sql.sources.default": "parquet",
         # `x * 1.0 / y` is decimal arithmetic in Spark; by default a wide quotient is cut to 6 decimals, where
         # DuckDB and PostgreSQL keep (nearly) all digits
@@ -53,7 +50,7 @@ def session_config(data_dir: Path, environ: dict[str, str] | None = None) -> dic
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         # the Thrift server for dbt: loopback only, no authentication (nothing else can reach it)
         "spark.hadoop.hive.server2.thrift.bind.host": "127.0.0.1",
-        "spark.hadoop.hive.server2.thrift.port": env.get("CLOSEDLOOP_SPARK_PORT") or str(free_port()),
+        "spark.hadoop.hive.server2.thrift.port": str(port),
         "spark.hadoop.hive.server2.authentication": "NOSASL",
         "spark.hadoop.hive.server2.transport.mode": "binary",
     }
@@ -65,45 +62,39 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_local(data_dir: Path):
+def start_local(settings: Settings):
     """A local session with the Thrift server running; returns (session, port)."""
     from pyspark.sql import SparkSession
 
-    config = session_config(data_dir)
-    (Path(data_dir) / "spark").mkdir(parents=True, exist_ok=True)
+    port = settings.spark_port or free_port()
+    (settings.data_dir / "spark").mkdir(parents=True, exist_ok=True)
     builder = SparkSession.builder.enableHiveSupport()
-    for key, value in config.items():
+    for key, value in session_config(settings, port).items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     # a statement dbt expects to fail (`drop … if exists` paths, a failing test) is reported by dbt; the
     # Thrift server's own log of it is a stack trace per statement
-    session.sparkContext.setLogLevel(os.environ.get("CLOSEDLOOP_SPARK_LOG_LEVEL", "FATAL"))
+    session.sparkContext.setLogLevel(settings.spark_log_level)
     jvm = session._jvm
     jvm.org.apache.spark.sql.hive.thriftserver.HiveThriftServer2.startWithContext(session._jsparkSession.sqlContext())
-    return session, int(config["spark.hadoop.hive.server2.thrift.port"])
-
-
-def connect_url(environ: dict[str, str] | None = None) -> str | None:
-    """The Spark Connect URL of a cluster, when the Python steps should use one instead of a local session."""
-    env = os.environ if environ is None else environ
-    return env.get("CLOSEDLOOP_SPARK_CONNECT_URL") or None
+    return session, port
 
 
 @contextmanager
-def run_session(data_dir: Path) -> Iterator:
+def run_session(settings: Settings) -> Iterator:
     """The session of one run: local (with the Thrift server dbt uses, its port exported for the profile), or a
     Spark Connect client of the cluster. Stopped, and the port forgotten, when the run ends."""
-    url = connect_url()
-    if url:
+    if settings.spark_connect_url:
         from pyspark.sql import SparkSession
 
-        session = SparkSession.builder.remote(url).getOrCreate()
+        session = SparkSession.builder.remote(settings.spark_connect_url).getOrCreate()
         try:
             yield session
         finally:
             session.stop()
         return
-    session, port = start_local(data_dir)
+    session, port = start_local(settings)
+    # process plumbing, not a setting: the dbt profile reads the port of this run's server
     previous = os.environ.get("CLOSEDLOOP_SPARK_PORT")
     os.environ["CLOSEDLOOP_SPARK_PORT"] = str(port)
     try:
@@ -136,12 +127,23 @@ def copy_raw_to_spark(warehouse_path: Path, session, replace_all: bool = False) 
     present = _spark_tables(session, "raw")
     copied: dict[str, int] = {}
     with duckdb.connect(str(warehouse_path), read_only=True) as duck:
-        tables = [name for (name,) in duck.execute(
-            "select table_name from information_schema.tables where table_schema = 'raw' order by table_name"
-        ).fetchall()]
-        columns = {name: [c for (c,) in duck.execute(
-            "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?"
-            " order by ordinal_position", [name]).fetchall()] for name in tables}
+        tables = [
+            name
+            for (name,) in duck.execute(
+                "select table_name from information_schema.tables where table_schema = 'raw' order by table_name"
+            ).fetchall()
+        ]
+        columns = {
+            name: [
+                c
+                for (c,) in duck.execute(
+                    "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?"
+                    " order by ordinal_position",
+                    [name],
+                ).fetchall()
+            ]
+            for name in tables
+        }
         known: set[str] = set()
         if "_loaded_files" in present and not replace_all:
             known = {row[0] for row in session.sql("select file_hash from raw._loaded_files").collect()}

@@ -13,9 +13,9 @@ from pathlib import Path
 import duckdb
 import psycopg2
 import pytest
+from published import deliver, differences, marts
 
 from orchestration.lib.generate import generate_landing
-from published import deliver, marts, same_value
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.long]
 
@@ -71,18 +71,13 @@ def nights(postgres_server, tmp_path_factory):
 @pytest.mark.parametrize("night", ["full", "incremental"])
 def test_every_published_mart_is_the_same_on_both_engines(nights, night):
     duck, pg = (nights["published"][night, engine] for engine in ENGINES)
-    assert sorted(pg) == sorted(duck)
     assert any(table["rows"] for table in duck.values())
-    for name in duck:
-        assert pg[name]["columns"] == duck[name]["columns"], name
-        assert len(pg[name]["rows"]) == len(duck[name]["rows"]), name
-        for duck_row, pg_row in zip(duck[name]["rows"], pg[name]["rows"]):
-            assert all(same_value(a, b) for a, b in zip(duck_row, pg_row)), (name, duck_row, pg_row)
+    assert differences(duck, pg) == []
 
 
 def test_the_incremental_night_loaded_only_the_new_files(nights):
     for engine in ENGINES:
-        full, incremental = (nights["results"][night, engine].stdout for night in ("full", "incremental"))
+        incremental = nights["results"]["incremental", engine].stdout
         assert "loaded this run:" in incremental and "every landing file was loaded before" not in incremental
     sizes = {
         night: sum(len(t["rows"]) for t in nights["published"][night, "postgres"].values())
