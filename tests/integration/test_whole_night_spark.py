@@ -1,8 +1,9 @@
 """`closedloop run` on the spark target publishes the same marts as on DuckDB: the whole Dagster job on a local
-Spark session (dbt through its Thrift server, the Python steps through DataFrames, tables as Parquet), for the
-attribution fixture and for a generated sample over a full night and an incremental one, every published mart
-compared row by row. A refused night keeps the marts and records itself. Several Spark nights take minutes each:
-`make test-long`."""
+Spark session (dbt through its Thrift server, the Python steps through DataFrames, tables as Parquet), for a
+generated sample over a full night and an incremental one, every published mart compared row by row. (The
+attribution fixture is not a whole night: its leads lack fields the gate requires; its dbt build is checked by
+test_attribution_build.py on DuckDB.) A refused night keeps the marts and records itself. Several Spark nights
+take minutes each: `make test-long`."""
 
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.long]
 CLOSEDLOOP = str(Path(sys.executable).parent / "closedloop")
 ENGINES = ("duckdb", "spark")
 PII_KEY = "whole-night-parity"  # one key for every data dir, so the people's hashes compare equal
-ATTRIBUTION_FIXTURE = Path(__file__).parents[1] / "fixtures" / "landing_attribution"
 
 
 def run(engine: str, landing: Path, data: Path) -> subprocess.CompletedProcess:
@@ -47,9 +47,6 @@ def nights(tmp_path_factory):
     months = sorted({p.stem.rsplit("_", 1)[1] for p in generated.rglob("*.csv")})
     published, results = {}, {}
     for engine in ENGINES:
-        result = run(engine, ATTRIBUTION_FIXTURE, root / f"fixture_{engine}")
-        assert result.returncode == 0, f"fixture on {engine}:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
-        published["fixture", engine] = marts(root / f"fixture_{engine}" / "serving.duckdb")
         landing = root / f"landing_{engine}"
         for night, delivered in (("full", set(months[:-1])), ("incremental", set(months))):
             deliver(generated, landing, delivered)
@@ -62,7 +59,7 @@ def nights(tmp_path_factory):
     return {"root": root, "published": published, "results": results}
 
 
-@pytest.mark.parametrize("night", ["fixture", "full", "incremental"])
+@pytest.mark.parametrize("night", ["full", "incremental"])
 def test_every_published_mart_is_the_same_on_spark_and_duckdb(nights, night):
     duck, spark = (nights["published"][night, engine] for engine in ENGINES)
     assert any(table["rows"] for table in duck.values())
