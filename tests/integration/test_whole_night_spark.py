@@ -81,7 +81,7 @@ def test_the_marts_were_built_by_spark(nights):
 
 
 def test_the_incremental_night_copied_only_the_new_files_to_spark(nights):
-    full, incremental = (nights["results"][night, "spark"].stdout for night in ("full", "incremental"))
+    full, incremental = (nights["results"][night, "spark"].stderr for night in ("full", "incremental"))
     copied = [
         int(line.split("extract: ")[1].split(" raw rows")[0].replace(",", ""))
         for line in (full + incremental).splitlines()
