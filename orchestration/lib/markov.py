@@ -44,8 +44,13 @@ def collapse(channels: Sequence[str]) -> list[str]:
     return out
 
 
-def count_transitions(channel_paths: Sequence[str], conversions: Sequence[float], non_conversions: Sequence[float],
-                      groups: Sequence[int] | None = None, separator: str = ">") -> tuple[list[str], np.ndarray]:
+def count_transitions(
+    channel_paths: Sequence[str],
+    conversions: Sequence[float],
+    non_conversions: Sequence[float],
+    groups: Sequence[int] | None = None,
+    separator: str = ">",
+) -> tuple[list[str], np.ndarray]:
     """Transition counts of aggregated paths, vectorised (millions of paths, no per-path Python).
 
     Returns the channels (sorted) and counts of shape (groups, size, size) over the states [start, channels…,
@@ -68,10 +73,12 @@ def count_transitions(channel_paths: Sequence[str], conversions: Sequence[float]
     last = np.r_[path_index[1:] != path_index[:-1], True]
     ends = flat[last] + state[last] * size
     ending = path_index[last]
-    counts += np.bincount(ends + size - 2, weights=np.asarray(conversions, dtype=float)[ending],
-                          minlength=n_groups * size * size)
-    counts += np.bincount(ends + size - 1, weights=np.asarray(non_conversions, dtype=float)[ending],
-                          minlength=n_groups * size * size)
+    counts += np.bincount(
+        ends + size - 2, weights=np.asarray(conversions, dtype=float)[ending], minlength=n_groups * size * size
+    )
+    counts += np.bincount(
+        ends + size - 1, weights=np.asarray(non_conversions, dtype=float)[ending], minlength=n_groups * size * size
+    )
     return channels, counts.reshape(n_groups, size, size)
 
 

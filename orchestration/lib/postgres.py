@@ -135,7 +135,7 @@ def postgres_type(duckdb_type: str) -> str:
     if duckdb_type in POSTGRES_TYPES:
         return POSTGRES_TYPES[duckdb_type]
     if duckdb_type.startswith("DECIMAL"):
-        return "numeric" + duckdb_type[len("DECIMAL"):]
+        return "numeric" + duckdb_type[len("DECIMAL") :]
     if _is_nested(duckdb_type):
         return "jsonb"
     return "text"
@@ -219,7 +219,9 @@ def copy_postgres_to_duckdb(conninfo: dict | str, duck, catalog: str, names: lis
     copied = {}
     try:
         with tempfile.TemporaryDirectory(prefix="closedloop-pgread-") as scratch, pg, pg.cursor() as cur:
-            cur.execute("set local datestyle to 'ISO, YMD'; set local timezone to 'UTC'; set local extra_float_digits to 3")
+            cur.execute(
+                "set local datestyle to 'ISO, YMD'; set local timezone to 'UTC'; set local extra_float_digits to 3"
+            )
             for name in names:
                 copied[name] = _copy_to_duckdb(cur, duck, catalog, name, Path(scratch) / "read.csv")
     finally:
@@ -240,7 +242,10 @@ def _copy_to_duckdb(cur, duck, catalog: str, name: str, csv_path: Path) -> int:
         f"cast({quote_ident(c)} as text)" if kind == "BOOLEAN" else quote_ident(c) for c, kind in columns
     )
     with csv_path.open("wb") as handle:
-        cur.copy_expert(f"copy (select {selected} from {quote_ident(schema)}.{quote_ident(table)}) to stdout with (format csv)", handle)
+        cur.copy_expert(
+            f"copy (select {selected} from {quote_ident(schema)}.{quote_ident(table)}) to stdout with (format csv)",
+            handle,
+        )
     types = "{" + ", ".join(f"{sql_literal(c)}: '{kind}'" for c, kind in columns) + "}"
     duck.execute(f"create schema if not exists {catalog}.{quote_ident(schema)}")
     target = f"{catalog}.{quote_ident(schema)}.{quote_ident(table)}"

@@ -95,7 +95,9 @@ def _connect(url: str):
     try:
         params = parse_dsn(url)
     except psycopg2.ProgrammingError:  # libpq's message quotes the string, which may hold the password
-        raise ServingUnreachable("CLOSEDLOOP_SERVING_URL is not a postgresql://user:password@host:port/db URL") from None
+        raise ServingUnreachable(
+            "CLOSEDLOOP_SERVING_URL is not a postgresql://user:password@host:port/db URL"
+        ) from None
     params.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
     try:
         return psycopg2.connect(**params)
@@ -200,7 +202,9 @@ def _carry_grants(cur, live: str, incoming: str) -> None:
     )
     for (table,) in cur.fetchall():
         for grantee, grantable in readers.get(table, everywhere):
-            cur.execute(f"grant select on {quote_ident(incoming)}.{quote_ident(table)} to {grantee}{_WITH_GRANT[grantable]}")
+            cur.execute(
+                f"grant select on {quote_ident(incoming)}.{quote_ident(table)} to {grantee}{_WITH_GRANT[grantable]}"
+            )
 
 
 def _table_readers(cur, schema: str) -> dict[str, set[tuple[str, bool]]]:

@@ -56,7 +56,9 @@ def record(
     hashes = sorted({(kind, keyed_hash(value, key)) for kind, value in identifiers if value})
     if not hashes:
         return 0
-    con.register("_new_suppressed", pa.table({"kind": [k for k, _ in hashes], "identifier_hash": [h for _, h in hashes]}))
+    con.register(
+        "_new_suppressed", pa.table({"kind": [k for k, _ in hashes], "identifier_hash": [h for _, h in hashes]})
+    )
     try:
         return con.execute(
             f"insert into {TABLE} select n.identifier_hash, n.kind, ?, ? from _new_suppressed n"
@@ -120,7 +122,9 @@ def prepare_file_filter(
             con.unregister("_file_hashes")
         found_columns += [column] * len(matched)
         found_values += [row[0] for row in matched]
-    found = pa.table({"column_name": pa.array(found_columns, pa.string()), "value": pa.array(found_values, pa.string())})
+    found = pa.table(
+        {"column_name": pa.array(found_columns, pa.string()), "value": pa.array(found_values, pa.string())}
+    )
     con.register("_found_arrow", found)
     try:
         con.execute(f"create or replace temp table {FILE_FILTER} as select * from _found_arrow")

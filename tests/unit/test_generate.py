@@ -264,7 +264,11 @@ def test_csv_quotes_only_what_rfc_4180_needs():
     text = f.getvalue().decode()
     assert text.splitlines()[:2] == ["a,b", "plain,1"]
     assert list(csv.reader(io.StringIO(text)))[1:] == [
-        ["plain", "1"], ["a,b", "2"], ['say "hi"', "3"], [" padded", "4"], ["", "5"]
+        ["plain", "1"],
+        ["a,b", "2"],
+        ['say "hi"', "3"],
+        [" padded", "4"],
+        ["", "5"],
     ]
 
 

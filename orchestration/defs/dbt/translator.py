@@ -3,7 +3,6 @@ extract step, quality.* by the gate, intermediate.identity_* by identity resolut
 schema (staging/intermediate/marts), so lineage reads landing → raw → erasure applied → staging → marts →
 serving."""
 
-
 from collections.abc import Mapping
 from typing import Any
 

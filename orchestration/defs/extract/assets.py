@@ -8,7 +8,6 @@ bookkeeping, the refusals and the suppression list in one place. On the postgres
 copies the raw rows of files the server does not have yet to its `raw` schema (orchestration/lib/postgres.py), on
 the spark target to Spark's `raw` tables (orchestration/lib/spark.py)."""
 
-
 from datetime import datetime, timezone
 
 import dagster as dg
@@ -77,8 +76,10 @@ def build_extract_asset(source: str, deps: list[dg.AssetsDefinition] | None = No
         for name, why in waiting:
             progress(f"extract {source}: {name} not taken tonight: {why}; the next run takes it once it is complete")
         for name in loaded.files_changed:
-            progress(f"extract {source}: warning: {name} was loaded before with other content; both deliveries are"
-                     f" in raw now (if the earlier one was cut short: closedloop unload {source}/{name})")
+            progress(
+                f"extract {source}: warning: {name} was loaded before with other content; both deliveries are"
+                f" in raw now (if the earlier one was cut short: closedloop unload {source}/{name})"
+            )
         metadata = {
             "files_deferred": len(waiting),
             "files_changed_after_load": len(loaded.files_changed),
