@@ -27,7 +27,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,7 +48,7 @@ def stage_extract(work: Path) -> dict:
     from orchestration.lib.landing import discover, ensure_raw_tables, load_source
 
     rows = 0
-    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
     with duckdb.connect(str(work / "data" / "warehouse.duckdb")) as con:
         ensure_raw_tables(con)
         for source in CONTRACTS:
@@ -213,7 +213,7 @@ def markov_versus_channelattribution(work: Path) -> str:
             "select channel_path, conversions, non_conversions from"
             " intermediate.int_attribution_paths_counted where conversion_type = 'deal_won'"
         ).fetchall()
-    paths, conv, non = zip(*rows)
+    paths, conv, non = zip(*rows, strict=True)
     started = time.perf_counter()
     channels, counts = count_transitions(paths, conv, non)
     ours = solve(channels, counts[0])
@@ -240,7 +240,9 @@ def markov_versus_channelattribution(work: Path) -> str:
             conv_par=conv_par,
         )
         seconds = time.perf_counter() - started
-        effects = dict(zip(theirs["removal_effects"]["channel_name"], theirs["removal_effects"]["removal_effect"]))
+        effects = dict(
+            zip(theirs["removal_effects"]["channel_name"], theirs["removal_effects"]["removal_effect"], strict=True)
+        )
         worst = max(abs(effects.get(c, 0) - e) for c, e in ours.removal_effects.items())
         line += (
             f"; ChannelAttribution (conv_par {conv_par}) {seconds:.2f}s, largest removal-effect difference {worst:.4f}"
@@ -434,8 +436,8 @@ def main() -> None:
                 shutil.copy(work / "target" / "run_results.json", work / f"run_results_{night}_{stage}.json")
 
     print(
-        f"\nclosedloop pipeline benchmark ({args.target}): {args.leads:,} leads, {generated.get('touchpoints', 0):,} touchpoints,"
-        f" {os.cpu_count()} cores"
+        f"\nclosedloop pipeline benchmark ({args.target}): {args.leads:,} leads,"
+        f" {generated.get('touchpoints', 0):,} touchpoints, {os.cpu_count()} cores"
     )
     print(f"{'stage':<28}{'seconds':>10}{'peak MB':>10}{'rows':>14}")
     for name, seconds, rss, count in rows:

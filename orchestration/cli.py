@@ -239,7 +239,8 @@ def _print_ltv_against_truth(settings: Settings) -> None:
         rows = {
             r[0]: r[1:]
             for r in con.execute(
-                "select segment_value, customers, ltv_3y, ltv_to_cac, ltv_to_cac_band, confidence from marts.mart_ltv_segments"
+                "select segment_value, customers, ltv_3y, ltv_to_cac, ltv_to_cac_band, confidence"
+                " from marts.mart_ltv_segments"
                 " where segment_type = 'overall' or (segment_type = 'acquisition_channel' and segment_value in ("
                 + ", ".join("?" for _ in truth["paid_channels"])
                 + "))",
@@ -301,7 +302,8 @@ def _erase(args) -> int:
     for table, rows in removed.items():
         print(f"    {table:<40} {rows:>10,}")
     print(
-        f"  suppression list:   {result.suppressed} new identifier hash(es) in raw._suppressed, applied on every later load"
+        f"  suppression list:   {result.suppressed} new identifier hash(es) in raw._suppressed,"
+        " applied on every later load"
     )
     for path in result.rewritten:
         print(f"  rewritten:          {path}")
@@ -309,7 +311,7 @@ def _erase(args) -> int:
 
 
 def _unload(args) -> int:
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
     from orchestration.lib.lock import LockBusy, exclusive_lock
     from orchestration.lib.unload import UnloadError, unload
@@ -321,7 +323,7 @@ def _unload(args) -> int:
                 settings.warehouse_path,
                 settings.landing_dir,
                 args.file,
-                datetime.now(timezone.utc).replace(tzinfo=None),
+                datetime.now(UTC).replace(tzinfo=None),
             )
     except LockBusy as exc:
         raise UsageError(f"{exc}: one writer at a time; unload when it has finished") from exc
@@ -360,7 +362,8 @@ def _print_failure(settings: Settings, result) -> int:
 
     refused = [(step, err) for step, err in failures if err.cls_name in REFUSAL_ERRORS]
     lines = [
-        f"closedloop run {result.run_id}: {'data refused' if refused else 'failed'}; {_published_state(settings, result)}."
+        f"closedloop run {result.run_id}: {'data refused' if refused else 'failed'};"
+        f" {_published_state(settings, result)}."
     ]
     for step, err in refused or failures:
         if err.cls_name == "DagsterAssetCheckFailedError":

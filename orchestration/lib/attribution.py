@@ -1,5 +1,5 @@
-"""The data-driven attribution models between the intermediate models and the marts (docs/attribution.md): reads the counted
-paths (`intermediate.int_attribution_paths_counted`), solves the Markov chain and the Shapley values per
+"""The data-driven attribution models between the intermediate models and the marts (docs/attribution.md): reads the
+counted paths (`intermediate.int_attribution_paths_counted`), solves the Markov chain and the Shapley values per
 conversion type, and writes the two tables the marts read:
 
 - `intermediate.attribution_removal_effects`: per conversion type × period (`all`, or a month) × channel, the

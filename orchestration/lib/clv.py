@@ -1,5 +1,6 @@
-"""Probabilistic customer lifetime value (docs/metrics.md *Customers, LTV and RFM*, formula (f)): BG/NBD for the purchase process and Gamma-Gamma for
-order values, fitted by maximum likelihood, then conditional expected purchases, P(alive) and CLV per customer.
+"""Probabilistic customer lifetime value (docs/metrics.md *Customers, LTV and RFM*, formula (f)): BG/NBD for the
+purchase process and Gamma-Gamma for order values, fitted by maximum likelihood, then conditional expected purchases,
+P(alive) and CLV per customer.
 
 Formulas: Fader, Hardie & Lee (2005), "Counting your customers the easy way: an alternative to the Pareto/NBD
 model" (BG/NBD likelihood eq. 6, conditional expectation eq. 10, P(alive) from the technical note), and Fader,

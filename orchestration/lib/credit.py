@@ -4,7 +4,7 @@ assert_attribution_reconciles fails the build on it; this row keeps the night's 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pyarrow as pa
 
@@ -34,7 +34,9 @@ def result_row(checks: pa.Table, run_id: str, checked_at: datetime) -> pa.Table:
     failing = [f == "1" for f in checks.column("failing").to_pylist()]
     keys = [
         f"{m}:{c}"
-        for m, c, f in zip(checks.column("model").to_pylist(), checks.column("conversion_id").to_pylist(), failing)
+        for m, c, f in zip(
+            checks.column("model").to_pylist(), checks.column("conversion_id").to_pylist(), failing, strict=True
+        )
         if f
     ]
     checked, failed = len(failing), sum(failing)
@@ -59,6 +61,6 @@ def result_row(checks: pa.Table, run_id: str, checked_at: datetime) -> pa.Table:
 
 def record_credit_conservation(warehouse, run_id: str, now: datetime | None = None) -> pa.Table:
     """Checks the built fct_attribution in `warehouse` (orchestration.lib.warehouse) and appends the result."""
-    row = result_row(warehouse.read_text(CHECK_SQL), run_id, (now or datetime.now(timezone.utc)).replace(tzinfo=None))
+    row = result_row(warehouse.read_text(CHECK_SQL), run_id, (now or datetime.now(UTC)).replace(tzinfo=None))
     warehouse.write(append={RESULTS_TABLE: row})
     return row

@@ -69,7 +69,10 @@ class ClvOutcome:
 
     def describe(self) -> str:
         if not self.status.startswith("fitted"):
-            return f"{self.customers} customers ({self.repeat_customers} with repeat purchases): not fitted ({self.status})"
+            return (
+                f"{self.customers} customers ({self.repeat_customers} with repeat purchases):"
+                f" not fitted ({self.status})"
+            )
         bg, gg = self.bgnbd, self.gamma_gamma
         return (
             f"{self.customers} customers fitted in {self.seconds:.1f} s: BG/NBD r {bg['r']:.3f}, α {bg['alpha']:.3f} "
@@ -154,7 +157,7 @@ def _projected_years(outcome: ClvOutcome, person_id, x, t_x, T, order_value) -> 
         expected = clv.expected_purchases(outcome.bgnbd, end[open_], *sel) - clv.expected_purchases(
             outcome.bgnbd, start[open_], *sel
         )
-        ids += [p for p, keep in zip(person_id, open_) if keep]
+        ids += [p for p, keep in zip(person_id, open_, strict=True) if keep]
         years += [t] * int(open_.sum())
         purchases.append(expected)
         revenue.append(expected * order_value[open_])
@@ -178,7 +181,7 @@ def fit_table(outcome: ClvOutcome) -> pa.Table:
     ):
         for name in names:
             rows.append((model, name, fitted.get(name), fitted.get("log_likelihood"), used if fitted else 0))
-    model, parameter, value, ll, used = (list(c) for c in zip(*rows))
+    model, parameter, value, ll, used = (list(c) for c in zip(*rows, strict=True))
     return pa.table(
         {
             "model": pa.array(model, pa.string()),

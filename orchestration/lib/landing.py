@@ -17,7 +17,7 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -152,7 +152,7 @@ def load_source(
     """Loads the files of one source not loaded before; raises LandingError on the first bad file. `pii_key` hashes
     the file's identifiers to leave out erased people; it is needed only once the suppression list is not empty."""
     contract = CONTRACTS[source]
-    loaded_at = loaded_at or datetime.now(timezone.utc).replace(tzinfo=None)
+    loaded_at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
     result = SourceLoad(source)
     for path in files:
         before = _look(path)
@@ -318,7 +318,7 @@ def _refuse_nul_bytes(con, path: Path, header: list[str]) -> None:
         f" from (select *, row_number() over () as _file_row from _landing_file) where {found} order by 1 limit 1"
     ).fetchone()
     if hit:
-        column = next(h for h, flagged in zip(header, hit[1:]) if flagged)
+        column = next(h for h, flagged in zip(header, hit[1:], strict=True) if flagged)
         raise LandingError(
             path,
             f"data row {hit[0]}, column {_canonical(column)}: contains a NUL byte (\\x00);"

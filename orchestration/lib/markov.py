@@ -120,9 +120,6 @@ def solve(channels: Sequence[str], counts: np.ndarray) -> MarkovResult:
     names = [channels[i - 1] for i in present]
     p = absorption_probability(counts)
     without = {c: absorption_probability(counts, removed=i + 1) for i, c in enumerate(names)}
-    if p <= 0:
-        effects = {c: 0.0 for c in names}
-    else:
-        # removing a channel can only lose conversions; clip the solver's last-digit noise
-        effects = {c: min(1.0, max(0.0, 1.0 - without[c] / p)) for c in names}
+    # removing a channel can only lose conversions; clip the solver's last-digit noise
+    effects = dict.fromkeys(names, 0.0) if p <= 0 else {c: min(1.0, max(0.0, 1.0 - without[c] / p)) for c in names}
     return MarkovResult(p, effects, without, conversions, paths)

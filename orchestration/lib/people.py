@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -85,7 +85,7 @@ def resolve_identity(
     people = people_from_edges(edges, blocklist)
     hashes = primary_hashes(people, edges, key)
     duplicates = duplicate_contacts(people)
-    checked_at = (now or datetime.now(timezone.utc)).replace(tzinfo=None)
+    checked_at = (now or datetime.now(UTC)).replace(tzinfo=None)
     warehouse.write(
         replace={
             PEOPLE_TABLE: pa.Table.from_pandas(people, preserve_index=False).cast(

@@ -57,27 +57,26 @@ def copy_raw_to_postgres(warehouse_path: Path, conninfo: dict | str) -> dict[str
     """
     duck = duckdb.connect(str(warehouse_path), read_only=True)
     pg = connect(conninfo)
-    copied = {name: 0 for name in CONTRACTS} | {LOADED_FILES: 0}
+    copied = dict.fromkeys(CONTRACTS, 0) | {LOADED_FILES: 0}
     try:
         with tempfile.TemporaryDirectory(prefix="closedloop-pgcopy-") as scratch:
-            with pg:  # commits the DDL before any data moves
-                with pg.cursor() as cur:
-                    cur.execute("create schema if not exists raw")
-                    _ensure_table(cur, LOADED_FILES, _columns(duck, LOADED_FILES), primary_key="file_hash")
-                    for name in CONTRACTS:
-                        _ensure_table(cur, name, _columns(duck, name))
+            with pg, pg.cursor() as cur:  # commits the DDL before any data moves
+                cur.execute("create schema if not exists raw")
+                _ensure_table(cur, LOADED_FILES, _columns(duck, LOADED_FILES), primary_key="file_hash")
+                for name in CONTRACTS:
+                    _ensure_table(cur, name, _columns(duck, name))
             for name in CONTRACTS:
-                with pg:  # one transaction per source: its rows and its _loaded_files rows, or nothing
-                    with pg.cursor() as cur:
-                        hashes = _new_file_hashes(duck, cur, name)
-                        if not hashes:
-                            continue
-                        duck.register("_new_files", pa.table({"file_hash": hashes}))
-                        try:
-                            copied[name] = _copy_rows(duck, cur, name, "_file_hash", Path(scratch))
-                            copied[LOADED_FILES] += _copy_rows(duck, cur, LOADED_FILES, "file_hash", Path(scratch))
-                        finally:
-                            duck.unregister("_new_files")
+                # one transaction per source: its rows and its _loaded_files rows, or nothing
+                with pg, pg.cursor() as cur:
+                    hashes = _new_file_hashes(duck, cur, name)
+                    if not hashes:
+                        continue
+                    duck.register("_new_files", pa.table({"file_hash": hashes}))
+                    try:
+                        copied[name] = _copy_rows(duck, cur, name, "_file_hash", Path(scratch))
+                        copied[LOADED_FILES] += _copy_rows(duck, cur, LOADED_FILES, "file_hash", Path(scratch))
+                    finally:
+                        duck.unregister("_new_files")
     finally:
         pg.close()
         duck.close()

@@ -80,10 +80,12 @@ def _publish(serving_path: Path, url: str, schemas: tuple[str, ...]) -> dict[str
             cur.execute("select pg_advisory_lock(hashtext('closedloop.serving'))")
             _refuse_foreign_schemas(cur, schemas, describe_url(url))
         counts = {}
-        with duckdb.connect(str(serving_path), read_only=True) as duck:
-            with tempfile.TemporaryDirectory(prefix="closedloop-serving-") as scratch:
-                for schema in schemas:
-                    counts |= _build(duck, pg, schema, Path(scratch))
+        with (
+            duckdb.connect(str(serving_path), read_only=True) as duck,
+            tempfile.TemporaryDirectory(prefix="closedloop-serving-") as scratch,
+        ):
+            for schema in schemas:
+                counts |= _build(duck, pg, schema, Path(scratch))
         _swap(pg, schemas)
         _drop_retired(pg, schemas)
     finally:

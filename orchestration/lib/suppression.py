@@ -1,5 +1,5 @@
-"""The suppression list of erased people (docs/privacy.md): `raw._suppressed`, one row per identifier of an erased person,
-stored as its keyed hash (HMAC-SHA256, `orchestration/lib/privacy.py`), never as the identifier itself.
+"""The suppression list of erased people (docs/privacy.md): `raw._suppressed`, one row per identifier of an erased
+person, stored as its keyed hash (HMAC-SHA256, `orchestration/lib/privacy.py`), never as the identifier itself.
 
 The loader consults it for every newly loaded file, so an old export delivered again does not bring an erased
 person back. Like the phone cache, Python only sees the *distinct* identifier values of a file (to normalise and
@@ -62,7 +62,8 @@ def record(
     try:
         return con.execute(
             f"insert into {TABLE} select n.identifier_hash, n.kind, ?, ? from _new_suppressed n"
-            f" where not exists (select 1 from {TABLE} s where s.kind = n.kind and s.identifier_hash = n.identifier_hash)",
+            f" where not exists (select 1 from {TABLE} s"
+            " where s.kind = n.kind and s.identifier_hash = n.identifier_hash)",
             [requested_at, erased_at],
         ).fetchone()[0]
     finally:

@@ -13,6 +13,7 @@ import io
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import ClassVar
 
 import duckdb
 import psycopg2
@@ -62,7 +63,7 @@ class DuckDBWarehouse:
 
 class PostgresWarehouse:
     # Arrow type -> PostgreSQL column type of a replaced table
-    TYPES = {
+    TYPES: ClassVar[dict[pa.DataType, str]] = {
         pa.string(): "text",
         pa.large_string(): "text",
         pa.bool_(): "boolean",

@@ -17,8 +17,8 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-
 from browser import CHROMIUM, chromium
+
 from orchestration.lib.generate import generate_landing
 from orchestration.lib.lock import exclusive_lock
 
@@ -81,7 +81,8 @@ def test_an_older_duckdb_client_reads_every_table_with_its_comments_and_keys(wor
             columns = con.execute("select count(*), count(comment) from duckdb_columns()"
                                   " where schema_name = ? and table_name = ?", [schema, table]).fetchone()
             out["tables"][f"{{schema}}.{{table}}"] = {{"rows": rows, "comment": comment, "columns": columns}}
-        out["keys"] = con.execute("select table_name, constraint_type, constraint_column_names from duckdb_constraints()"
+        out["keys"] = con.execute("select table_name, constraint_type, constraint_column_names"
+                                  " from duckdb_constraints()"
                                   " where constraint_type in ('PRIMARY KEY', 'UNIQUE')").fetchall()
         print(json.dumps(out))
     """)

@@ -135,9 +135,9 @@ def test_u_shaped_linear_and_last_non_direct_reference(warehouse):
 
 def test_six_and_two_touch_shapes_reference(warehouse):
     six = ["c1", "c2", "c3", "c4", "c5", "c6"]
-    assert credit(warehouse, "DC", "position_based") == dict(zip(six, [40, 5, 5, 5, 5, 40]))
-    assert credit(warehouse, "DC", "j_shaped") == dict(zip(six, [20, 5, 5, 5, 5, 60]))
-    assert credit(warehouse, "DC", "inverse_j") == dict(zip(six, [60, 5, 5, 5, 5, 20]))
+    assert credit(warehouse, "DC", "position_based") == dict(zip(six, [40, 5, 5, 5, 5, 40], strict=True))
+    assert credit(warehouse, "DC", "j_shaped") == dict(zip(six, [20, 5, 5, 5, 5, 60], strict=True))
+    assert credit(warehouse, "DC", "inverse_j") == dict(zip(six, [60, 5, 5, 5, 5, 20], strict=True))
     assert credit(warehouse, "DD", "j_shaped") == {"d1": 25, "d2": 75}
     assert credit(warehouse, "DD", "inverse_j") == {"d1": 75, "d2": 25}
     assert credit(warehouse, "DD", "position_based") == {"d1": 50, "d2": 50}
@@ -245,7 +245,7 @@ def test_channel_roi_has_spend_without_conversions_and_reconciles(warehouse):
     )
     assert len(paid_social) == MODELS and all(row[1:] == (300.0, 0.0, 0.0, 0.0) for row in paid_social)
     revenue = dict(query(warehouse, "select model, sum(attributed_revenue) from marts.mart_channel_roi group by model"))
-    assert revenue == pytest.approx({model: 690.0 for model in revenue}) and len(revenue) == MODELS
+    assert revenue == pytest.approx(dict.fromkeys(revenue, 690.0)) and len(revenue) == MODELS
     search = query(
         warehouse,
         "select spend, attributed_revenue, roas, roi, cac, attributed_new_customers"

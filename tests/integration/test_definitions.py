@@ -30,7 +30,10 @@ def test_lineage_runs_from_raw_through_dbt_to_serving(defs):
         "serving/marts",
         "serving/report",
     } <= keys
-    parents = lambda key: {p.to_user_string() for p in graph.get(dg.AssetKey.from_user_string(key)).parent_keys}
+
+    def parents(key):
+        return {p.to_user_string() for p in graph.get(dg.AssetKey.from_user_string(key)).parent_keys}
+
     assert "raw/touchpoints" in parents("staging/stg_web__touchpoints")
     # erasure requests are applied after every load and before staging reads raw
     assert {"raw/touchpoints", "raw/erasure_requests"} <= parents("privacy/erasure_applied")
@@ -49,7 +52,10 @@ def test_dbt_tests_are_asset_checks(defs):
 
 def test_identity_resolution_sits_between_the_gate_and_the_marts(defs):
     graph = defs.resolve_asset_graph()
-    parents = lambda key: {p.to_user_string() for p in graph.get(dg.AssetKey.from_user_string(key)).parent_keys}
+
+    def parents(key):
+        return {p.to_user_string() for p in graph.get(dg.AssetKey.from_user_string(key)).parent_keys}
+
     assert {"intermediate/int_identity__edges", "quality/quarantined_keys"} <= parents("intermediate/identity_people")
     assert "intermediate/identity_people" in parents("intermediate/int_people")
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
@@ -63,7 +69,10 @@ def test_identity_resolution_sits_between_the_gate_and_the_marts(defs):
 
 def test_python_models_sit_between_intermediate_and_marts(defs):
     graph = defs.resolve_asset_graph()
-    parents = lambda key: {p.to_user_string() for p in graph.get(dg.AssetKey.from_user_string(key)).parent_keys}
+
+    def parents(key):
+        return {p.to_user_string() for p in graph.get(dg.AssetKey.from_user_string(key)).parent_keys}
+
     assert "intermediate/int_attribution_paths_counted" in parents("intermediate/attribution_channel_weights")
     assert "intermediate/attribution_channel_weights" in parents("marts/fct_attribution")
     assert "intermediate/attribution_removal_effects" in parents("marts/mart_markov_removal_effects")

@@ -45,7 +45,8 @@ def test_purge_postgres_removes_the_person_and_their_bytes(postgres_server, tmp_
         with pg, pg.cursor() as cur:  # a mart dbt would have built on the server
             cur.execute("create schema marts")
             cur.execute(
-                "create table marts.fct_conversions as select * from (values ('D1', 'L1'), ('D2', 'L2')) as t(deal_id, lead_id)"
+                "create table marts.fct_conversions as"
+                " select * from (values ('D1', 'L1'), ('D2', 'L2')) as t(deal_id, lead_id)"
             )
 
         result = erase(settings, parse_request("Ann.Lee@gmail.com", None))

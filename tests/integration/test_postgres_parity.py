@@ -16,7 +16,7 @@ import os
 import subprocess
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -114,7 +114,7 @@ def normalise(value):
         return ("number", f"{number:.9g}")
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(UTC).replace(tzinfo=None)
         return ("timestamp", value.isoformat())
     if isinstance(value, date):
         return ("date", value.isoformat())

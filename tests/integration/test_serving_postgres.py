@@ -11,12 +11,13 @@ import sys
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import psycopg2
 import pytest
+from postgres_server import free_port
 
 from orchestration.lib import serving_postgres
 from orchestration.lib.generate import generate_landing
@@ -27,7 +28,6 @@ from orchestration.lib.serving_postgres import (
     publish_to_postgres,
     serving_tables,
 )
-from postgres_server import free_port
 
 pytestmark = pytest.mark.postgres
 
@@ -57,7 +57,8 @@ def make_serving(path: Path, leads: int, extra_table: bool = False) -> Path:
             " synced_at timestamptz, tags varchar[])"
         )
         con.execute(
-            "insert into marts.dim_leads select i, list_extract(?::varchar[], 1 + i % ?), case i % 5 when 0 then 'nan'::double"
+            "insert into marts.dim_leads select i, list_extract(?::varchar[], 1 + i % ?),"
+            " case i % 5 when 0 then 'nan'::double"
             " when 1 then 'inf'::double when 2 then '-inf'::double when 3 then null else i / 7 end,"
             " i * 1.25, i % 2 = 0, date '2026-01-01' + (i % 300)::int, timestamp '2026-01-01 02:00' + to_seconds(i),"
             " timestamptz '2026-01-01 02:00:00+02' + to_minutes(i),"
@@ -85,7 +86,7 @@ def comparable(value):
     if isinstance(value, float) and math.isnan(value):
         return "NaN"
     if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
     if isinstance(value, list):
         return tuple(value)
     return value
@@ -211,7 +212,8 @@ def test_a_reader_during_publishes_sees_the_old_or_the_new_table_never_a_missing
                 while not done.is_set() and time.monotonic() < deadline:
                     try:
                         cur.execute(
-                            "select (select count(*) from marts.dim_leads), (select max(rows_checked) from quality.runs)"
+                            "select (select count(*) from marts.dim_leads),"
+                            " (select max(rows_checked) from quality.runs)"
                         )
                         seen.append(cur.fetchone())
                     except psycopg2.Error as exc:

@@ -22,7 +22,7 @@ def pg(postgres_server):
 
 
 def test_text_round_trips_through_copy(pg, tmp_path):
-    settings, env = pg
+    _, env = pg
     rows = pa.table({"identifier": pa.array(TRICKY, pa.string()), "n": pa.array(range(len(TRICKY)), pa.int64())})
     with open_warehouse("postgres", tmp_path / "unused.duckdb", environ=env) as warehouse:
         warehouse.write(replace={"intermediate.io_test": rows})

@@ -144,7 +144,8 @@ def test_clv_discounting_and_margin(bgnbd, gamma_gamma):
 
 
 def test_service_cost_equal_to_revenue_gives_zero():
-    # docs/metrics.md *Customers, LTV and RFM*: 2 h a month at 500 = 12 000 a year against 12 000 a year of revenue ⇒ CLV 0
+    # docs/metrics.md *Customers, LTV and RFM*: 2 h a month at 500 = 12 000 a year against 12 000 a year of revenue
+    # ⇒ CLV 0
     assert clv.discounted_value(np.full(12, 1000.0), 0.01, service_cost_per_month=2 * 500 / 1) == pytest.approx(
         0.0, abs=1e-9
     )

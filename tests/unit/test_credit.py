@@ -16,7 +16,8 @@ def test_credit_conservation_is_recorded_with_the_offenders(tmp_path):
             expectation varchar, severity varchar, passed boolean, rows_checked bigint, failing_rows bigint,
             failing_rate double, sample_keys varchar, checked_at timestamp, failing_since timestamp)""")
         con.execute(
-            "create table marts.fct_conversions as select * from (values ('c1', 100.0), ('c2', 50.0)) t(conversion_id, value)"
+            "create table marts.fct_conversions as"
+            " select * from (values ('c1', 100.0), ('c2', 50.0)) t(conversion_id, value)"
         )
         # c1 is split 1/3 + 2/3 under linear and whole under first_touch; c2 loses a sliver under linear
         con.execute("""create table marts.fct_attribution as select * from (values

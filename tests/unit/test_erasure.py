@@ -1,4 +1,5 @@
-"""Erasure and the suppression list (docs/privacy.md) on real DuckDB files: the loader's filter, the purge, the rewrite."""
+"""Erasure and the suppression list (docs/privacy.md) on real DuckDB files: the loader's filter, the purge, the
+rewrite."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from orchestration.lib.erasure import (
     apply_erasure_requests,
     erase,
     parse_request,
-    purge,
     rewrite_database,
 )
 from orchestration.lib.landing import discover, ensure_raw_tables, load_source
@@ -54,9 +54,12 @@ LANDING = {
         "D1,L1,2026-03-05T10:00:00Z,qualification,100,USD,open,alice\n"
         "D2,L2,2026-03-05T10:00:00Z,qualification,200,USD,open,alice\n"
     ),
-    "deal_stage_history/history_1.csv": "deal_id,stage,entered_at\nD1,qualification,2026-03-05T10:00:00Z\nD2,qualification,2026-03-05T10:00:00Z\n",
+    "deal_stage_history/history_1.csv": (
+        "deal_id,stage,entered_at\nD1,qualification,2026-03-05T10:00:00Z\nD2,qualification,2026-03-05T10:00:00Z\n"
+    ),
     "activities/activities_1.csv": (
-        "activity_id,lead_id,occurred_at,activity_type,owner\nA1,L1,2026-03-02T10:00:00Z,call,alice\nA2,L3,2026-03-02T10:00:00Z,call,bob\n"
+        "activity_id,lead_id,occurred_at,activity_type,owner\n"
+        "A1,L1,2026-03-02T10:00:00Z,call,alice\nA2,L3,2026-03-02T10:00:00Z,call,bob\n"
     ),
     "orders/orders_1.csv": (
         "order_id,ordered_at,email,phone,lead_id,amount,currency\n"
@@ -124,7 +127,8 @@ def settings(tmp_path, monkeypatch):
             " ('c2', 'D2', 'L2', 200)) as t(conversion_id, deal_id, lead_id, value)"
         )
         con.execute(
-            "create table marts.dim_people as select * from (values ('p_z', 'h1'), ('p_a', 'h2')) as t(person_id, email_hash)"
+            "create table marts.dim_people as"
+            " select * from (values ('p_z', 'h1'), ('p_a', 'h2')) as t(person_id, email_hash)"
         )
         con.execute(
             "create table intermediate.int_touchpoints_classified as select trim(touchpoint_id) as touchpoint_id,"
@@ -337,7 +341,10 @@ def test_delivered_requests_are_applied_once_and_cleared(settings):
     requests = write_landing(
         settings.landing_dir,
         {
-            "erasure_requests/r.csv": "requested_at,email,phone,ticket\n2026-05-02T10:00:00+02:00,Zeb.Quixote@gmail.com,,T-1\n2026-05-02,nobody-at-all,,T-2\n"
+            "erasure_requests/r.csv": (
+                "requested_at,email,phone,ticket\n"
+                "2026-05-02T10:00:00+02:00,Zeb.Quixote@gmail.com,,T-1\n2026-05-02,nobody-at-all,,T-2\n"
+            )
         },
     )
     with duckdb.connect(str(settings.warehouse_path)) as con:

@@ -239,8 +239,8 @@ def test_ad_spend_has_a_row_per_day_and_paid_campaign_with_the_touch_utms(tables
     spend, tp = tables["ad_spend"], tables["touchpoints"]
     per_day = spend.groupby("spend_date").size()
     assert len(per_day) == SMALL["days"] and per_day.nunique() == 1
-    tagged = set(zip(_clean(tp["utm_source"]), tp["utm_medium"], tp["utm_campaign"]))
-    assert set(zip(spend["utm_source"], spend["utm_medium"], spend["utm_campaign"])) <= tagged
+    tagged = set(zip(_clean(tp["utm_source"]), tp["utm_medium"], tp["utm_campaign"], strict=True))
+    assert set(zip(spend["utm_source"], spend["utm_medium"], spend["utm_campaign"], strict=True)) <= tagged
     assert spend.duplicated(["spend_date", "utm_source", "utm_medium", "utm_campaign"]).sum() == 0
 
 

@@ -12,7 +12,7 @@ BLOCKLIST = read_blocklist_seed()  # the seed file the pipeline loads into the w
 def people(pairs, singles=()):
     frame = pd.DataFrame(pairs, columns=["left", "right"])
     result = resolve_people(frame, singles, BLOCKLIST)
-    return dict(zip(result["identifier"], result["person_id"]))
+    return dict(zip(result["identifier"], result["person_id"], strict=True))
 
 
 def test_shared_email_phone_and_cookie_make_one_person():

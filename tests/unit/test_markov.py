@@ -76,11 +76,13 @@ def test_agrees_with_channelattribution_on_a_larger_set():
         conv_par=0.005,
         seed=1,
     )
-    theirs = dict(zip(oracle["removal_effects"]["channel_name"], oracle["removal_effects"]["removal_effect"]))
+    theirs = dict(
+        zip(oracle["removal_effects"]["channel_name"], oracle["removal_effects"]["removal_effect"], strict=True)
+    )
     assert set(theirs) == set(result.removal_effects)
     for channel, effect in result.removal_effects.items():
         assert theirs[channel] == pytest.approx(effect, abs=0.01), channel
-    credited = dict(zip(oracle["result"]["channel_name"], oracle["result"]["total_conversions"]))
+    credited = dict(zip(oracle["result"]["channel_name"], oracle["result"]["total_conversions"], strict=True))
     total = sum(c for _, c, _ in paths)
     ours = {c: e / sum(result.removal_effects.values()) * total for c, e in result.removal_effects.items()}
     for channel in ours:

@@ -131,6 +131,5 @@ def test_warehouse_reads_text_and_replaces_tables_in_one_transaction(warehouse):
 
 
 def test_unknown_target_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="unknown dbt target"):
-        with open_warehouse("sparkle", tmp_path / "w.duckdb"):
-            pass
+    with pytest.raises(ValueError, match="unknown dbt target"), open_warehouse("sparkle", tmp_path / "w.duckdb"):
+        pass

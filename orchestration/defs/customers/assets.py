@@ -1,5 +1,5 @@
-"""Probabilistic CLV between the intermediate models and the marts ((f) of docs/metrics.md "Customers, LTV and RFM"): one
-asset that fits BG/NBD and Gamma-Gamma on int_customers_summarised and writes intermediate.customer_clv (read by
+"""Probabilistic CLV between the intermediate models and the marts ((f) of docs/metrics.md "Customers, LTV and RFM"):
+one asset that fits BG/NBD and Gamma-Gamma on int_customers_summarised and writes intermediate.customer_clv (read by
 mart_customer_ltv), customer_clv_years (the projection of LTV (d)) and customer_clv_fit (mart_clv_model)."""
 
 import dagster as dg

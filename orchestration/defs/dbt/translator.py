@@ -11,7 +11,6 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
 from orchestration.defs.privacy.assets import ERASURE_APPLIED
 
-
 # Tables a view reads when it is queried, not when it is built: a view filtered by the gate's quarantine
 # (int_identity__edges) is built with staging, before the gate, and still sees the newest quarantine when identity
 # resolution reads it after the gate. Without the dependency the view needs no second dbt invocation after the gate.

@@ -8,7 +8,7 @@ bookkeeping, the refusals and the suppression list in one place. On the postgres
 copies the raw rows of files the server does not have yet to its `raw` schema (orchestration/lib/postgres.py), on
 the spark target to Spark's `raw` tables (orchestration/lib/spark.py)."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 import duckdb
@@ -60,7 +60,7 @@ def build_extract_asset(source: str, deps: list[dg.AssetsDefinition] | None = No
                 source,
                 files,
                 run_id=context.run_id,
-                loaded_at=datetime.now(timezone.utc).replace(tzinfo=None),
+                loaded_at=datetime.now(UTC).replace(tzinfo=None),
                 encoding=cfg.csv_encoding,
                 phone_region=cfg.default_phone_region,
                 pii_key=pii_key(cfg),

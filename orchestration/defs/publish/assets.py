@@ -41,9 +41,7 @@ def serving_marts(context: dg.AssetExecutionContext, settings: ClosedloopSetting
         cfg.warehouse_path, cfg.serving_path, context.run_id, docs, cfg.dbt_target, hashed, pii_key(cfg)
     )
     progress(f"publish: {len(published.tables)} marts → {published.path}")
-    return dg.MaterializeResult(
-        metadata={"path": str(published.path), **{name: rows for name, rows in published.tables.items()}}
-    )
+    return dg.MaterializeResult(metadata={"path": str(published.path), **published.tables})
 
 
 @dg.asset(

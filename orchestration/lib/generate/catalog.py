@@ -257,7 +257,7 @@ ANON_TABLE = {
 }
 # events touches take their type from the event itself; "web" is only a placeholder for them
 KNOWN_TABLE = {
-    **{c: "paid" for c in PAID},
+    **dict.fromkeys(PAID, "paid"),
     "email": "email",
     "organic_social": "social",
     "organic_search": "web",

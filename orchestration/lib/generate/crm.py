@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+
 from orchestration.lib import contract
 
 from . import catalog as cat

@@ -6,7 +6,7 @@ import json
 import math
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -102,7 +102,7 @@ def generate_landing(
 
 
 def _window(end_date: date, days: int) -> Window:
-    end = datetime.combine(end_date + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
+    end = datetime.combine(end_date + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
     end_s = int(end.timestamp())
     return Window(start=end_s - days * DAY, end=end_s - 1)
 
@@ -153,7 +153,7 @@ class _Stats:
 
 
 def _ground_truth(seed, leads, days, fmt, end_date, window, lead_people, duplicates, stats, rows) -> dict:
-    start = datetime.fromtimestamp(window.start, timezone.utc).date()
+    start = datetime.fromtimestamp(window.start, UTC).date()
     totals = {k: int(v.sum()) for k, v in stats.by_channel.items()}
     visitors = totals["people"] - totals["lead_people"]
     return {

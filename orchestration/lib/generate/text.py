@@ -66,7 +66,7 @@ def _clock() -> pa.Array:
     global _CLOCK
     if _CLOCK is None:
         s = np.arange(DAY)
-        _CLOCK = pa.array([f"{h:02d}:{m:02d}:{x:02d}" for h, m, x in zip(s // 3600, s // 60 % 60, s % 60)])
+        _CLOCK = pa.array([f"{h:02d}:{m:02d}:{x:02d}" for h, m, x in zip(s // 3600, s // 60 % 60, s % 60, strict=True)])
     return _CLOCK
 
 

@@ -192,7 +192,7 @@ def _entries(rng: np.random.Generator, channel: np.ndarray) -> np.ndarray:
     entry = np.zeros(len(channel), dtype=np.int64)
     for c in range(len(cat.CHANNELS)):
         rows = np.flatnonzero(channel == c)
-        choices = np.flatnonzero(_ENTRY_CHANNEL == c)
+        choices = np.flatnonzero(_ENTRY_CHANNEL == c)  # noqa: SIM300 - an array, not a constant: elementwise ==
         weights = [cat.ENTRIES[i].weight for i in choices]
         entry[rows] = choices[categorical(rng, weights, len(rows))]
     return entry
@@ -307,7 +307,7 @@ def _utm_content(rng, channel) -> tuple[np.ndarray, np.ndarray]:
     start = np.zeros(len(cat.CHANNELS), dtype=np.int64)
     count = np.ones(len(cat.CHANNELS), dtype=np.int64)
     rate = np.zeros(len(cat.CHANNELS))
-    for c, r in zip(cat.UTM_CONTENT, (0.5, 0.6, 0.4, 0.5, 0.3)):
+    for c, r in zip(cat.UTM_CONTENT, (0.5, 0.6, 0.4, 0.5, 0.3), strict=True):
         i = cat.CH[c]
         start[i], count[i], rate[i] = _CONTENT.index(cat.UTM_CONTENT[c][0]), len(cat.UTM_CONTENT[c]), r
     slot = start[channel] + rng.integers(0, 1 << 30, n) % count[channel]

@@ -53,6 +53,8 @@ def customer_value(years: int = 3, annual_discount_rate: float = 0.10) -> dict:
         "expected_order_margin": round(order_margin, 4),
         "expected_revenue_by_year": [round(float(v), 2) for v in revenue_years],
         "expected_revenue": round(float(sum(revenue_years)), 2),
-        "expected_discounted_gross_margin": round(float(sum(m / d for m, d in zip(margin_years, discount))), 2),
+        "expected_discounted_gross_margin": round(
+            float(sum(m / d for m, d in zip(margin_years, discount, strict=True))), 2
+        ),
         "deal_gross_margin_cv": round(deal_margin_cv, 4),
     }

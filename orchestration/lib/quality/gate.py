@@ -1,5 +1,5 @@
-"""The quality gate (docs/quality-gate.md): validate the staged data, quarantine the rows that break a row rule, record the
-run, and decide whether the marts may refresh.
+"""The quality gate (docs/quality-gate.md): validate the staged data, quarantine the rows that break a row rule, record
+the run, and decide whether the marts may refresh.
 
 Great Expectations counts the failing rows of every rule (`suites.py`); the quarantine selects the same rows with
 the rule's SQL condition, and the two counts must agree. Everything runs in SQL on the warehouse (DuckDB or
@@ -9,7 +9,7 @@ PostgreSQL): no data goes through Python.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -260,4 +260,4 @@ def _count(con, sql: str, **params) -> int:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)

@@ -11,7 +11,7 @@ import html
 import logging
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from orchestration.lib.quality.duckdb_dialect import close_connections
@@ -62,7 +62,7 @@ def validate(
         context.data_sources.delete(DATASOURCE)
     source = context.data_sources.add_sql(name=DATASOURCE, connection_string=connection_string)
 
-    run = RunIdentifier(run_name=run_id, run_time=run_time or datetime.now(timezone.utc))
+    run = RunIdentifier(run_name=run_id, run_time=run_time or datetime.now(UTC))
     validations = []
     try:
         for dataset in datasets:
