@@ -82,8 +82,10 @@ def main(argv: list[str] | None = None) -> None:
 
     started = time.perf_counter()
     d = draw_customers(args.customers, args.seed)
-    print(f"customers: {args.customers:,} drawn in {time.perf_counter() - started:.1f} s; "
-          f"{int((d['x'] > 0).sum()):,} with repeat purchases, {int(d['x'].sum()):,} repeat purchases")
+    print(
+        f"customers: {args.customers:,} drawn in {time.perf_counter() - started:.1f} s; "
+        f"{int((d['x'] > 0).sum()):,} with repeat purchases, {int(d['x'].sum()):,} repeat purchases"
+    )
 
     bg, bg_seconds = timed(clv.fit_bgnbd, d["x"], d["t_x"], d["T"])
     gg, gg_seconds = timed(clv.fit_gamma_gamma, d["x"], d["m"])
@@ -94,8 +96,9 @@ def main(argv: list[str] | None = None) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "summary.npz"
             np.savez(path, **d)
-            run = subprocess.run([args.lifetimes_python, "-c", LIFETIMES_FIT, str(path)], capture_output=True,
-                                 text=True)
+            run = subprocess.run(
+                [args.lifetimes_python, "-c", LIFETIMES_FIT, str(path)], capture_output=True, text=True
+            )
             if run.returncode != 0:
                 print(f"lifetimes failed:\n{run.stderr[-2000:]}")
             else:
@@ -104,8 +107,10 @@ def main(argv: list[str] | None = None) -> None:
     print()
     print(f"{'fit':<22}{'closedloop':>12}{'lifetimes':>12}")
     print(f"{'BG/NBD seconds':<22}{bg_seconds:>12.2f}{theirs['bgnbd_seconds'] if theirs else float('nan'):>12.2f}")
-    print(f"{'Gamma-Gamma seconds':<22}{gg_seconds:>12.2f}"
-          f"{theirs['gamma_gamma_seconds'] if theirs else float('nan'):>12.2f}")
+    print(
+        f"{'Gamma-Gamma seconds':<22}{gg_seconds:>12.2f}"
+        f"{theirs['gamma_gamma_seconds'] if theirs else float('nan'):>12.2f}"
+    )
     print(f"{'12-month CLV seconds':<22}{clv_seconds:>12.2f}")
     print()
     print(f"{'parameter':<10}{'planted':>10}{'fitted':>12}{'error %':>10}{'lifetimes':>12}")

@@ -27,7 +27,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,7 +48,7 @@ def stage_extract(work: Path) -> dict:
     from orchestration.lib.landing import discover, ensure_raw_tables, load_source
 
     rows = 0
-    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
     with duckdb.connect(str(work / "data" / "warehouse.duckdb")) as con:
         ensure_raw_tables(con)
         for source in CONTRACTS:
@@ -70,9 +70,20 @@ def stage_dbt(work: Path, select: str, target: str) -> dict:
     from orchestration.settings import DBT_EXECUTABLE, DBT_PROFILES_DIR, DBT_PROJECT_DIR
 
     env = {**os.environ, "CLOSEDLOOP_DATA_DIR": str(work / "data"), "CLOSEDLOOP_DBT_TARGET": target}
-    command = [DBT_EXECUTABLE, "build", "--select", *select.split(), "--project-dir", str(DBT_PROJECT_DIR),
-               "--profiles-dir", str(DBT_PROFILES_DIR), "--target-path", str(work / "target"),
-               "--log-path", str(work / "logs")]
+    command = [
+        DBT_EXECUTABLE,
+        "build",
+        "--select",
+        *select.split(),
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROFILES_DIR),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+    ]
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         raise SystemExit(result.stdout[-3000:])
@@ -142,10 +153,22 @@ def stage_publish(work: Path, target: str) -> dict:
 # Python models after intermediate
 STAGING = "fqn:staging fqn:quality resource_type:seed int_identity__edges --exclude resource_type:unit_test"
 # as the nightly run (orchestration/defs/dbt/assets.py): models that read a Python step build with the marts
-INTERMEDIATE = ("fqn:intermediate resource_type:snapshot --exclude int_identity__edges tag:after_python "
-                "resource_type:unit_test")
+INTERMEDIATE = (
+    "fqn:intermediate resource_type:snapshot --exclude int_identity__edges tag:after_python resource_type:unit_test"
+)
 MARTS = "fqn:marts tag:after_python --exclude resource_type:unit_test"
-STAGES = ("extract", "copy", "dbt_staging", "gate", "identity", "dbt_intermediate", "attribution", "clv", "dbt_marts", "publish")
+STAGES = (
+    "extract",
+    "copy",
+    "dbt_staging",
+    "gate",
+    "identity",
+    "dbt_intermediate",
+    "attribution",
+    "clv",
+    "dbt_marts",
+    "publish",
+)
 
 
 def dbt_timings(work: Path, night: str) -> list[tuple[str, float]]:
@@ -186,9 +209,11 @@ def markov_versus_channelattribution(work: Path) -> str:
     from orchestration.lib.markov import count_transitions, solve
 
     with duckdb.connect(str(work / "data" / "warehouse.duckdb"), read_only=True) as con:
-        rows = con.execute("select channel_path, conversions, non_conversions from"
-                           " intermediate.int_attribution_paths_counted where conversion_type = 'deal_won'").fetchall()
-    paths, conv, non = zip(*rows)
+        rows = con.execute(
+            "select channel_path, conversions, non_conversions from"
+            " intermediate.int_attribution_paths_counted where conversion_type = 'deal_won'"
+        ).fetchall()
+    paths, conv, non = zip(*rows, strict=True)
     started = time.perf_counter()
     channels, counts = count_transitions(paths, conv, non)
     ours = solve(channels, counts[0])
@@ -202,21 +227,48 @@ def markov_versus_channelattribution(work: Path) -> str:
     data = pd.DataFrame(rows, columns=["path", "conv", "null"])
     for conv_par in (0.05, 0.005):
         started = time.perf_counter()
-        theirs = ca.markov_model(data, "path", "conv", var_null="null", out_more=True, verbose=False, flg_pro=False,
-                                 max_step=1000, ncore=os.cpu_count(), conv_par=conv_par)
+        theirs = ca.markov_model(
+            data,
+            "path",
+            "conv",
+            var_null="null",
+            out_more=True,
+            verbose=False,
+            flg_pro=False,
+            max_step=1000,
+            ncore=os.cpu_count(),
+            conv_par=conv_par,
+        )
         seconds = time.perf_counter() - started
-        effects = dict(zip(theirs["removal_effects"]["channel_name"], theirs["removal_effects"]["removal_effect"]))
+        effects = dict(
+            zip(theirs["removal_effects"]["channel_name"], theirs["removal_effects"]["removal_effect"], strict=True)
+        )
         worst = max(abs(effects.get(c, 0) - e) for c, e in ours.removal_effects.items())
-        line += (f"; ChannelAttribution (conv_par {conv_par}) {seconds:.2f}s, largest removal-effect difference"
-                 f" {worst:.4f}")
+        line += (
+            f"; ChannelAttribution (conv_par {conv_par}) {seconds:.2f}s, largest removal-effect difference {worst:.4f}"
+        )
     return line
 
 
 def run_stage(name: str, work: Path, args) -> tuple[float, float, dict]:
     """Runs one stage in a child process; returns (seconds, peak RSS in MB, stage output)."""
     out = work / f"{name}.json"
-    command = [sys.executable, __file__, "--stage", name, "--workdir", str(work), "--leads", str(args.leads),
-               "--days", str(args.days), "--night", getattr(args, "night", "full"), "--target", args.target]
+    command = [
+        sys.executable,
+        __file__,
+        "--stage",
+        name,
+        "--workdir",
+        str(work),
+        "--leads",
+        str(args.leads),
+        "--days",
+        str(args.days),
+        "--night",
+        getattr(args, "night", "full"),
+        "--target",
+        args.target,
+    ]
     start = time.monotonic()
     process = subprocess.Popen(command)
     _, status, usage = os.wait4(process.pid, 0)
@@ -228,16 +280,30 @@ def run_stage(name: str, work: Path, args) -> tuple[float, float, dict]:
 
 
 # the progress line prefixes of `closedloop run`, in order, and the stage each begins
-RUN_STAGES = (("extract", "extract"), ("dbt staging", "dbt_staging"), ("quality gate", "gate"),
-              ("identity", "identity"), ("dbt intermediate", "dbt_intermediate"), ("attribution", "attribution"),
-              ("customers", "clv"), ("dbt marts", "dbt_marts"), ("publish", "publish"))
+RUN_STAGES = (
+    ("extract", "extract"),
+    ("dbt staging", "dbt_staging"),
+    ("quality gate", "gate"),
+    ("identity", "identity"),
+    ("dbt intermediate", "dbt_intermediate"),
+    ("attribution", "attribution"),
+    ("customers", "clv"),
+    ("dbt marts", "dbt_marts"),
+    ("publish", "publish"),
+)
 
 
 def run_night(work: Path, target: str) -> tuple[list[tuple[str, float]], float, float]:
     """One `closedloop run` on the work dir: (stage, seconds) from its progress lines, total seconds, peak MB."""
     env = {**os.environ, "CLOSEDLOOP_DBT_TARGET": target, "CLOSEDLOOP_QUIET": "0"}
-    command = [str(Path(sys.executable).parent / "closedloop"), "run", "--landing", str(work / "landing"),
-               "--data-dir", str(work / "data")]
+    command = [
+        str(Path(sys.executable).parent / "closedloop"),
+        "run",
+        "--landing",
+        str(work / "landing"),
+        "--data-dir",
+        str(work / "data"),
+    ]
     start = time.monotonic()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = [0.0]
@@ -249,7 +315,7 @@ def run_night(work: Path, target: str) -> tuple[list[tuple[str, float]], float, 
             log.write(line)
             if not line.startswith("[") or "s] " not in line:
                 continue
-            at, text = float(line[1:line.index("s]")]), line[line.index("s] ") + 3:]
+            at, text = float(line[1 : line.index("s]")]), line[line.index("s] ") + 3 :]
             stage = next((name for prefix, name in RUN_STAGES if text.startswith(prefix)), None)
             if stage and (not begun or begun[-1][0] != stage):
                 begun.append((stage, at))
@@ -264,8 +330,9 @@ def keep_run_results(work: Path, night: str) -> None:
     """Keeps the run_results.json of the night's three dbt invocations (the job's per-invocation folders)."""
     folders = (work / "data" / "dbt" / "target").glob("dbt_*")
     for stage in ("dbt_staging", "dbt_intermediate", "dbt_marts"):
-        newest = max((f for f in folders if f.name.startswith(stage + "-")), key=lambda f: f.stat().st_mtime,
-                     default=None)
+        newest = max(
+            (f for f in folders if f.name.startswith(stage + "-")), key=lambda f: f.stat().st_mtime, default=None
+        )
         if newest and (newest / "run_results.json").exists():
             shutil.copy(newest / "run_results.json", work / f"run_results_{night}_{stage}.json")
         folders = (work / "data" / "dbt" / "target").glob("dbt_*")
@@ -368,23 +435,31 @@ def main() -> None:
             if stage.startswith("dbt_") and (work / "target" / "run_results.json").exists():
                 shutil.copy(work / "target" / "run_results.json", work / f"run_results_{night}_{stage}.json")
 
-    print(f"\nclosedloop pipeline benchmark ({args.target}): {args.leads:,} leads, {generated.get('touchpoints', 0):,} touchpoints,"
-          f" {os.cpu_count()} cores")
+    print(
+        f"\nclosedloop pipeline benchmark ({args.target}): {args.leads:,} leads,"
+        f" {generated.get('touchpoints', 0):,} touchpoints, {os.cpu_count()} cores"
+    )
     print(f"{'stage':<28}{'seconds':>10}{'peak MB':>10}{'rows':>14}")
     for name, seconds, rss, count in rows:
         memory = f"{rss:>10.0f}" if rss is not None else f"{'':>10}"
         print(f"{name:<28}{seconds:>10.1f}{memory}{(f'{count:,}' if count is not None else ''):>14}")
     for night in ("full", "incremental"):
         slowest = sorted(dbt_timings(work, night), key=lambda t: -t[1])[:8]
-        print(f"slowest dbt nodes, {night} night: "
-              + ", ".join(f"{name.split('.')[-1]} {seconds:.1f}s" for name, seconds in slowest))
-        print(f"dbt seconds per folder, {night} night: "
-              + ", ".join(f"{name} {seconds:.1f}" for name, seconds in area_seconds(work, night).items()))
+        print(
+            f"slowest dbt nodes, {night} night: "
+            + ", ".join(f"{name.split('.')[-1]} {seconds:.1f}s" for name, seconds in slowest)
+        )
+        print(
+            f"dbt seconds per folder, {night} night: "
+            + ", ".join(f"{name} {seconds:.1f}" for name, seconds in area_seconds(work, night).items())
+        )
     if args.target == "duckdb":  # it reads the paths from the DuckDB file
         print(markov_versus_channelattribution(work))
     warehouse = work / "data" / "warehouse.duckdb"
-    print(f"warehouse size: {warehouse.stat().st_size / 1e6:,.0f} MB; serving size:"
-          f" {(work / 'data' / 'serving.duckdb').stat().st_size / 1e6:,.0f} MB")
+    print(
+        f"warehouse size: {warehouse.stat().st_size / 1e6:,.0f} MB; serving size:"
+        f" {(work / 'data' / 'serving.duckdb').stat().st_size / 1e6:,.0f} MB"
+    )
 
 
 if __name__ == "__main__":

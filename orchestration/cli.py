@@ -52,9 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, summary: str) -> argparse.ArgumentParser:
-        return commands.add_parser(
-            name, help=summary, description=summary, formatter_class=_DefaultsHelp
-        )
+        return commands.add_parser(name, help=summary, description=summary, formatter_class=_DefaultsHelp)
 
     generate = command("generate", "Write a realistic synthetic landing zone for every source, with ground_truth.json.")
     generate.add_argument("--out", required=True, type=Path, help="landing directory to write")
@@ -69,7 +67,9 @@ def _parser() -> argparse.ArgumentParser:
         "Run the nightly job once, in-process: load new landing files, build, gate, publish. "
         "Exit 0 published, 1 data refused, 2 unusable arguments or the data dir busy, 3 unexpected failure.",
     )
-    run.add_argument("--landing", type=Path, help="landing directory (default: CLOSEDLOOP_LANDING_DIR, else <data dir>/landing)")
+    run.add_argument(
+        "--landing", type=Path, help="landing directory (default: CLOSEDLOOP_LANDING_DIR, else <data dir>/landing)"
+    )
     run.add_argument("--data-dir", type=Path, help="data directory (default: CLOSEDLOOP_DATA_DIR, else data/)")
     run.set_defaults(handler=_run)
 
@@ -80,17 +80,24 @@ def _parser() -> argparse.ArgumentParser:
     erase.add_argument("--data-dir", type=Path, help="data directory (default: CLOSEDLOOP_DATA_DIR, else data/)")
     erase.set_defaults(handler=_erase)
 
-    unload = command("unload", "Take a delivered landing file back out of raw and the quarantine, so a bad delivery "
-                     "cannot block every later night; deliver the fixed file and run again.")
+    unload = command(
+        "unload",
+        "Take a delivered landing file back out of raw and the quarantine, so a bad delivery "
+        "cannot block every later night; deliver the fixed file and run again.",
+    )
     unload.add_argument("file", help="the landing file, as a path or <source>/<file name> inside the landing zone")
-    unload.add_argument("--landing", type=Path, help="landing directory (default: CLOSEDLOOP_LANDING_DIR, else <data dir>/landing)")
+    unload.add_argument(
+        "--landing", type=Path, help="landing directory (default: CLOSEDLOOP_LANDING_DIR, else <data dir>/landing)"
+    )
     unload.add_argument("--data-dir", type=Path, help="data directory (default: CLOSEDLOOP_DATA_DIR, else data/)")
     unload.set_defaults(handler=_unload)
 
     ui = command("ui", "Start the Dagster UI (and its daemon: schedule and sensor) on localhost.")
     ui.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1")
     ui.add_argument("--data-dir", type=Path, help="data directory (default: CLOSEDLOOP_DATA_DIR, else data/)")
-    ui.add_argument("--landing", type=Path, help="landing directory (default: CLOSEDLOOP_LANDING_DIR, else <data dir>/landing)")
+    ui.add_argument(
+        "--landing", type=Path, help="landing directory (default: CLOSEDLOOP_LANDING_DIR, else <data dir>/landing)"
+    )
     ui.set_defaults(handler=_ui)
     return parser
 
@@ -123,7 +130,9 @@ def _generate(args) -> int:
 def _run(args) -> int:
     settings = load_settings(args.landing, args.data_dir)
     if not settings.landing_dir.is_dir():
-        raise UsageError(f"the landing directory {settings.landing_dir} does not exist (set --landing or CLOSEDLOOP_LANDING_DIR)")
+        raise UsageError(
+            f"the landing directory {settings.landing_dir} does not exist (set --landing or CLOSEDLOOP_LANDING_DIR)"
+        )
     if settings.dbt_target not in ("duckdb", "postgres", "spark"):
         raise UsageError(f"CLOSEDLOOP_DBT_TARGET must be duckdb, postgres or spark, not {settings.dbt_target!r}")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -170,7 +179,9 @@ def _print_summary(settings: Settings, run_id: str) -> None:
     with duckdb.connect(str(settings.serving_path), read_only=True) as con:
         marts = [f"{schema}.{table}" for schema, table in list_tables(con, "marts")]
         counts = [(name, con.execute(f"select count(*) from {name}").fetchone()[0]) for name in marts]
-        gate = con.execute("select rows_checked, rows_quarantined from quality.runs where run_id = ?", [run_id]).fetchone()
+        gate = con.execute(
+            "select rows_checked, rows_quarantined from quality.runs where run_id = ?", [run_id]
+        ).fetchone()
     print(f"closedloop run {run_id}: published")
     print("  loaded this run:" if loaded else "  loaded this run: nothing new (every landing file was loaded before)")
     for source, files, rows in loaded:
@@ -195,11 +206,15 @@ def _print_summary(settings: Settings, run_id: str) -> None:
         from orchestration.lib.postgres import postgres_settings_from_env
 
         pg = postgres_settings_from_env()
-        print(f"  build warehouse:    PostgreSQL {pg['user']}@{pg['host']}:{pg['port']}/{pg['dbname']}"
-              f" (landing files loaded through {settings.warehouse_path})")
+        print(
+            f"  build warehouse:    PostgreSQL {pg['user']}@{pg['host']}:{pg['port']}/{pg['dbname']}"
+            f" (landing files loaded through {settings.warehouse_path})"
+        )
     elif settings.dbt_target == "spark":
-        print(f"  build warehouse:    Spark, tables under {settings.data_dir / 'spark' / 'warehouse'}"
-              f" (landing files loaded through {settings.warehouse_path})")
+        print(
+            f"  build warehouse:    Spark, tables under {settings.data_dir / 'spark' / 'warehouse'}"
+            f" (landing files loaded through {settings.warehouse_path})"
+        )
     else:
         print(f"  build warehouse:    {settings.warehouse_path}")
     print(f"  run logs:           {settings.dagster_home} (closedloop ui shows them)")
@@ -221,18 +236,27 @@ def _print_ltv_against_truth(settings: Settings) -> None:
         return
     channels = ["all", *truth["paid_channels"]]
     with duckdb.connect(str(settings.serving_path), read_only=True) as con:
-        rows = {r[0]: r[1:] for r in con.execute(
-            "select segment_value, customers, ltv_3y, ltv_to_cac, ltv_to_cac_band, confidence from marts.mart_ltv_segments"
-            " where segment_type = 'overall' or (segment_type = 'acquisition_channel' and segment_value in ("
-            + ", ".join("?" for _ in truth["paid_channels"]) + "))", truth["paid_channels"]).fetchall()}
+        rows = {
+            r[0]: r[1:]
+            for r in con.execute(
+                "select segment_value, customers, ltv_3y, ltv_to_cac, ltv_to_cac_band, confidence"
+                " from marts.mart_ltv_segments"
+                " where segment_type = 'overall' or (segment_type = 'acquisition_channel' and segment_value in ("
+                + ", ".join("?" for _ in truth["paid_channels"])
+                + "))",
+                truth["paid_channels"],
+            ).fetchall()
+        }
     print(f"  LTV ({truth['years']}-year discounted gross margin per customer) against the generator's truth:")
     for channel in channels:
         expected = truth["expected_discounted_gross_margin"]
         customers, ltv, ratio, band, confidence = rows.get(channel, (0, None, None, None, None))
         published = "—" if ltv is None else f"{ltv:,.0f} ({(ltv - expected) / expected:+.0%})"
         ratio_text = "—" if ratio is None else f"{ratio:.2f}"
-        print(f"    {channel:<14} {customers or 0:>4} customers  published {published:<18} true {expected:,.0f}"
-              f"  LTV:CAC {ratio_text} {band or ''} ({confidence or 'no row'})")
+        print(
+            f"    {channel:<14} {customers or 0:>4} customers  published {published:<18} true {expected:,.0f}"
+            f"  LTV:CAC {ratio_text} {band or ''} ({confidence or 'no row'})"
+        )
 
 
 def _print_erasures(result) -> None:
@@ -277,14 +301,17 @@ def _erase(args) -> int:
     print("  rows removed:" if removed else "  rows removed: none (no rows of this person in the data dir)")
     for table, rows in removed.items():
         print(f"    {table:<40} {rows:>10,}")
-    print(f"  suppression list:   {result.suppressed} new identifier hash(es) in raw._suppressed, applied on every later load")
+    print(
+        f"  suppression list:   {result.suppressed} new identifier hash(es) in raw._suppressed,"
+        " applied on every later load"
+    )
     for path in result.rewritten:
         print(f"  rewritten:          {path}")
     return EXIT_OK
 
 
 def _unload(args) -> int:
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
     from orchestration.lib.lock import LockBusy, exclusive_lock
     from orchestration.lib.unload import UnloadError, unload
@@ -292,14 +319,20 @@ def _unload(args) -> int:
     settings = load_settings(args.landing, args.data_dir)
     try:
         with exclusive_lock(settings.lock_path, holder="unload"):
-            result = unload(settings.warehouse_path, settings.landing_dir, args.file,
-                            datetime.now(timezone.utc).replace(tzinfo=None))
+            result = unload(
+                settings.warehouse_path,
+                settings.landing_dir,
+                args.file,
+                datetime.now(UTC).replace(tzinfo=None),
+            )
     except LockBusy as exc:
         raise UsageError(f"{exc}: one writer at a time; unload when it has finished") from exc
     except UnloadError as exc:
         raise UsageError(str(exc)) from exc
-    print(f"closedloop unload: {result.source}/{result.file_name}: {len(result.versions)} delivery(ies),"
-          f" {result.rows:,} rows taken out of raw.{result.source}")
+    print(
+        f"closedloop unload: {result.source}/{result.file_name}: {len(result.versions)} delivery(ies),"
+        f" {result.rows:,} rows taken out of raw.{result.source}"
+    )
     for digest, run_id, rows in result.versions:
         print(f"    content {digest[:12]}…  loaded by run {run_id}  {rows:,} rows")
     if result.kept_current:
@@ -320,13 +353,18 @@ def _print_failure(settings: Settings, result) -> int:
             failures.append(("settings", _root_error(event.event_specific_data.error)))
     busy = [err for _, err in failures if err.cls_name in BUSY_ERRORS]
     if busy:
-        after = " Nothing was published; the next run publishes this night." if busy[0].cls_name == "ServingBusy" else ""
+        after = (
+            " Nothing was published; the next run publishes this night." if busy[0].cls_name == "ServingBusy" else ""
+        )
         print(f"closedloop: {_message(busy[0])}{after}", file=sys.stderr)
         return EXIT_USAGE
     from orchestration.lib.refused_night import REFUSAL_ERRORS
 
     refused = [(step, err) for step, err in failures if err.cls_name in REFUSAL_ERRORS]
-    lines = [f"closedloop run {result.run_id}: {'data refused' if refused else 'failed'}; {_published_state(settings, result)}."]
+    lines = [
+        f"closedloop run {result.run_id}: {'data refused' if refused else 'failed'};"
+        f" {_published_state(settings, result)}."
+    ]
     for step, err in refused or failures:
         if err.cls_name == "DagsterAssetCheckFailedError":
             lines.append(_gate_reason(settings, result.run_id) or f"- {step}: {_message(err)}")
@@ -345,9 +383,7 @@ def _print_failure(settings: Settings, result) -> int:
 
 def _published_state(settings: Settings, result) -> str:
     """What readers see now: whether this run replaced the serving file before it failed."""
-    published = any(
-        event.asset_key.path == ["serving", "marts"] for event in result.get_asset_materialization_events()
-    )
+    published = any(event.asset_key.path == ["serving", "marts"] for event in result.get_asset_materialization_events())
     if published:
         return f"the serving file {settings.serving_path} was published, a later step failed"
     if not settings.serving_path.exists():

@@ -11,15 +11,31 @@ from orchestration.defs.extract.assets import extract_assets
 from orchestration.defs.identity.assets import identity_people
 from orchestration.defs.privacy.assets import erasure_applied
 from orchestration.defs.publish.assets import (
-    serving_dbt_docs, serving_exports, serving_marts, serving_postgres, serving_report,
+    serving_dbt_docs,
+    serving_exports,
+    serving_marts,
+    serving_postgres,
+    serving_report,
 )
 from orchestration.defs.quality.assets import quality_gate
 from orchestration.defs.resources import build_resources
 
 defs = dg.Definitions(
     assets=[
-        *extract_assets, erasure_applied, dbt_staging, quality_gate, identity_people, dbt_intermediate, attribution_models,
-        customer_clv, dbt_marts, serving_marts, serving_postgres, serving_exports, serving_report, serving_dbt_docs,
+        *extract_assets,
+        erasure_applied,
+        dbt_staging,
+        quality_gate,
+        identity_people,
+        dbt_intermediate,
+        attribution_models,
+        customer_clv,
+        dbt_marts,
+        serving_marts,
+        serving_postgres,
+        serving_exports,
+        serving_report,
+        serving_dbt_docs,
     ],
     jobs=[nightly_job],
     schedules=[nightly_schedule],

@@ -119,8 +119,18 @@ class PostgresServer:
             shutil.chown(self.base_dir, self.run_as)
             shutil.chown(password_file, self.run_as)
         self._run(
-            "initdb", "-D", str(self.data_dir), "-U", ROLE, f"--pwfile={password_file}", "-E", "UTF8",
-            "--locale=C", "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync",
+            "initdb",
+            "-D",
+            str(self.data_dir),
+            "-U",
+            ROLE,
+            f"--pwfile={password_file}",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "--no-sync",
         )
         password_file.unlink()
         options = (
@@ -158,5 +168,6 @@ def _ensure_os_user(name: str) -> None:
     except KeyError:
         subprocess.run(
             ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-            check=True, capture_output=True,
+            check=True,
+            capture_output=True,
         )

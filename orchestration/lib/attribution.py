@@ -1,5 +1,5 @@
-"""The data-driven attribution models between the intermediate models and the marts (docs/attribution.md): reads the counted
-paths (`intermediate.int_attribution_paths_counted`), solves the Markov chain and the Shapley values per
+"""The data-driven attribution models between the intermediate models and the marts (docs/attribution.md): reads the
+counted paths (`intermediate.int_attribution_paths_counted`), solves the Markov chain and the Shapley values per
 conversion type, and writes the two tables the marts read:
 
 - `intermediate.attribution_removal_effects`: per conversion type × period (`all`, or a month) × channel, the
@@ -37,10 +37,18 @@ class AttributionOutcome:
     seconds: float
 
     def describe(self) -> str:
-        capped = (f"; {self.capped_sets} channel set(s) ({self.capped_conversions:,.0f} conversions) above the "
-                  "Shapley cap credited linearly") if self.capped_sets else ""
-        return (f"Markov and Shapley solved for {self.conversion_types} conversion type(s) over {self.paths:,} "
-                f"distinct paths, {self.channel_sets:,} converting channel sets in {self.seconds:.1f}s{capped}")
+        capped = (
+            (
+                f"; {self.capped_sets} channel set(s) ({self.capped_conversions:,.0f} conversions) above the "
+                "Shapley cap credited linearly"
+            )
+            if self.capped_sets
+            else ""
+        )
+        return (
+            f"Markov and Shapley solved for {self.conversion_types} conversion type(s) over {self.paths:,} "
+            f"distinct paths, {self.channel_sets:,} converting channel sets in {self.seconds:.1f}s{capped}"
+        )
 
 
 def solve_attribution(warehouse, max_channels: int = 12) -> AttributionOutcome:
@@ -73,22 +81,25 @@ def solve_attribution(warehouse, max_channels: int = 12) -> AttributionOutcome:
 def _effects(conversion_type: str, paths: pd.DataFrame) -> tuple[MarkovResult, list[dict]]:
     """Removal effects over all the type's paths, then per month over the paths ending in that month."""
     months, month_of_path = np.unique(paths["path_month"].to_numpy(dtype=str), return_inverse=True)
-    channels, counts = count_transitions(paths["channel_path"], paths["conversions"], paths["non_conversions"],
-                                         groups=month_of_path)
+    channels, counts = count_transitions(
+        paths["channel_path"], paths["conversions"], paths["non_conversions"], groups=month_of_path
+    )
     overall = solve(channels, counts.sum(axis=0))
     out = []
     for period, result in [(ALL, overall), *((m, solve(channels, counts[i])) for i, m in enumerate(months))]:
         for channel, effect in sorted(result.removal_effects.items()):
-            out.append({
-                "conversion_type": conversion_type,
-                "period": period,
-                "channel": channel,
-                "removal_effect": effect,
-                "conversion_probability": result.conversion_probability,
-                "conversion_probability_without": result.removal_probabilities[channel],
-                "conversions": result.conversions,
-                "paths": result.paths,
-            })
+            out.append(
+                {
+                    "conversion_type": conversion_type,
+                    "period": period,
+                    "channel": channel,
+                    "removal_effect": effect,
+                    "conversion_probability": result.conversion_probability,
+                    "conversion_probability_without": result.removal_probabilities[channel],
+                    "conversions": result.conversions,
+                    "paths": result.paths,
+                }
+            )
     return overall, out
 
 
@@ -104,31 +115,47 @@ def _weights(conversion_type: str, paths: pd.DataFrame, markov: MarkovResult, sh
     out = []
     for channel_set in sorted(paths.loc[paths["conversions"] > 0, "channel_set"].unique()):
         channels = channel_set.split(",")
-        for model, shares in (("markov", markov.weights(channels)),
-                              ("shapley", shapley.weights.get(frozenset(channels)))):
+        for model, shares in (
+            ("markov", markov.weights(channels)),
+            ("shapley", shapley.weights.get(frozenset(channels))),
+        ):
             for channel in channels:
-                out.append({
-                    "conversion_type": conversion_type,
-                    "model": model,
-                    "channel_set": channel_set,
-                    "channel": channel,
-                    "weight": None if shares is None else shares[channel],
-                })
+                out.append(
+                    {
+                        "conversion_type": conversion_type,
+                        "model": model,
+                        "channel_set": channel_set,
+                        "channel": channel,
+                        "weight": None if shares is None else shares[channel],
+                    }
+                )
     return out
 
 
 def _effects_table(rows: list[dict]) -> pa.Table:
-    schema = pa.schema([
-        ("conversion_type", pa.string()), ("period", pa.string()), ("channel", pa.string()),
-        ("removal_effect", pa.float64()), ("conversion_probability", pa.float64()),
-        ("conversion_probability_without", pa.float64()), ("conversions", pa.float64()), ("paths", pa.float64()),
-    ])
+    schema = pa.schema(
+        [
+            ("conversion_type", pa.string()),
+            ("period", pa.string()),
+            ("channel", pa.string()),
+            ("removal_effect", pa.float64()),
+            ("conversion_probability", pa.float64()),
+            ("conversion_probability_without", pa.float64()),
+            ("conversions", pa.float64()),
+            ("paths", pa.float64()),
+        ]
+    )
     return pa.Table.from_pylist(rows, schema=schema)
 
 
 def _weights_table(rows: list[dict]) -> pa.Table:
-    schema = pa.schema([
-        ("conversion_type", pa.string()), ("model", pa.string()), ("channel_set", pa.string()),
-        ("channel", pa.string()), ("weight", pa.float64()),
-    ])
+    schema = pa.schema(
+        [
+            ("conversion_type", pa.string()),
+            ("model", pa.string()),
+            ("channel_set", pa.string()),
+            ("channel", pa.string()),
+            ("weight", pa.float64()),
+        ]
+    )
     return pa.Table.from_pylist(rows, schema=schema)

@@ -1,5 +1,6 @@
-"""Probabilistic customer lifetime value (docs/metrics.md *Customers, LTV and RFM*, formula (f)): BG/NBD for the purchase process and Gamma-Gamma for
-order values, fitted by maximum likelihood, then conditional expected purchases, P(alive) and CLV per customer.
+"""Probabilistic customer lifetime value (docs/metrics.md *Customers, LTV and RFM*, formula (f)): BG/NBD for the
+purchase process and Gamma-Gamma for order values, fitted by maximum likelihood, then conditional expected purchases,
+P(alive) and CLV per customer.
 
 Formulas: Fader, Hardie & Lee (2005), "Counting your customers the easy way: an alternative to the Pareto/NBD
 model" (BG/NBD likelihood eq. 6, conditional expectation eq. 10, P(alive) from the technical note), and Fader,
@@ -98,7 +99,11 @@ def bgnbd_log_likelihood(params: dict, frequency, recency, T) -> float:
 
 def _maximise(objective, start: np.ndarray, what: str) -> np.ndarray:
     result = optimize.minimize(
-        objective, start, jac=True, method="L-BFGS-B", bounds=[LOG_BOUNDS] * len(start),
+        objective,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[LOG_BOUNDS] * len(start),
         options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
     )
     if not np.isfinite(result.fun):
@@ -111,8 +116,9 @@ def fit_bgnbd(frequency, recency, T) -> dict:
     s = _as_summary(frequency, recency, T)
     n = len(s.x)
     if n < 2 or not (s.x > 0).any():
-        raise FitError(f"BG/NBD needs customers with repeat purchases (got {n} customers, "
-                       f"{int((s.x > 0).sum())} with repeats)")
+        raise FitError(
+            f"BG/NBD needs customers with repeat purchases (got {n} customers, {int((s.x > 0).sum())} with repeats)"
+        )
     # fit with time rescaled so alpha starts near 1 (alpha scales with the time unit; r, a, b do not)
     scale = float(np.mean(s.T)) or 1.0
     scaled = _Summary(s.x, s.t_x / scale, s.T / scale)
@@ -136,8 +142,11 @@ def probability_alive(params: dict, frequency, recency, T) -> np.ndarray:
     s = _as_summary(frequency, recency, T)
     r, alpha, a, b = (params[k] for k in ("r", "alpha", "a", "b"))
     repeat = s.x > 0
-    log_odds = (np.log(a) - np.log(np.where(repeat, b + s.x - 1.0, 1.0))
-                + (r + s.x) * (np.log(alpha + s.T) - np.log(alpha + s.t_x)))
+    log_odds = (
+        np.log(a)
+        - np.log(np.where(repeat, b + s.x - 1.0, 1.0))
+        + (r + s.x) * (np.log(alpha + s.T) - np.log(alpha + s.t_x))
+    )
     # 1 / (1 + e^log_odds), stably
     return np.where(repeat, special.expit(-log_odds), 1.0)
 
@@ -157,15 +166,20 @@ def expected_purchases(params: dict, t, frequency, recency, T) -> np.ndarray:
     c = a + b + x - 1.0
     log_base = np.log1p(-z)  # log((α+T)/(α+T+t))
     direct = z <= 0.5
-    hyp = np.where(direct, special.hyp2f1(rx, b + x, c, np.where(direct, z, 0.0)),
-                   special.hyp2f1(c - rx, a - 1.0, c, np.where(direct, 0.0, z)))
+    hyp = np.where(
+        direct,
+        special.hyp2f1(rx, b + x, c, np.where(direct, z, 0.0)),
+        special.hyp2f1(c - rx, a - 1.0, c, np.where(direct, 0.0, z)),
+    )
     log_power = np.where(direct, rx, c - b - x) * log_base  # (1−z)^(r+x)  or  (1−z)^(r+x+C−A−B) = (1−z)^(a−1)
     tail = np.exp(log_power) * hyp
     numerator = (a + b + x - 1.0) / (a - 1.0) * (1.0 - tail)
     repeat = x > 0
     denominator = 1.0 + np.where(
         repeat,
-        np.exp(np.log(a) - np.log(np.where(repeat, b + x - 1.0, 1.0)) + rx * (np.log(alpha + age) - np.log(alpha + t_x))),
+        np.exp(
+            np.log(a) - np.log(np.where(repeat, b + x - 1.0, 1.0)) + rx * (np.log(alpha + age) - np.log(alpha + t_x))
+        ),
         0.0,
     )
     return numerator / denominator
@@ -186,8 +200,15 @@ def expected_purchases_new_customer(params: dict, t) -> np.ndarray:
 def _gg_terms(p, q, gamma, x, m):
     px = p * x
     log_gx = np.log(gamma + m * x)
-    ll = (special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(gamma)
-          + (px - 1.0) * np.log(m) + px * np.log(x) - (px + q) * log_gx)
+    ll = (
+        special.gammaln(px + q)
+        - special.gammaln(px)
+        - special.gammaln(q)
+        + q * np.log(gamma)
+        + (px - 1.0) * np.log(m)
+        + px * np.log(x)
+        - (px + q) * log_gx
+    )
     dig = special.digamma(px + q)
     d_p = x * (dig - special.digamma(px) + np.log(m) + np.log(x) - log_gx)
     d_q = dig - special.digamma(q) + np.log(gamma) - log_gx
@@ -258,10 +279,20 @@ def discounted_value(monthly_revenue, monthly_discount_rate: float = 0.01, servi
     return (revenue - service_cost_per_month) @ factors
 
 
-def customer_lifetime_value(bgnbd: dict, gamma_gamma: dict, frequency, recency, T, monetary_value, *,
-                            months: int = 12, monthly_discount_rate: float = 0.01, margin: float = 1.0,
-                            service_cost_per_month: float = 0.0,
-                            time_units_per_month: float = WEEKS_PER_MONTH) -> np.ndarray:
+def customer_lifetime_value(
+    bgnbd: dict,
+    gamma_gamma: dict,
+    frequency,
+    recency,
+    T,
+    monetary_value,
+    *,
+    months: int = 12,
+    monthly_discount_rate: float = 0.01,
+    margin: float = 1.0,
+    service_cost_per_month: float = 0.0,
+    time_units_per_month: float = WEEKS_PER_MONTH,
+) -> np.ndarray:
     """CLV over `months` months per customer: for each month i, the expected purchases in month i (difference of
     the conditional expectations at i and i−1 months) × expected order value × margin, less the service cost per
     customer per month, discounted by (1 + d)^i."""

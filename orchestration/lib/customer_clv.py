@@ -21,8 +21,10 @@ import pyarrow as pa
 from orchestration.lib import clv
 
 # ordered: the fit sums over customers, and the same data must give the same digits every night
-SUMMARY_SQL = ("select person_id, frequency, recency_weeks, age_weeks, monetary_value, recurring_gross_margin "
-               "from intermediate.int_customers_summarised order by person_id")
+SUMMARY_SQL = (
+    "select person_id, frequency, recency_weeks, age_weeks, monetary_value, recurring_gross_margin "
+    "from intermediate.int_customers_summarised order by person_id"
+)
 TABLE = "intermediate.customer_clv"
 YEARS_TABLE = "intermediate.customer_clv_years"
 FIT_TABLE = "intermediate.customer_clv_fit"
@@ -32,10 +34,10 @@ MIN_CUSTOMERS = 30
 MIN_REPEAT_CUSTOMERS = 10
 
 
-
 @dataclass(frozen=True)
 class ClvSettings:
     """The knobs of the CLV step; `from_settings` takes them from orchestration.settings.Settings."""
+
     default_gross_margin: float = 0.7
     horizon_months: int = 12
     monthly_discount_rate: float = 0.01
@@ -44,8 +46,13 @@ class ClvSettings:
 
     @classmethod
     def from_settings(cls, settings) -> ClvSettings:
-        return cls(settings.default_gross_margin, settings.clv_horizon_months, settings.clv_monthly_discount_rate,
-                   settings.service_cost_per_month, settings.ltv_npv_years)
+        return cls(
+            settings.default_gross_margin,
+            settings.clv_horizon_months,
+            settings.clv_monthly_discount_rate,
+            settings.service_cost_per_month,
+            settings.ltv_npv_years,
+        )
 
 
 @dataclass
@@ -62,11 +69,16 @@ class ClvOutcome:
 
     def describe(self) -> str:
         if not self.status.startswith("fitted"):
-            return f"{self.customers} customers ({self.repeat_customers} with repeat purchases): not fitted ({self.status})"
+            return (
+                f"{self.customers} customers ({self.repeat_customers} with repeat purchases):"
+                f" not fitted ({self.status})"
+            )
         bg, gg = self.bgnbd, self.gamma_gamma
-        return (f"{self.customers} customers fitted in {self.seconds:.1f} s: BG/NBD r {bg['r']:.3f}, α {bg['alpha']:.3f} "
-                f"weeks, a {bg['a']:.3f}, b {bg['b']:.3f}; Gamma-Gamma p {gg['p']:.3f}, q {gg['q']:.3f}, "
-                f"γ {gg['gamma']:.2f}" + ("" if self.status == "fitted" else f" ({self.status}: treat with care)"))
+        return (
+            f"{self.customers} customers fitted in {self.seconds:.1f} s: BG/NBD r {bg['r']:.3f}, α {bg['alpha']:.3f} "
+            f"weeks, a {bg['a']:.3f}, b {bg['b']:.3f}; Gamma-Gamma p {gg['p']:.3f}, q {gg['q']:.3f}, "
+            f"γ {gg['gamma']:.2f}" + ("" if self.status == "fitted" else f" ({self.status}: treat with care)")
+        )
 
 
 def compute_customer_clv(summary: pa.Table, settings: ClvSettings) -> tuple[pa.Table, ClvOutcome]:
@@ -97,9 +109,17 @@ def compute_customer_clv(summary: pa.Table, settings: ClvSettings) -> tuple[pa.T
                 "probability_alive": clv.probability_alive(outcome.bgnbd, x, t_x, T),
                 "expected_order_value": clv.expected_order_value(outcome.gamma_gamma, x, m),
                 "clv": clv.customer_lifetime_value(
-                    outcome.bgnbd, outcome.gamma_gamma, x, t_x, T, m, months=horizon,
-                    monthly_discount_rate=settings.monthly_discount_rate, margin=margin,
-                    service_cost_per_month=settings.service_cost_per_month),
+                    outcome.bgnbd,
+                    outcome.gamma_gamma,
+                    x,
+                    t_x,
+                    T,
+                    m,
+                    months=horizon,
+                    monthly_discount_rate=settings.monthly_discount_rate,
+                    margin=margin,
+                    service_cost_per_month=settings.service_cost_per_month,
+                ),
             }
             outcome.gamma_gamma_customers = int(((x > 0) & np.isfinite(m) & (m > 0)).sum())
             outcome.years = _projected_years(outcome, person_id, x, t_x, T, columns["expected_order_value"])
@@ -109,12 +129,14 @@ def compute_customer_clv(summary: pa.Table, settings: ClvSettings) -> tuple[pa.T
         except clv.FitError as exc:
             outcome.status = f"not_fitted: {exc}"
     outcome.seconds = time.perf_counter() - started
-    table = pa.table({
-        "person_id": pa.array(person_id, pa.string()),
-        **{name: pa.array(values, pa.float64(), from_pandas=True) for name, values in columns.items()},
-        "horizon_months": pa.array(np.full(n, horizon), pa.int64()),
-        "model_status": pa.array([outcome.status] * n, pa.string()),
-    })
+    table = pa.table(
+        {
+            "person_id": pa.array(person_id, pa.string()),
+            **{name: pa.array(values, pa.float64(), from_pandas=True) for name, values in columns.items()},
+            "horizon_months": pa.array(np.full(n, horizon), pa.int64()),
+            "model_status": pa.array([outcome.status] * n, pa.string()),
+        }
+    )
     if outcome.years is None:
         outcome.years = _projected_years(outcome, [], *(np.array([]),) * 4)
     return table, outcome
@@ -132,46 +154,55 @@ def _projected_years(outcome: ClvOutcome, person_id, x, t_x, T, order_value) -> 
         if not open_.any():
             continue
         sel = (x[open_], t_x[open_], T[open_])
-        expected = (clv.expected_purchases(outcome.bgnbd, end[open_], *sel)
-                    - clv.expected_purchases(outcome.bgnbd, start[open_], *sel))
-        ids += [p for p, keep in zip(person_id, open_) if keep]
+        expected = clv.expected_purchases(outcome.bgnbd, end[open_], *sel) - clv.expected_purchases(
+            outcome.bgnbd, start[open_], *sel
+        )
+        ids += [p for p, keep in zip(person_id, open_, strict=True) if keep]
         years += [t] * int(open_.sum())
         purchases.append(expected)
         revenue.append(expected * order_value[open_])
     join = lambda parts: np.concatenate(parts) if parts else np.array([])  # noqa: E731
-    return pa.table({
-        "person_id": pa.array(ids, pa.string()),
-        "customer_year": pa.array(years, pa.int64()),
-        "expected_purchases": pa.array(join(purchases), pa.float64()),
-        "expected_revenue": pa.array(join(revenue), pa.float64()),
-    })
+    return pa.table(
+        {
+            "person_id": pa.array(ids, pa.string()),
+            "customer_year": pa.array(years, pa.int64()),
+            "expected_purchases": pa.array(join(purchases), pa.float64()),
+            "expected_revenue": pa.array(join(revenue), pa.float64()),
+        }
+    )
 
 
 def fit_table(outcome: ClvOutcome) -> pa.Table:
     """intermediate.customer_clv_fit: one row per model × parameter (null values when not fitted)."""
     rows = []
-    for model, names, fitted, used in (("bgnbd", ("r", "alpha", "a", "b"), outcome.bgnbd, outcome.customers),
-                                       ("gamma_gamma", ("p", "q", "gamma"), outcome.gamma_gamma,
-                                        outcome.gamma_gamma_customers)):
+    for model, names, fitted, used in (
+        ("bgnbd", ("r", "alpha", "a", "b"), outcome.bgnbd, outcome.customers),
+        ("gamma_gamma", ("p", "q", "gamma"), outcome.gamma_gamma, outcome.gamma_gamma_customers),
+    ):
         for name in names:
             rows.append((model, name, fitted.get(name), fitted.get("log_likelihood"), used if fitted else 0))
-    model, parameter, value, ll, used = (list(c) for c in zip(*rows))
-    return pa.table({
-        "model": pa.array(model, pa.string()),
-        "parameter": pa.array(parameter, pa.string()),
-        "value": pa.array(value, pa.float64()),
-        "log_likelihood": pa.array(ll, pa.float64()),
-        "customers_used": pa.array(used, pa.int64()),
-        "fit_status": pa.array([outcome.status] * len(rows), pa.string()),
-    })
+    model, parameter, value, ll, used = (list(c) for c in zip(*rows, strict=True))
+    return pa.table(
+        {
+            "model": pa.array(model, pa.string()),
+            "parameter": pa.array(parameter, pa.string()),
+            "value": pa.array(value, pa.float64()),
+            "log_likelihood": pa.array(ll, pa.float64()),
+            "customers_used": pa.array(used, pa.int64()),
+            "fit_status": pa.array([outcome.status] * len(rows), pa.string()),
+        }
+    )
 
 
 def _at_bound(params: dict) -> list[str]:
     """Parameters the optimiser pushed to the edge of its range: the data cannot pin them down (e.g. Gamma-Gamma
     on a few dozen repeat customers whose order values barely vary), so the values built on them are shaky."""
     edge = clv.LOG_BOUNDS[1] - 0.5
-    return [name for name, value in params.items()
-            if name != "log_likelihood" and value > 0 and abs(math.log(value)) >= edge]
+    return [
+        name
+        for name, value in params.items()
+        if name != "log_likelihood" and value > 0 and abs(math.log(value)) >= edge
+    ]
 
 
 def refresh_customer_clv(warehouse, settings) -> ClvOutcome:

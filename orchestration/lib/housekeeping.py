@@ -80,7 +80,8 @@ def fail_crashed_runs(instance, run_id: str) -> list[str]:
     import dagster as dg
 
     crashed = [
-        run for run in instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+        run
+        for run in instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
         if run.run_id != run_id
     ]
     for run in crashed:

@@ -53,8 +53,10 @@ def _blocked(text: pa.Array, blocked_emails: Iterable[str]) -> np.ndarray:
     parts = pc.extract_regex(emails, r"^(?P<mailbox>[^@]*)@(?P<domain>.*)$")  # null when there is no @
     junk = pc.or_kleene(
         pc.is_in(emails, value_set=addresses),
-        pc.or_kleene(pc.is_in(pc.struct_field(parts, "domain"), value_set=domains),
-                     pc.is_in(pc.struct_field(parts, "mailbox"), value_set=mailboxes)),
+        pc.or_kleene(
+            pc.is_in(pc.struct_field(parts, "domain"), value_set=domains),
+            pc.is_in(pc.struct_field(parts, "mailbox"), value_set=mailboxes),
+        ),
     )
     result[email_rows] = pc.fill_null(junk, False).to_numpy(zero_copy_only=False)
 

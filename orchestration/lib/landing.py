@@ -17,7 +17,7 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -62,13 +62,17 @@ def discover(landing_dir: Path, source: str) -> list[Path]:
     found = sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(EXTENSIONS))
     for path in found:
         if path.is_symlink() and not path.resolve().is_relative_to(zone):
-            raise LandingError(path, f"a symbolic link to {path.resolve()}, outside the landing zone {zone}: refused"
-                                     " (copy the file into the landing zone instead)")
+            raise LandingError(
+                path,
+                f"a symbolic link to {path.resolve()}, outside the landing zone {zone}: refused"
+                " (copy the file into the landing zone instead)",
+            )
     return found
 
 
-def complete_files(files: list[Path], settle_seconds: float, marker: str = "",
-                   clock=time.time, sleep=time.sleep) -> tuple[list[Path], list[tuple[Path, str]]]:
+def complete_files(
+    files: list[Path], settle_seconds: float, marker: str = "", clock=time.time, sleep=time.sleep
+) -> tuple[list[Path], list[tuple[Path, str]]]:
     """(files taken tonight, (file, why) deferred to a later run). A file is complete when it has not changed
     between two looks `settle_seconds` apart (size and modification time; a file last written longer ago than
     that needs one look) and, with a `marker` such as `_SUCCESS`, when its folder holds that marker written after
@@ -148,7 +152,7 @@ def load_source(
     """Loads the files of one source not loaded before; raises LandingError on the first bad file. `pii_key` hashes
     the file's identifiers to leave out erased people; it is needed only once the suppression list is not empty."""
     contract = CONTRACTS[source]
-    loaded_at = loaded_at or datetime.now(timezone.utc).replace(tzinfo=None)
+    loaded_at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
     result = SourceLoad(source)
     for path in files:
         before = _look(path)
@@ -157,13 +161,16 @@ def load_source(
             result.files_skipped.append(path.name)
             continue
         try:
-            rows, suppressed = _load_file(con, contract, path, digest, run_id, loaded_at, encoding, phone_region,
-                                          pii_key, before)
+            rows, suppressed = _load_file(
+                con, contract, path, digest, run_id, loaded_at, encoding, phone_region, pii_key, before
+            )
         except _ChangedWhileLoading:
             result.files_deferred.append((path.name, "it changed while it was being loaded"))
             continue
-        if con.execute("select 1 from raw._loaded_files where source = ? and file_name = ? and file_hash <> ?",
-                       [source, path.name, digest]).fetchone():
+        if con.execute(
+            "select 1 from raw._loaded_files where source = ? and file_name = ? and file_hash <> ?",
+            [source, path.name, digest],
+        ).fetchone():
             result.files_changed.append(path.name)
         result.rows += rows
         result.rows_suppressed += suppressed
@@ -181,8 +188,9 @@ def loaded_in_run(warehouse_path: Path, run_id: str) -> list[tuple[str, int, int
     return [(source, int(files), int(count)) for source, files, count in rows]
 
 
-def _load_file(con, contract, path, digest, run_id, loaded_at, encoding, phone_region, pii_key,
-               before=None) -> tuple[int, int]:
+def _load_file(
+    con, contract, path, digest, run_id, loaded_at, encoding, phone_region, pii_key, before=None
+) -> tuple[int, int]:
     """(rows loaded, rows of erased people left out)"""
     relation, header = _open_relation(con, path, encoding)
     _check_columns(path, contract, header)
@@ -310,9 +318,12 @@ def _refuse_nul_bytes(con, path: Path, header: list[str]) -> None:
         f" from (select *, row_number() over () as _file_row from _landing_file) where {found} order by 1 limit 1"
     ).fetchone()
     if hit:
-        column = next(h for h, flagged in zip(header, hit[1:]) if flagged)
-        raise LandingError(path, f"data row {hit[0]}, column {_canonical(column)}: contains a NUL byte (\\x00);"
-                                 " NUL bytes are refused: remove them and deliver the file again")
+        column = next(h for h, flagged in zip(header, hit[1:], strict=True) if flagged)
+        raise LandingError(
+            path,
+            f"data row {hit[0]}, column {_canonical(column)}: contains a NUL byte (\\x00);"
+            " NUL bytes are refused: remove them and deliver the file again",
+        )
 
 
 def _has_nul_byte(path: Path) -> bool:
@@ -342,7 +353,9 @@ def _register_phones(con, phone_column: str | None, region: str, keep: str = "tr
     distinct = [row[0] for row in new]
     if distinct:
         # an Arrow table, not executemany: row-by-row inserts are slow in DuckDB
-        phones = pa.table({"phone": distinct, "region": [region] * len(distinct), "phone_e164": normalise_phones(distinct, region)})
+        phones = pa.table(
+            {"phone": distinct, "region": [region] * len(distinct), "phone_e164": normalise_phones(distinct, region)}
+        )
         con.register("_phones_arrow", phones)
         con.execute("insert into raw._phone_numbers select phone, region, phone_e164 from _phones_arrow")
         con.unregister("_phones_arrow")
@@ -356,7 +369,9 @@ def _insert_sql(contract: SourceContract, header: list[str], phone_region: str, 
         selects.append(f"cast(f.{quote_ident(original)} as varchar)" if original else "cast(null as varchar)")
     extras = [h for h in header if _canonical(h) not in contract.columns]
     extra_sql = (
-        "to_json(struct_pack(" + ", ".join(f"{quote_ident(h)} := cast(f.{quote_ident(h)} as varchar)" for h in extras) + "))::varchar"
+        "to_json(struct_pack("
+        + ", ".join(f"{quote_ident(h)} := cast(f.{quote_ident(h)} as varchar)" for h in extras)
+        + "))::varchar"
         if extras
         else "cast(null as varchar)"
     )
@@ -372,7 +387,8 @@ def _insert_sql(contract: SourceContract, header: list[str], phone_region: str, 
     return (
         f"insert into raw.{contract.name} select {', '.join(selects)}, {extra_sql}, {phone_sql},"
         " f._file_row, ?, ?, ?, ?"
-        " from (select *, row_number() over () as _file_row from _landing_file) as f" + phone_join
+        " from (select *, row_number() over () as _file_row from _landing_file) as f"
+        + phone_join
         + ("" if keep == "true" else f" where {keep}")
     )
 
@@ -385,9 +401,7 @@ def _canonical(column: str) -> str:
 def _describe_read_error(exc: Exception) -> str:
     text = str(exc)
     if "not utf-8 encoded" in text or "Invalid unicode" in text:
-        return (
-            "the file is not UTF-8 encoded (re-export it as UTF-8, or set CLOSEDLOOP_CSV_ENCODING, e.g. latin-1)"
-        )
+        return "the file is not UTF-8 encoded (re-export it as UTF-8, or set CLOSEDLOOP_CSV_ENCODING, e.g. latin-1)"
     expected = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
     if expected:
         return f"expected {expected.group(1)} fields, found {expected.group(2)} (check quoting and separators)"
@@ -395,11 +409,16 @@ def _describe_read_error(exc: Exception) -> str:
         return "a quoted value is never closed (unterminated quote)"
     too_long = re.search(r"Maximum line size of (\d+) bytes exceeded\. Actual Size: ?(\d+) bytes", text)
     if too_long:
-        return (f"the line is {int(too_long.group(2)):,} bytes long, above DuckDB's maximum line size of"
-                f" {int(too_long.group(1)):,} bytes (a runaway field or a missing closing quote?)")
+        return (
+            f"the line is {int(too_long.group(2)):,} bytes long, above DuckDB's maximum line size of"
+            f" {int(too_long.group(1)):,} bytes (a runaway field or a missing closing quote?)"
+        )
     # DuckDB's first line and the reason lines after it, never the quoted row ("Original Line: …", personal data)
-    reasons = [line.strip() for line in text.splitlines()[1:4]
-               if line.strip() and not line.startswith(("Original Line", "Possible", "*", "  "))]
+    reasons = [
+        line.strip()
+        for line in text.splitlines()[1:4]
+        if line.strip() and not line.startswith(("Original Line", "Possible", "*", "  "))
+    ]
     return "; ".join([_first_line(exc), *reasons])[:500]
 
 

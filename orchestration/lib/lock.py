@@ -50,7 +50,7 @@ def ensure_free(path: Path) -> None:
 
 def _take(path: Path):
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(path, "a+")
+    handle = open(path, "a+")  # noqa: SIM115 - returned open: the lock lasts as long as the handle
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError as exc:

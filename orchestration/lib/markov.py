@@ -44,8 +44,13 @@ def collapse(channels: Sequence[str]) -> list[str]:
     return out
 
 
-def count_transitions(channel_paths: Sequence[str], conversions: Sequence[float], non_conversions: Sequence[float],
-                      groups: Sequence[int] | None = None, separator: str = ">") -> tuple[list[str], np.ndarray]:
+def count_transitions(
+    channel_paths: Sequence[str],
+    conversions: Sequence[float],
+    non_conversions: Sequence[float],
+    groups: Sequence[int] | None = None,
+    separator: str = ">",
+) -> tuple[list[str], np.ndarray]:
     """Transition counts of aggregated paths, vectorised (millions of paths, no per-path Python).
 
     Returns the channels (sorted) and counts of shape (groups, size, size) over the states [start, channels…,
@@ -68,10 +73,12 @@ def count_transitions(channel_paths: Sequence[str], conversions: Sequence[float]
     last = np.r_[path_index[1:] != path_index[:-1], True]
     ends = flat[last] + state[last] * size
     ending = path_index[last]
-    counts += np.bincount(ends + size - 2, weights=np.asarray(conversions, dtype=float)[ending],
-                          minlength=n_groups * size * size)
-    counts += np.bincount(ends + size - 1, weights=np.asarray(non_conversions, dtype=float)[ending],
-                          minlength=n_groups * size * size)
+    counts += np.bincount(
+        ends + size - 2, weights=np.asarray(conversions, dtype=float)[ending], minlength=n_groups * size * size
+    )
+    counts += np.bincount(
+        ends + size - 1, weights=np.asarray(non_conversions, dtype=float)[ending], minlength=n_groups * size * size
+    )
     return channels, counts.reshape(n_groups, size, size)
 
 
@@ -113,9 +120,6 @@ def solve(channels: Sequence[str], counts: np.ndarray) -> MarkovResult:
     names = [channels[i - 1] for i in present]
     p = absorption_probability(counts)
     without = {c: absorption_probability(counts, removed=i + 1) for i, c in enumerate(names)}
-    if p <= 0:
-        effects = {c: 0.0 for c in names}
-    else:
-        # removing a channel can only lose conversions; clip the solver's last-digit noise
-        effects = {c: min(1.0, max(0.0, 1.0 - without[c] / p)) for c in names}
+    # removing a channel can only lose conversions; clip the solver's last-digit noise
+    effects = dict.fromkeys(names, 0.0) if p <= 0 else {c: min(1.0, max(0.0, 1.0 - without[c] / p)) for c in names}
     return MarkovResult(p, effects, without, conversions, paths)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -85,7 +85,7 @@ def resolve_identity(
     people = people_from_edges(edges, blocklist)
     hashes = primary_hashes(people, edges, key)
     duplicates = duplicate_contacts(people)
-    checked_at = (now or datetime.now(timezone.utc)).replace(tzinfo=None)
+    checked_at = (now or datetime.now(UTC)).replace(tzinfo=None)
     warehouse.write(
         replace={
             PEOPLE_TABLE: pa.Table.from_pandas(people, preserve_index=False).cast(
@@ -125,12 +125,15 @@ def primary_hashes(people: pd.DataFrame, edges: pd.DataFrame, key: bytes) -> pd.
     """One row per person with an email or phone: the keyed hash of the primary one of each (the alphabetically
     first among those seen on a lead, else among all), hashed in its canonical form (no `email:` prefix)."""
     left, right = arrow_strings(edges["left_identifier"]), arrow_strings(edges["right_identifier"])
-    on_lead = pa.concat_arrays([
-        right.filter(pc.starts_with(left, "lead:")),
-        left.filter(pc.fill_null(pc.starts_with(right, "lead:"), False)),
-    ]).drop_null()
-    table = pa.table({"identifier": arrow_strings(people["identifier"]),
-                      "person_id": arrow_strings(people["person_id"])})
+    on_lead = pa.concat_arrays(
+        [
+            right.filter(pc.starts_with(left, "lead:")),
+            left.filter(pc.fill_null(pc.starts_with(right, "lead:"), False)),
+        ]
+    ).drop_null()
+    table = pa.table(
+        {"identifier": arrow_strings(people["identifier"]), "person_id": arrow_strings(people["person_id"])}
+    )
     hashed = None
     for kind in ("email", "phone"):
         prefix = f"{kind}:"
@@ -144,8 +147,12 @@ def primary_hashes(people: pd.DataFrame, edges: pd.DataFrame, key: bytes) -> pd.
         primary = ordered.filter(pa.array(first_of_person))
         # primaries are distinct (one value belongs to one person): one HMAC each
         values = pc.utf8_slice_codeunits(primary["identifier"], len(prefix)).to_pylist()
-        column = pa.table({"person_id": primary["person_id"],
-                           f"{kind}_hash": pa.array([keyed_hash(value, key) for value in values], pa.string())})
+        column = pa.table(
+            {
+                "person_id": primary["person_id"],
+                f"{kind}_hash": pa.array([keyed_hash(value, key) for value in values], pa.string()),
+            }
+        )
         hashed = column if hashed is None else hashed.join(column, "person_id", join_type="full outer")
     hashed = hashed.sort_by("person_id").select(["person_id", "email_hash", "phone_hash"])
     return hashed.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
@@ -166,16 +173,18 @@ def duplicate_contacts(people: pd.DataFrame) -> DuplicateContacts:
 def result_row(run_id: str, duplicates: DuplicateContacts, max_rate: float, checked_at: datetime) -> pa.Table:
     """The duplicate-contact rate as a row of quality.results (severity warning: reported, nothing blocked)."""
     rate = duplicates.rate
-    return pa.table({
-        "run_id": pa.array([run_id], pa.string()),
-        "dataset": pa.array(["leads"], pa.string()),
-        "rule": pa.array([RULE], pa.string()),
-        "expectation": pa.array([f"(leads - people with leads) / leads <= {max_rate:g}"], pa.string()),
-        "severity": pa.array(["warning"], pa.string()),
-        "passed": pa.array([rate is not None and rate <= max_rate], pa.bool_()),
-        "rows_checked": pa.array([duplicates.leads], pa.int64()),
-        "failing_rows": pa.array([duplicates.merged_leads], pa.int64()),
-        "failing_rate": pa.array([rate], pa.float64()),
-        "sample_keys": pa.array([", ".join(duplicates.sample_lead_ids)], pa.string()),
-        "checked_at": pa.array([checked_at], pa.timestamp("us")),
-    })
+    return pa.table(
+        {
+            "run_id": pa.array([run_id], pa.string()),
+            "dataset": pa.array(["leads"], pa.string()),
+            "rule": pa.array([RULE], pa.string()),
+            "expectation": pa.array([f"(leads - people with leads) / leads <= {max_rate:g}"], pa.string()),
+            "severity": pa.array(["warning"], pa.string()),
+            "passed": pa.array([rate is not None and rate <= max_rate], pa.bool_()),
+            "rows_checked": pa.array([duplicates.leads], pa.int64()),
+            "failing_rows": pa.array([duplicates.merged_leads], pa.int64()),
+            "failing_rate": pa.array([rate], pa.float64()),
+            "sample_keys": pa.array([", ".join(duplicates.sample_lead_ids)], pa.string()),
+            "checked_at": pa.array([checked_at], pa.timestamp("us")),
+        }
+    )

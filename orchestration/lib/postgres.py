@@ -57,27 +57,26 @@ def copy_raw_to_postgres(warehouse_path: Path, conninfo: dict | str) -> dict[str
     """
     duck = duckdb.connect(str(warehouse_path), read_only=True)
     pg = connect(conninfo)
-    copied = {name: 0 for name in CONTRACTS} | {LOADED_FILES: 0}
+    copied = dict.fromkeys(CONTRACTS, 0) | {LOADED_FILES: 0}
     try:
         with tempfile.TemporaryDirectory(prefix="closedloop-pgcopy-") as scratch:
-            with pg:  # commits the DDL before any data moves
-                with pg.cursor() as cur:
-                    cur.execute("create schema if not exists raw")
-                    _ensure_table(cur, LOADED_FILES, _columns(duck, LOADED_FILES), primary_key="file_hash")
-                    for name in CONTRACTS:
-                        _ensure_table(cur, name, _columns(duck, name))
+            with pg, pg.cursor() as cur:  # commits the DDL before any data moves
+                cur.execute("create schema if not exists raw")
+                _ensure_table(cur, LOADED_FILES, _columns(duck, LOADED_FILES), primary_key="file_hash")
+                for name in CONTRACTS:
+                    _ensure_table(cur, name, _columns(duck, name))
             for name in CONTRACTS:
-                with pg:  # one transaction per source: its rows and its _loaded_files rows, or nothing
-                    with pg.cursor() as cur:
-                        hashes = _new_file_hashes(duck, cur, name)
-                        if not hashes:
-                            continue
-                        duck.register("_new_files", pa.table({"file_hash": hashes}))
-                        try:
-                            copied[name] = _copy_rows(duck, cur, name, "_file_hash", Path(scratch))
-                            copied[LOADED_FILES] += _copy_rows(duck, cur, LOADED_FILES, "file_hash", Path(scratch))
-                        finally:
-                            duck.unregister("_new_files")
+                # one transaction per source: its rows and its _loaded_files rows, or nothing
+                with pg, pg.cursor() as cur:
+                    hashes = _new_file_hashes(duck, cur, name)
+                    if not hashes:
+                        continue
+                    duck.register("_new_files", pa.table({"file_hash": hashes}))
+                    try:
+                        copied[name] = _copy_rows(duck, cur, name, "_file_hash", Path(scratch))
+                        copied[LOADED_FILES] += _copy_rows(duck, cur, LOADED_FILES, "file_hash", Path(scratch))
+                    finally:
+                        duck.unregister("_new_files")
     finally:
         pg.close()
         duck.close()
@@ -135,7 +134,7 @@ def postgres_type(duckdb_type: str) -> str:
     if duckdb_type in POSTGRES_TYPES:
         return POSTGRES_TYPES[duckdb_type]
     if duckdb_type.startswith("DECIMAL"):
-        return "numeric" + duckdb_type[len("DECIMAL"):]
+        return "numeric" + duckdb_type[len("DECIMAL") :]
     if _is_nested(duckdb_type):
         return "jsonb"
     return "text"
@@ -219,7 +218,9 @@ def copy_postgres_to_duckdb(conninfo: dict | str, duck, catalog: str, names: lis
     copied = {}
     try:
         with tempfile.TemporaryDirectory(prefix="closedloop-pgread-") as scratch, pg, pg.cursor() as cur:
-            cur.execute("set local datestyle to 'ISO, YMD'; set local timezone to 'UTC'; set local extra_float_digits to 3")
+            cur.execute(
+                "set local datestyle to 'ISO, YMD'; set local timezone to 'UTC'; set local extra_float_digits to 3"
+            )
             for name in names:
                 copied[name] = _copy_to_duckdb(cur, duck, catalog, name, Path(scratch) / "read.csv")
     finally:
@@ -240,7 +241,10 @@ def _copy_to_duckdb(cur, duck, catalog: str, name: str, csv_path: Path) -> int:
         f"cast({quote_ident(c)} as text)" if kind == "BOOLEAN" else quote_ident(c) for c, kind in columns
     )
     with csv_path.open("wb") as handle:
-        cur.copy_expert(f"copy (select {selected} from {quote_ident(schema)}.{quote_ident(table)}) to stdout with (format csv)", handle)
+        cur.copy_expert(
+            f"copy (select {selected} from {quote_ident(schema)}.{quote_ident(table)}) to stdout with (format csv)",
+            handle,
+        )
     types = "{" + ", ".join(f"{sql_literal(c)}: '{kind}'" for c, kind in columns) + "}"
     duck.execute(f"create schema if not exists {catalog}.{quote_ident(schema)}")
     target = f"{catalog}.{quote_ident(schema)}.{quote_ident(table)}"

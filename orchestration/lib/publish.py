@@ -47,8 +47,13 @@ class Published:
 
 
 def publish(
-    warehouse_path: Path, serving_path: Path, run_id: str, docs: dict[str, TableDoc] | None = None,
-    target: str = "duckdb", hashed: dict[str, tuple[str, ...]] | None = None, key: bytes | None = None,
+    warehouse_path: Path,
+    serving_path: Path,
+    run_id: str,
+    docs: dict[str, TableDoc] | None = None,
+    target: str = "duckdb",
+    hashed: dict[str, tuple[str, ...]] | None = None,
+    key: bytes | None = None,
 ) -> Published:
     """Every published table of the warehouse of dbt target `target` into a new serving file, renamed over the
     old one; `docs` (from `serving_docs.docs_from_manifest`) become its comments and keys. The columns `hashed`
@@ -95,7 +100,9 @@ def attach_warehouse(
     copy_postgres_to_duckdb(conninfo, con, "warehouse", postgres_tables(conninfo, schemas))
 
 
-def write_and_replace(con, serving_path: Path, run_id: str, tables: dict[str, str], docs: dict[str, TableDoc]) -> Published:
+def write_and_replace(
+    con, serving_path: Path, run_id: str, tables: dict[str, str], docs: dict[str, TableDoc]
+) -> Published:
     """Writes `tables` (`schema.table` → a query on `con`) into a new file beside serving_path, checks it and
     renames it over serving_path. Used by publishing, a refused night's quality update and erasure."""
     if not tables:

@@ -42,8 +42,15 @@ def record_refused_run(target: str, warehouse_path: Path, run_id: str, reason: s
         )
         if recorded.column("recorded")[0].as_py() != "0":
             return False
-        row = {"run_id": [run_id], "started_at": [now], "finished_at": [now], "status": ["refused"],
-               "rows_checked": [0], "rows_quarantined": [0], "blocking_reason": [reason[:4000]]}
+        row = {
+            "run_id": [run_id],
+            "started_at": [now],
+            "finished_at": [now],
+            "status": ["refused"],
+            "rows_checked": [0],
+            "rows_quarantined": [0],
+            "blocking_reason": [reason[:4000]],
+        }
         warehouse.write(append={"quality.runs": pa.table(row)})
     return True
 
@@ -58,11 +65,7 @@ def republish_quality(
         if serving_path.exists():
             con.execute(f"attach {sql_literal(serving_path)} as current_serving (read_only)")
             docs = docs_from_duckdb(con, "current_serving")
-            tables = {
-                name: f"select * from current_serving.{name}"
-                for name in docs
-                if name.startswith("marts.")
-            }
+            tables = {name: f"select * from current_serving.{name}" for name in docs if name.startswith("marts.")}
         tables |= {name: f"select * from warehouse.{name}" for name in QUALITY_TABLES}
         docs |= {name: quality_docs.get(name, TableDoc()) for name in QUALITY_TABLES}
         return write_and_replace(con, serving_path, f"{run_id}-refused", tables, docs)

@@ -80,10 +80,12 @@ def _publish(serving_path: Path, url: str, schemas: tuple[str, ...]) -> dict[str
             cur.execute("select pg_advisory_lock(hashtext('closedloop.serving'))")
             _refuse_foreign_schemas(cur, schemas, describe_url(url))
         counts = {}
-        with duckdb.connect(str(serving_path), read_only=True) as duck:
-            with tempfile.TemporaryDirectory(prefix="closedloop-serving-") as scratch:
-                for schema in schemas:
-                    counts |= _build(duck, pg, schema, Path(scratch))
+        with (
+            duckdb.connect(str(serving_path), read_only=True) as duck,
+            tempfile.TemporaryDirectory(prefix="closedloop-serving-") as scratch,
+        ):
+            for schema in schemas:
+                counts |= _build(duck, pg, schema, Path(scratch))
         _swap(pg, schemas)
         _drop_retired(pg, schemas)
     finally:
@@ -95,7 +97,9 @@ def _connect(url: str):
     try:
         params = parse_dsn(url)
     except psycopg2.ProgrammingError:  # libpq's message quotes the string, which may hold the password
-        raise ServingUnreachable("CLOSEDLOOP_SERVING_URL is not a postgresql://user:password@host:port/db URL") from None
+        raise ServingUnreachable(
+            "CLOSEDLOOP_SERVING_URL is not a postgresql://user:password@host:port/db URL"
+        ) from None
     params.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
     try:
         return psycopg2.connect(**params)
@@ -200,7 +204,9 @@ def _carry_grants(cur, live: str, incoming: str) -> None:
     )
     for (table,) in cur.fetchall():
         for grantee, grantable in readers.get(table, everywhere):
-            cur.execute(f"grant select on {quote_ident(incoming)}.{quote_ident(table)} to {grantee}{_WITH_GRANT[grantable]}")
+            cur.execute(
+                f"grant select on {quote_ident(incoming)}.{quote_ident(table)} to {grantee}{_WITH_GRANT[grantable]}"
+            )
 
 
 def _table_readers(cur, schema: str) -> dict[str, set[tuple[str, bool]]]:

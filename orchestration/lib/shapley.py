@@ -65,8 +65,9 @@ def shapley_values(channels: Iterable[str], coalitions: Coalitions) -> dict[str,
     masks = holds @ bits
     sizes = holds.sum(axis=1)
     values = coalitions.value(masks)
-    weight = np.array([factorial(k) * factorial(size - k - 1) / factorial(size) if k < size else 0.0
-                       for k in range(size + 1)])
+    weight = np.array(
+        [factorial(k) * factorial(size - k - 1) / factorial(size) if k < size else 0.0 for k in range(size + 1)]
+    )
     out = {}
     for j, channel in enumerate(members):
         without = holds[:, j] == 0

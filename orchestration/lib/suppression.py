@@ -1,5 +1,5 @@
-"""The suppression list of erased people (docs/privacy.md): `raw._suppressed`, one row per identifier of an erased person,
-stored as its keyed hash (HMAC-SHA256, `orchestration/lib/privacy.py`), never as the identifier itself.
+"""The suppression list of erased people (docs/privacy.md): `raw._suppressed`, one row per identifier of an erased
+person, stored as its keyed hash (HMAC-SHA256, `orchestration/lib/privacy.py`), never as the identifier itself.
 
 The loader consults it for every newly loaded file, so an old export delivered again does not bring an erased
 person back. Like the phone cache, Python only sees the *distinct* identifier values of a file (to normalise and
@@ -56,11 +56,14 @@ def record(
     hashes = sorted({(kind, keyed_hash(value, key)) for kind, value in identifiers if value})
     if not hashes:
         return 0
-    con.register("_new_suppressed", pa.table({"kind": [k for k, _ in hashes], "identifier_hash": [h for _, h in hashes]}))
+    con.register(
+        "_new_suppressed", pa.table({"kind": [k for k, _ in hashes], "identifier_hash": [h for _, h in hashes]})
+    )
     try:
         return con.execute(
             f"insert into {TABLE} select n.identifier_hash, n.kind, ?, ? from _new_suppressed n"
-            f" where not exists (select 1 from {TABLE} s where s.kind = n.kind and s.identifier_hash = n.identifier_hash)",
+            f" where not exists (select 1 from {TABLE} s"
+            " where s.kind = n.kind and s.identifier_hash = n.identifier_hash)",
             [requested_at, erased_at],
         ).fetchone()[0]
     finally:
@@ -120,7 +123,9 @@ def prepare_file_filter(
             con.unregister("_file_hashes")
         found_columns += [column] * len(matched)
         found_values += [row[0] for row in matched]
-    found = pa.table({"column_name": pa.array(found_columns, pa.string()), "value": pa.array(found_values, pa.string())})
+    found = pa.table(
+        {"column_name": pa.array(found_columns, pa.string()), "value": pa.array(found_values, pa.string())}
+    )
     con.register("_found_arrow", found)
     try:
         con.execute(f"create or replace temp table {FILE_FILTER} as select * from _found_arrow")

@@ -13,6 +13,7 @@ import io
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import ClassVar
 
 import duckdb
 import psycopg2
@@ -62,8 +63,15 @@ class DuckDBWarehouse:
 
 class PostgresWarehouse:
     # Arrow type -> PostgreSQL column type of a replaced table
-    TYPES = {pa.string(): "text", pa.large_string(): "text", pa.bool_(): "boolean", pa.int64(): "bigint",
-             pa.int32(): "integer", pa.float64(): "double precision", pa.timestamp("us"): "timestamp"}
+    TYPES: ClassVar[dict[pa.DataType, str]] = {
+        pa.string(): "text",
+        pa.large_string(): "text",
+        pa.bool_(): "boolean",
+        pa.int64(): "bigint",
+        pa.int32(): "integer",
+        pa.float64(): "double precision",
+        pa.timestamp("us"): "timestamp",
+    }
 
     def __init__(self, conninfo: Mapping[str, str | int]):
         self.con = psycopg2.connect(**conninfo)
@@ -78,7 +86,8 @@ class PostgresWarehouse:
         if buffer.tell() == len(buffer.getbuffer()):  # no rows: Arrow refuses an empty file
             return pa.table({name: pa.array([], pa.string()) for name in columns})
         options = pa_csv.ConvertOptions(
-            column_types={name: pa.string() for name in columns}, strings_can_be_null=True,
+            column_types={name: pa.string() for name in columns},
+            strings_can_be_null=True,
             quoted_strings_can_be_null=False,
         )
         return pa_csv.read_csv(buffer, pa_csv.ReadOptions(column_names=columns), convert_options=options)

@@ -42,10 +42,15 @@ def pick_people(landing: Path) -> tuple[dict, dict]:
     touch_emails = {normalise_email(r["email"]) for r in read_rows(landing, "touchpoints") if r["email"]}
     dealt = {r["lead_id"] for r in read_rows(landing, "deals")}
     orders = read_rows(landing, "orders")
-    ordered = {r["lead_id"] for r in orders if r["lead_id"]} | {normalise_email(r["email"]) for r in orders if r["email"]}
+    ordered = {r["lead_id"] for r in orders if r["lead_id"]} | {
+        normalise_email(r["email"]) for r in orders if r["email"]
+    }
     candidates = [
-        lead for lead in leads
-        if normalise_email(lead["email"]) in touch_emails and lead["lead_id"] in dealt and normalise_phone(lead["phone"])
+        lead
+        for lead in leads
+        if normalise_email(lead["email"]) in touch_emails
+        and lead["lead_id"] in dealt
+        and normalise_phone(lead["phone"])
     ]
     first = next(c for c in candidates if c["lead_id"] in ordered or normalise_email(c["email"]) in ordered)
     second = next(c for c in candidates if normalise_email(c["email"]) != normalise_email(first["email"]))
@@ -134,15 +139,23 @@ def test_erase_leaves_no_trace_in_either_file(workspace):
     assert result.returncode == 0, result.stdout + result.stderr
     warehouse, serving = data / "warehouse.duckdb", data / "serving.duckdb"
     # the search can see the person before: their name and email are in the warehouse's bytes
-    assert {workspace["erased"]["last_name"].encode(), normalise_email(workspace["erased"]["email"]).encode()} <= bytes_found(
-        warehouse, workspace["erased_bytes"]
-    )
+    assert {
+        workspace["erased"]["last_name"].encode(),
+        normalise_email(workspace["erased"]["email"]).encode(),
+    } <= bytes_found(warehouse, workspace["erased_bytes"])
     assert any(mart_rows_of(serving, workspace["erased_leads"]).values())
 
     email = workspace["erased"]["email"].strip().upper()  # another spelling of the same address
     result = closedloop("erase", "--email", email, "--data-dir", str(data))
     assert result.returncode == 0, result.stdout + result.stderr
-    for table in ("raw.leads", "raw.touchpoints", "raw.deals", "raw.orders", "marts.fct_conversions", "serving: marts.fct_conversions"):
+    for table in (
+        "raw.leads",
+        "raw.touchpoints",
+        "raw.deals",
+        "raw.orders",
+        "marts.fct_conversions",
+        "serving: marts.fct_conversions",
+    ):
         assert table in result.stdout
     assert bytes_found(warehouse, workspace["erased_bytes"]) == set()
     assert bytes_found(serving, workspace["erased_bytes"]) == set()
@@ -177,7 +190,8 @@ def test_every_column_holding_emails_or_phones_is_tagged(workspace):
                     continue
                 hits = con.execute(
                     f'select count(*) from "{schema}"."{table}" where regexp_matches("{column}", ?)'
-                    f' or regexp_matches("{column}", ?)', [EMAIL_LIKE, PHONE_LIKE]
+                    f' or regexp_matches("{column}", ?)',
+                    [EMAIL_LIKE, PHONE_LIKE],
                 ).fetchone()[0]
                 if hits:
                     untagged.append(f"{path.name}: {schema}.{table}.{column} ({hits} values)")
@@ -206,7 +220,7 @@ def test_old_exports_delivered_again_do_not_bring_them_back(workspace):
             (landing / source / f"redelivered_{path.name}").write_bytes(path.read_bytes() + b"\n")
     (landing / "erasure_requests").mkdir()
     (landing / "erasure_requests" / "requests_2026-11.csv").write_text(
-        "requested_at,email,phone\n" f"2026-11-01T09:00:00Z,,{workspace['requested']['phone']}\n"
+        f"requested_at,email,phone\n2026-11-01T09:00:00Z,,{workspace['requested']['phone']}\n"
     )
     result = closedloop("run", *workspace["args"])
     assert result.returncode == 0, result.stdout + result.stderr
@@ -218,7 +232,17 @@ def test_old_exports_delivered_again_do_not_bring_them_back(workspace):
         assert set(mart_rows_of(serving, workspace[f"{person}_leads"]).values()) == {0}, person
     with duckdb.connect(str(warehouse), read_only=True) as con:
         leads = sorted(workspace["erased_leads"] | workspace["requested_leads"])
-        assert con.execute("select count(*) from raw.leads where lead_id in (select unnest(?::varchar[]))", [leads]).fetchone()[0] == 0
-        assert con.execute("select count(*) from raw.erasure_requests where phone is not null or email is not null").fetchone()[0] == 0
+        assert (
+            con.execute(
+                "select count(*) from raw.leads where lead_id in (select unnest(?::varchar[]))", [leads]
+            ).fetchone()[0]
+            == 0
+        )
+        assert (
+            con.execute(
+                "select count(*) from raw.erasure_requests where phone is not null or email is not null"
+            ).fetchone()[0]
+            == 0
+        )
         # everybody else came back in the re-delivery: the raw tables hold each old row twice
         assert con.execute("select count(*) from raw.leads").fetchone()[0] > 700

@@ -28,8 +28,12 @@ def published(tmp_path_factory):
     root = tmp_path_factory.mktemp("ltv_truth")
     landing, data = root / "landing", root / "data"
     generate_landing(landing, leads=5000, seed=42)
-    result = subprocess.run([CLOSEDLOOP, "run", "--landing", str(landing), "--data-dir", str(data)],
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [CLOSEDLOOP, "run", "--landing", str(landing), "--data-dir", str(data)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     truth = json.loads((landing / "ground_truth.json").read_text())["customer_value"]
     with duckdb.connect(str(data / "serving.duckdb"), read_only=True) as con:
@@ -40,8 +44,9 @@ def published(tmp_path_factory):
 
 def channel_rows(published):
     rows = published["rows"]
-    channels = rows[(rows.segment_type == "acquisition_channel") & rows.segment_value.isin(
-        published["truth"]["paid_channels"])]
+    channels = rows[
+        (rows.segment_type == "acquisition_channel") & rows.segment_value.isin(published["truth"]["paid_channels"])
+    ]
     return channels.set_index("segment_value")
 
 
@@ -52,13 +57,17 @@ def test_every_paid_channel_has_a_customer_and_a_row(published):
 @pytest.mark.parametrize("channel", ["all", "paid_search", "paid_social", "display", "affiliate"])
 def test_published_ltv_lands_near_the_planted_value(published, channel):
     rows, truth = published["rows"], published["truth"]
-    row = rows[(rows.segment_type == "overall") if channel == "all"
-               else (rows.segment_type == "acquisition_channel") & (rows.segment_value == channel)].iloc[0]
+    row = rows[
+        (rows.segment_type == "overall")
+        if channel == "all"
+        else (rows.segment_type == "acquisition_channel") & (rows.segment_value == channel)
+    ].iloc[0]
     expected = truth["expected_discounted_gross_margin"]
     tolerance = max(0.20, 3 * truth["deal_gross_margin_cv"] / math.sqrt(row.customers))
     assert abs(row.ltv_3y - expected) <= tolerance * expected, (
         f"{channel}: published {row.ltv_3y:.0f}, true {expected:.0f}, {row.customers} customers, "
-        f"tolerance {tolerance:.0%}")
+        f"tolerance {tolerance:.0%}"
+    )
 
 
 def test_every_paid_channel_has_a_plausible_ratio_band_and_benchmark(published):
@@ -83,8 +92,10 @@ def test_unpaid_channels_say_so_and_the_projection_reaches_h_years(published):
 def test_the_fit_is_published_and_the_run_prints_ltv_beside_the_truth(published):
     fit = published["fit"]
     assert set(fit.model) == {"bgnbd", "gamma_gamma"} and fit.value.notna().all()
-    assert fit[fit.model == "bgnbd"].customers_used.iloc[0] == published["rows"].query(
-        "segment_type == 'overall'").customers.iloc[0]
+    assert (
+        fit[fit.model == "bgnbd"].customers_used.iloc[0]
+        == published["rows"].query("segment_type == 'overall'").customers.iloc[0]
+    )
     assert "against the generator's truth" in published["stdout"]
     for channel in published["truth"]["paid_channels"]:
         assert f"    {channel} " in published["stdout"]

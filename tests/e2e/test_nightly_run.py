@@ -19,12 +19,30 @@ from orchestration.lib.quality.rules import DATASETS
 
 CLOSEDLOOP = str(Path(sys.executable).parent / "closedloop")
 # the marts docs/marts.md promises BI
-MARTS = tuple(f"marts.{name}" for name in (
-    "dim_people", "dim_campaigns", "fct_touchpoints", "fct_conversions", "fct_attribution", "mart_channel_roi",
-    "mart_campaign_roi", "mart_markov_removal_effects", "mart_funnel", "mart_stage_velocity", "mart_loss_reasons",
-    "mart_lead_sla", "mart_content_influence", "mart_cohorts", "mart_customer_ltv", "mart_ltv_segments", "mart_rfm",
-    "mart_leads", "mart_clv_model",
-))
+MARTS = tuple(
+    f"marts.{name}"
+    for name in (
+        "dim_people",
+        "dim_campaigns",
+        "fct_touchpoints",
+        "fct_conversions",
+        "fct_attribution",
+        "mart_channel_roi",
+        "mart_campaign_roi",
+        "mart_markov_removal_effects",
+        "mart_funnel",
+        "mart_stage_velocity",
+        "mart_loss_reasons",
+        "mart_lead_sla",
+        "mart_content_influence",
+        "mart_cohorts",
+        "mart_customer_ltv",
+        "mart_ltv_segments",
+        "mart_rfm",
+        "mart_leads",
+        "mart_clv_model",
+    )
+)
 
 pytestmark = pytest.mark.slow
 
@@ -80,7 +98,10 @@ def test_first_run_publishes_everything(workspace):
         ).fetchone()
         assert people == truth["people"]["expected_after_identity_resolution"]
         assert lead_people == leads_created == truth["duplicates"]["lead_people"]
-        assert con.execute("select count(*) from marts.fct_touchpoints where channel = 'other'").fetchone()[0] < expected["touchpoints"] * 0.05
+        assert (
+            con.execute("select count(*) from marts.fct_touchpoints where channel = 'other'").fetchone()[0]
+            < expected["touchpoints"] * 0.05
+        )
         columns = {r[0] for r in con.execute("select column_name from information_schema.columns").fetchall()}
         assert not {"email", "phone", "first_name", "last_name"} & columns, "PII reached the serving file"
     report = (data / "report" / "index.html").read_text()
@@ -89,25 +110,37 @@ def test_first_run_publishes_everything(workspace):
     assert "is not in the serving file" not in report and "could not be drawn" not in report
     with duckdb.connect(str(data / "serving.duckdb"), read_only=True) as con:
         # every model hands out exactly the won revenue; Markov solved on the generated paths
-        won = con.execute("select sum(value) from marts.fct_conversions where conversion_type = 'deal_won'").fetchone()[0]
-        credited = con.execute("select model, sum(attributed_value) from marts.fct_attribution"
-                               " where conversion_type = 'deal_won' group by model").fetchall()
+        won = con.execute("select sum(value) from marts.fct_conversions where conversion_type = 'deal_won'").fetchone()[
+            0
+        ]
+        credited = con.execute(
+            "select model, sum(attributed_value) from marts.fct_attribution"
+            " where conversion_type = 'deal_won' group by model"
+        ).fetchall()
         assert len(credited) == 12 and all(abs(total - won) < 1e-6 * won for _, total in credited)
-        assert con.execute("select count(*) from marts.mart_markov_removal_effects where period = 'all'"
-                           " and removal_effect > 0").fetchone()[0] > 5
+        assert (
+            con.execute(
+                "select count(*) from marts.mart_markov_removal_effects where period = 'all' and removal_effect > 0"
+            ).fetchone()[0]
+            > 5
+        )
     # the generated delivery is clean: the gate passes every rule and quarantines nothing
     with duckdb.connect(str(data / "serving.duckdb"), read_only=True) as con:
         assert con.execute("select status, rows_quarantined from quality.runs").fetchall() == [("passed", 0)]
         failed = con.execute("select dataset, rule from quality.results where not passed").fetchall()
         assert failed == [], failed
         rules = con.execute("select count(*) from quality.results").fetchone()[0]
-        fresh = con.execute("select count(*) from quality.results where rule = 'source_freshness' and passed").fetchone()[0]
+        fresh = con.execute(
+            "select count(*) from quality.results where rule = 'source_freshness' and passed"
+        ).fetchone()[0]
     assert fresh == 8  # every delivered raw source but erasure requests, which are never late
     # and the duplicate-contact rate and the credit conservation of fct_attribution
     assert rules == sum(len(d.rules) for d in DATASETS) + 1 + fresh + 1
     assert (data / "quality" / "docs" / "index.html").exists()
     quality = {"quality_runs.parquet", "quality_results.parquet", "quality_quarantine.parquet"}
-    assert {p.name for p in (data / "exports").glob("*.parquet")} >= {m.split(".")[1] + ".parquet" for m in MARTS} | quality
+    assert {p.name for p in (data / "exports").glob("*.parquet")} >= {
+        m.split(".")[1] + ".parquet" for m in MARTS
+    } | quality
     workspace["first"] = snapshot(data / "serving.duckdb")
 
 
@@ -123,8 +156,13 @@ def test_malformed_file_is_refused_and_the_marts_untouched(workspace):
     bad = workspace["landing"] / "touchpoints" / "touchpoints_broken.csv"
     header = (workspace["landing"] / "touchpoints").glob("*.csv").__next__().read_text().splitlines()[0]
     width = header.count(",") + 1
-    bad.write_text(f"{header}\n" + ",".join(["tX1", "2026-10-01T10:00:00Z", "anon"] + [""] * (width - 3)) + "\n"
-                   + ",".join(["tX2"] + [""] * (width - 1) + ["stray"]) + "\n")
+    bad.write_text(
+        f"{header}\n"
+        + ",".join(["tX1", "2026-10-01T10:00:00Z", "anon"] + [""] * (width - 3))
+        + "\n"
+        + ",".join(["tX2"] + [""] * (width - 1) + ["stray"])
+        + "\n"
+    )
     result = closedloop("run", *workspace["args"])
     assert result.returncode == 1, result.stdout + result.stderr
     assert "touchpoints_broken.csv, line 3" in " ".join(result.stderr.split()) and "fields" in result.stderr
@@ -136,15 +174,24 @@ def test_malformed_file_is_refused_and_the_marts_untouched(workspace):
 def test_new_day_loads_incrementally_while_a_reader_holds_the_old_file(workspace):
     data, landing = workspace["data"], workspace["landing"]
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
-        old_loaded = con.execute("select min(loaded_at), max(loaded_at), count(*) from marts.fct_touchpoints").fetchone()
+        old_loaded = con.execute(
+            "select min(loaded_at), max(loaded_at), count(*) from marts.fct_touchpoints"
+        ).fetchone()
     header = next((landing / "touchpoints").glob("*.csv")).read_text().splitlines()[0].split(",")
     new_rows = []
     for i in range(5):
         row = dict.fromkeys(header, "")
-        row.update(touchpoint_id=f"new-{i}", occurred_at="2026-10-31T12:00:00Z", anonymous_id=f"anon-new-{i}",
-                   touchpoint_type="page_view", page_url="https://www.example-shop.com/?utm_source=newsletter&utm_medium=email&utm_campaign=late")
+        row.update(
+            touchpoint_id=f"new-{i}",
+            occurred_at="2026-10-31T12:00:00Z",
+            anonymous_id=f"anon-new-{i}",
+            touchpoint_type="page_view",
+            page_url="https://www.example-shop.com/?utm_source=newsletter&utm_medium=email&utm_campaign=late",
+        )
         new_rows.append(",".join(row[c] for c in header))
-    (landing / "touchpoints" / "touchpoints_new_day.csv").write_text(",".join(header) + "\n" + "\n".join(new_rows) + "\n")
+    (landing / "touchpoints" / "touchpoints_new_day.csv").write_text(
+        ",".join(header) + "\n" + "\n".join(new_rows) + "\n"
+    )
 
     reader = duckdb.connect(str(data / "serving.duckdb"), read_only=True)
     try:
@@ -158,7 +205,9 @@ def test_new_day_loads_incrementally_while_a_reader_holds_the_old_file(workspace
         first_loaded, count = con.execute(
             "select min(loaded_at), count(*) from marts.fct_touchpoints where touchpoint_id not like 'new-%'"
         ).fetchone()
-        new = con.execute("select count(*), min(channel) from marts.fct_touchpoints where touchpoint_id like 'new-%'").fetchone()
+        new = con.execute(
+            "select count(*), min(channel) from marts.fct_touchpoints where touchpoint_id like 'new-%'"
+        ).fetchone()
     assert (first_loaded, count) == (old_loaded[0], old_loaded[2]), "old rows were rebuilt, not kept"
     assert new == (5, "email")
     with duckdb.connect(str(data / "serving.duckdb"), read_only=True) as con:

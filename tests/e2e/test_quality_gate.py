@@ -32,8 +32,12 @@ def closedloop(*args: str) -> subprocess.CompletedProcess:
 
 def published_marts(path: Path) -> dict[str, list[tuple]]:
     with duckdb.connect(str(path), read_only=True) as con:
-        names = [n for (n,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' order by 1").fetchall()]
+        names = [
+            n
+            for (n,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+            ).fetchall()
+        ]
         return {n: con.execute(f"select * from marts.{n} order by all").fetchall() for n in names}
 
 
@@ -79,8 +83,10 @@ def test_a_handful_of_bad_rows_publish_with_those_rows_quarantined(workspace):
         serving, "select record_key, rule from quality.quarantine where dataset = 'leads' order by record_key"
     )
     assert quarantined == [(f"BAD-LEAD-{i}", "owner_required") for i in range(3)]
-    for (table,) in query(serving, "select table_name from information_schema.columns"
-                                   " where table_schema = 'marts' and column_name = 'lead_id'"):
+    for (table,) in query(
+        serving,
+        "select table_name from information_schema.columns where table_schema = 'marts' and column_name = 'lead_id'",
+    ):
         assert query(serving, f"select count(*) from marts.{table} where lead_id like 'BAD-LEAD-%'") == [(0,)], table
     finding = query(
         serving,
@@ -89,7 +95,7 @@ def test_a_handful_of_bad_rows_publish_with_those_rows_quarantined(workspace):
     )
     assert finding == [(3, "BAD-LEAD-0, BAD-LEAD-1, BAD-LEAD-2")]
     report = (data / "report" / "index.html").read_text()
-    quality_page = report[report.index('id="quality-last-run"'):]
+    quality_page = report[report.index('id="quality-last-run"') :]
     assert "owner_required" in quality_page and "BAD-LEAD-0, BAD-LEAD-1, BAD-LEAD-2" in quality_page
 
 
@@ -115,12 +121,15 @@ def test_ten_percent_bad_touchpoints_block_the_run_and_the_marts_stay_as_they_we
     # analysts see the blocked night where they look: serving's quality tables and the report's banner
     published = query(data / "serving.duckdb", "select status from quality.runs order by started_at")
     assert published == blocked
-    failing = query(data / "serving.duckdb", "select rule, failing_rows from quality.results where not passed"
-                    " and run_id = (select run_id from quality.runs order by started_at desc limit 1)"
-                    " and severity = 'error'")
+    failing = query(
+        data / "serving.duckdb",
+        "select rule, failing_rows from quality.results where not passed"
+        " and run_id = (select run_id from quality.runs order by started_at desc limit 1)"
+        " and severity = 'error'",
+    )
     assert ("touchpoint_type_accepted_values", 20) in failing
     banner = (data / "report" / "index.html").read_text()
-    banner = banner[banner.index('id="refused-run"'):banner.index("</section>", banner.index('id="refused-run"'))]
+    banner = banner[banner.index('id="refused-run"') : banner.index("</section>", banner.index('id="refused-run"'))]
     assert "blocked" in banner and "touchpoint_type_accepted_values" in banner and "NEW-00000" in banner
 
 

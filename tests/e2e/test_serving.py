@@ -17,8 +17,8 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-
 from browser import CHROMIUM, chromium
+
 from orchestration.lib.generate import generate_landing
 from orchestration.lib.lock import exclusive_lock
 
@@ -34,8 +34,12 @@ def closedloop(*args: str) -> subprocess.CompletedProcess:
 
 def marts(path: Path) -> dict[str, list[tuple]]:
     with duckdb.connect(str(path), read_only=True) as con:
-        names = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' order by 1").fetchall()]
+        names = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+            ).fetchall()
+        ]
         return {name: con.execute(f"select * from marts.{name} order by all").fetchall() for name in names}
 
 
@@ -58,14 +62,18 @@ def workspace(tmp_path_factory):
     generate_landing(landing, leads=300, days=90, seed=5)
     result = closedloop("run", "--landing", str(landing), "--data-dir", str(data))
     assert result.returncode == 0, result.stderr
-    return {"landing": landing, "data": data, "serving": data / "serving.duckdb",
-            "args": ["--landing", str(landing), "--data-dir", str(data)]}
+    return {
+        "landing": landing,
+        "data": data,
+        "serving": data / "serving.duckdb",
+        "args": ["--landing", str(landing), "--data-dir", str(data)],
+    }
 
 
 def test_an_older_duckdb_client_reads_every_table_with_its_comments_and_keys(workspace, old_duckdb_python):
     script = textwrap.dedent(f"""
         import duckdb, json
-        con = duckdb.connect({str(workspace['serving'])!r}, read_only=True)
+        con = duckdb.connect({str(workspace["serving"])!r}, read_only=True)
         tables = con.execute("select schema_name, table_name, comment from duckdb_tables()").fetchall()
         out = {{"version": duckdb.__version__, "tables": {{}}}}
         for schema, table, comment in tables:
@@ -73,7 +81,8 @@ def test_an_older_duckdb_client_reads_every_table_with_its_comments_and_keys(wor
             columns = con.execute("select count(*), count(comment) from duckdb_columns()"
                                   " where schema_name = ? and table_name = ?", [schema, table]).fetchone()
             out["tables"][f"{{schema}}.{{table}}"] = {{"rows": rows, "comment": comment, "columns": columns}}
-        out["keys"] = con.execute("select table_name, constraint_type, constraint_column_names from duckdb_constraints()"
+        out["keys"] = con.execute("select table_name, constraint_type, constraint_column_names"
+                                  " from duckdb_constraints()"
                                   " where constraint_type in ('PRIMARY KEY', 'UNIQUE')").fetchall()
         print(json.dumps(out))
     """)
@@ -82,8 +91,10 @@ def test_an_older_duckdb_client_reads_every_table_with_its_comments_and_keys(wor
     seen = json.loads(read.stdout)
     assert seen["version"] == OLD_DUCKDB
     with duckdb.connect(str(workspace["serving"]), read_only=True) as con:
-        expected = {f"{s}.{t}": con.execute(f"select count(*) from {s}.{t}").fetchone()[0]
-                    for s, t in con.execute("select schema_name, table_name from duckdb_tables()").fetchall()}
+        expected = {
+            f"{s}.{t}": con.execute(f"select count(*) from {s}.{t}").fetchone()[0]
+            for s, t in con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+        }
     assert {name: t["rows"] for name, t in seen["tables"].items()} == expected
     assert len([n for n in expected if n.startswith("marts.")]) >= 17
     for name, table in seen["tables"].items():
@@ -123,14 +134,20 @@ def test_a_read_write_bi_session_stops_the_publish_and_is_named(workspace):
     serving = workspace["serving"]
     before = marts(serving)
     session = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import duckdb, sys
             con = duckdb.connect({str(serving)!r})  # read-write, as DBeaver and the DuckDB CLI open files
             con.execute("create view marts.my_view as select 1 as x")
             print("ready", flush=True)
             sys.stdin.readline()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert session.stdout.readline().strip() == "ready"
@@ -171,7 +188,8 @@ def test_a_refused_night_keeps_the_marts_and_tells_analysts(workspace):
     with duckdb.connect(str(serving), read_only=True) as con:
         # docs/quality-gate.md's "what failed last night" now answers about last night
         run_id, status, reason = con.execute(
-            "select run_id, status, blocking_reason from quality.runs order by started_at desc limit 1").fetchone()
+            "select run_id, status, blocking_reason from quality.runs order by started_at desc limit 1"
+        ).fetchone()
     assert status == "refused" and "deals_broken.csv, line 2" in reason
     assert run_id in result.stderr
     runs = pq.read_table(data / "exports" / "quality_runs.parquet").to_pylist()
@@ -236,7 +254,9 @@ def test_a_killed_run_takes_its_dbt_with_it_and_the_next_run_clears_up(workspace
     import dagster as dg
 
     data = workspace["data"]
-    run = subprocess.Popen([CLOSEDLOOP, "run", *workspace["args"]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run = subprocess.Popen(
+        [CLOSEDLOOP, "run", *workspace["args"]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     children: list[int] = []
     deadline = time.monotonic() + 300
     while not children and run.poll() is None and time.monotonic() < deadline:
@@ -255,8 +275,13 @@ def test_a_killed_run_takes_its_dbt_with_it_and_the_next_run_clears_up(workspace
     leftover = data / ".serving.duckdb.crashed-run.tmp"
     leftover.write_bytes(b"half a file")
     Path(f"{leftover}.wal").write_bytes(b"its log")
-    result = subprocess.run([CLOSEDLOOP, "run", *workspace["args"]], capture_output=True, text=True, timeout=600,
-                            env={**os.environ, "CLOSEDLOOP_KEEP_RUNS": "2"})
+    result = subprocess.run(
+        [CLOSEDLOOP, "run", *workspace["args"]],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "CLOSEDLOOP_KEEP_RUNS": "2"},
+    )
     assert result.returncode == 0, result.stderr
     assert not leftover.exists() and not Path(f"{leftover}.wal").exists()
     os.environ["DAGSTER_HOME"], previous = str(data / "dagster"), os.environ.get("DAGSTER_HOME")

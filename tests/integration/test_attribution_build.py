@@ -27,8 +27,15 @@ NIGHT2 = Path(__file__).parents[1] / "fixtures" / "landing_attribution_night2"
 STAGING = ["--select", "fqn:staging", "resource_type:seed", "int_identity__edges"]
 # the pipeline's selections (orchestration/defs/dbt/assets.py): intermediate models tagged after_python read what
 # the Python steps or the marts write, so they build with the marts
-INTERMEDIATE = ["--select", "fqn:intermediate", "resource_type:snapshot", "--exclude", "int_identity__edges",
-                "tag:after_python", "resource_type:unit_test"]
+INTERMEDIATE = [
+    "--select",
+    "fqn:intermediate",
+    "resource_type:snapshot",
+    "--exclude",
+    "int_identity__edges",
+    "tag:after_python",
+    "resource_type:unit_test",
+]
 MARTS = ["--select", "fqn:marts", "tag:after_python", "--exclude", "resource_type:unit_test"]
 MODELS = 12
 
@@ -36,9 +43,22 @@ MODELS = 12
 def dbt_build(data: Path, selection: list[str]) -> None:
     env = {**os.environ, "CLOSEDLOOP_DATA_DIR": str(data), "CLOSEDLOOP_DBT_TARGET": "duckdb"}
     result = subprocess.run(
-        [DBT_EXECUTABLE, "build", *selection, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-         str(DBT_PROFILES_DIR), "--target-path", str(data / "target"), "--log-path", str(data / "logs")],
-        env=env, capture_output=True, text=True,
+        [
+            DBT_EXECUTABLE,
+            "build",
+            *selection,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROFILES_DIR),
+            "--target-path",
+            str(data / "target"),
+            "--log-path",
+            str(data / "logs"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout[-4000:]
 
@@ -75,7 +95,9 @@ def second_night(warehouse, tmp_path_factory):
     """A copy of the first night's data dir, then the second night on it (incremental models pick up from there)."""
     data = tmp_path_factory.mktemp("attribution_night2")
     shutil.copytree(warehouse.parent, data, dirs_exist_ok=True)
-    before = query(data / "warehouse.duckdb", "select distinct conversion_id, built_at from intermediate.int_conversion_touches")
+    before = query(
+        data / "warehouse.duckdb", "select distinct conversion_id, built_at from intermediate.int_conversion_touches"
+    )
     people_before = query(data / "warehouse.duckdb", "select max(built_at) from intermediate.int_person_paths")[0][0]
     # c3, on c's won deal, is quarantined (as if a re-delivery broke it): the paths it was on must be rebuilt
     return night(data, NIGHT2, datetime(2026, 7, 2), quarantine=("c3",)), dict(before), people_before
@@ -113,9 +135,9 @@ def test_u_shaped_linear_and_last_non_direct_reference(warehouse):
 
 def test_six_and_two_touch_shapes_reference(warehouse):
     six = ["c1", "c2", "c3", "c4", "c5", "c6"]
-    assert credit(warehouse, "DC", "position_based") == dict(zip(six, [40, 5, 5, 5, 5, 40]))
-    assert credit(warehouse, "DC", "j_shaped") == dict(zip(six, [20, 5, 5, 5, 5, 60]))
-    assert credit(warehouse, "DC", "inverse_j") == dict(zip(six, [60, 5, 5, 5, 5, 20]))
+    assert credit(warehouse, "DC", "position_based") == dict(zip(six, [40, 5, 5, 5, 5, 40], strict=True))
+    assert credit(warehouse, "DC", "j_shaped") == dict(zip(six, [20, 5, 5, 5, 5, 60], strict=True))
+    assert credit(warehouse, "DC", "inverse_j") == dict(zip(six, [60, 5, 5, 5, 5, 20], strict=True))
     assert credit(warehouse, "DD", "j_shaped") == {"d1": 25, "d2": 75}
     assert credit(warehouse, "DD", "inverse_j") == {"d1": 75, "d2": 25}
     assert credit(warehouse, "DD", "position_based") == {"d1": 50, "d2": 50}
@@ -147,8 +169,11 @@ def test_milestone_models_without_lead_or_opportunity_touches(warehouse):
 
 
 def test_a_conversion_without_touches_gets_one_synthetic_direct_touch(warehouse):
-    rows = query(warehouse, "select touchpoint_id, touch_position, path_length, channel, share from marts.fct_attribution"
-                            " where lead_id = 'LH' and conversion_type = 'lead_created'")
+    rows = query(
+        warehouse,
+        "select touchpoint_id, touch_position, path_length, channel, share from marts.fct_attribution"
+        " where lead_id = 'LH' and conversion_type = 'lead_created'",
+    )
     assert len(rows) == MODELS and set(rows) == {(None, 1, 1, "direct", 1.0)}
 
 
@@ -157,47 +182,76 @@ def test_lookback_is_inclusive_at_90_days(warehouse):
 
 
 def test_counted_paths_collapse_repeats_and_include_visitors(warehouse):
-    rows = dict(query(warehouse, "select channel_path, non_conversions from intermediate.int_attribution_paths_counted"
-                                 " where conversion_type = 'lead_created' and non_conversions > 0"))
+    rows = dict(
+        query(
+            warehouse,
+            "select channel_path, non_conversions from intermediate.int_attribution_paths_counted"
+            " where conversion_type = 'lead_created' and non_conversions > 0",
+        )
+    )
     assert rows["email>paid_search"] == 1  # v1: email, email, paid_search
     assert rows["display"] == 1  # v2
-    converting = query(warehouse, "select channel_path, channel_set from intermediate.int_attribution_paths_counted"
-                                  " where conversion_type = 'deal_won' and channel_path like 'email>display>paid_search%'")
-    assert converting == [("email>display>paid_search>organic_search>email>display",
-                           "display,email,organic_search,paid_search")]
+    converting = query(
+        warehouse,
+        "select channel_path, channel_set from intermediate.int_attribution_paths_counted"
+        " where conversion_type = 'deal_won' and channel_path like 'email>display>paid_search%'",
+    )
+    assert converting == [
+        ("email>display>paid_search>organic_search>email>display", "display,email,organic_search,paid_search")
+    ]
 
 
 def test_markov_shares_come_from_the_exact_chain(warehouse):
-    paths = query(warehouse, "select channel_path, conversions, non_conversions"
-                             " from intermediate.int_attribution_paths_counted where conversion_type = 'deal_won'")
+    paths = query(
+        warehouse,
+        "select channel_path, conversions, non_conversions"
+        " from intermediate.int_attribution_paths_counted where conversion_type = 'deal_won'",
+    )
     result = removal_effects([(p.split(">"), c, n) for p, c, n in paths])
     expected = result.weights(["display", "email", "organic_search", "paid_search"])
-    shares = dict(query(warehouse, "select touchpoint_id, share from marts.fct_attribution"
-                                   " where deal_id = 'DC' and model = 'markov'"))
+    shares = dict(
+        query(
+            warehouse,
+            "select touchpoint_id, share from marts.fct_attribution where deal_id = 'DC' and model = 'markov'",
+        )
+    )
     # a channel's share is split equally over its touches (email: c1 and c5; display: c2 and c6)
     assert shares["c1"] == pytest.approx(expected["email"] / 2) and shares["c5"] == shares["c1"]
     assert shares["c2"] == pytest.approx(expected["display"] / 2)
     assert shares["c3"] == pytest.approx(expected["paid_search"])
-    effects = dict(query(warehouse, "select channel, removal_effect from marts.mart_markov_removal_effects"
-                                    " where conversion_type = 'deal_won' and period = 'all'"))
+    effects = dict(
+        query(
+            warehouse,
+            "select channel, removal_effect from marts.mart_markov_removal_effects"
+            " where conversion_type = 'deal_won' and period = 'all'",
+        )
+    )
     assert effects == pytest.approx(result.removal_effects)
 
 
 def test_shapley_shares_sum_to_one_per_conversion(warehouse):
-    rows = query(warehouse, "select conversion_id, sum(share) from marts.fct_attribution where model = 'shapley'"
-                            " group by conversion_id")
+    rows = query(
+        warehouse,
+        "select conversion_id, sum(share) from marts.fct_attribution where model = 'shapley' group by conversion_id",
+    )
     assert rows and all(abs(total - 1) < 1e-9 for _, total in rows)
 
 
 def test_channel_roi_has_spend_without_conversions_and_reconciles(warehouse):
-    paid_social = query(warehouse, "select model, spend, attributed_leads, attributed_revenue, roas from"
-                                   " marts.mart_channel_roi where channel = 'paid_social'")
+    paid_social = query(
+        warehouse,
+        "select model, spend, attributed_leads, attributed_revenue, roas from"
+        " marts.mart_channel_roi where channel = 'paid_social'",
+    )
     assert len(paid_social) == MODELS and all(row[1:] == (300.0, 0.0, 0.0, 0.0) for row in paid_social)
     revenue = dict(query(warehouse, "select model, sum(attributed_revenue) from marts.mart_channel_roi group by model"))
-    assert revenue == pytest.approx({model: 690.0 for model in revenue}) and len(revenue) == MODELS
-    search = query(warehouse, "select spend, attributed_revenue, roas, roi, cac, attributed_new_customers"
-                              " from marts.mart_channel_roi where channel = 'paid_search' and model = 'last_touch'"
-                              " and month = date '2026-03-01'")
+    assert revenue == pytest.approx(dict.fromkeys(revenue, 690.0)) and len(revenue) == MODELS
+    search = query(
+        warehouse,
+        "select spend, attributed_revenue, roas, roi, cac, attributed_new_customers"
+        " from marts.mart_channel_roi where channel = 'paid_search' and model = 'last_touch'"
+        " and month = date '2026-03-01'",
+    )
     spend, revenue, roas, roi, cac, customers = search[0]
     assert spend == 200 and roas == pytest.approx(revenue / 200) and roi == pytest.approx((revenue * 0.7 - 200) / 200)
     assert cac == pytest.approx(200 / customers)
@@ -205,9 +259,12 @@ def test_channel_roi_has_spend_without_conversions_and_reconciles(warehouse):
 
 def test_second_night_rebuilds_only_the_paths_that_changed(second_night):
     path, built_before, _ = second_night
-    rows = query(path, "select distinct conversions.conversion_type, coalesce(conversions.deal_id, conversions.lead_id),"
-                       " touches.conversion_id, touches.built_at from intermediate.int_conversion_touches as touches"
-                       " join intermediate.int_conversions as conversions using (conversion_id)")
+    rows = query(
+        path,
+        "select distinct conversions.conversion_type, coalesce(conversions.deal_id, conversions.lead_id),"
+        " touches.conversion_id, touches.built_at from intermediate.int_conversion_touches as touches"
+        " join intermediate.int_conversions as conversions using (conversion_id)",
+    )
     rebuilt = {(kind, key) for kind, key, conversion, built in rows if built != built_before.get(conversion)}
     assert rebuilt == {("deal_won", "DD"), ("lead_created", "LH"), ("deal_won", "DA"), ("deal_won", "DC")}
     assert set(credit(path, "DC", "linear")) == {"c1", "c2", "c4", "c5", "c6"}
@@ -219,23 +276,38 @@ def test_second_night_rebuilds_only_the_paths_that_changed(second_night):
     assert set(credit(path, "DA", "linear")) == {"v1", "v2", "v3", "a4", "a3", "a1", "a2"}
     # untouched conversions keep their credit
     assert credit(path, "DB", "position_based") == {"b1": 56, "b2": 28, "b3": 56}
-    paths = dict(query(path, "select coalesce(c.deal_id, c.lead_id) || ':' || c.conversion_type, p.channel_path"
-                             " from intermediate.int_conversion_paths p join intermediate.int_conversions c using (conversion_id)"))
+    paths = dict(
+        query(
+            path,
+            "select coalesce(c.deal_id, c.lead_id) || ':' || c.conversion_type, p.channel_path"
+            " from intermediate.int_conversion_paths p join intermediate.int_conversions c using (conversion_id)",
+        )
+    )
     assert paths["DD:deal_won"] == "display>email>paid_search" and paths["LH:lead_created"] == "display>email"
 
 
 def test_second_night_recounts_only_the_people_whose_touches_changed(second_night):
     path, _, first_build = second_night
-    rebuilt = query(path, "select channel_path from intermediate.int_person_paths where built_at > ? order by 1",
-                    (first_build,))
+    rebuilt = query(
+        path, "select channel_path from intermediate.int_person_paths where built_at > ? order by 1", (first_build,)
+    )
     # d (a new touch); h: the visitor's person takes in h's lead and email (its id, from the smallest identifier
     # anon:c-v2, stays), so its path gains h1; a, who takes in v1's touches; v1's person, merged away (no path);
     # c, who lost c3
-    assert rebuilt == [("display>email",), ("display>email>paid_search",),
-                       ("email>display>organic_search>email>display",),
-                       ("email>paid_search>display>email>organic_search>email",), (None,)]
-    counted = dict(query(path, "select channel_path, non_conversions from intermediate.int_attribution_paths_counted"
-                               " where conversion_type = 'lead_created'"))
+    assert rebuilt == [
+        ("display>email",),
+        ("display>email>paid_search",),
+        ("email>display>organic_search>email>display",),
+        ("email>paid_search>display>email>organic_search>email",),
+        (None,),
+    ]
+    counted = dict(
+        query(
+            path,
+            "select channel_path, non_conversions from intermediate.int_attribution_paths_counted"
+            " where conversion_type = 'lead_created'",
+        )
+    )
     assert "display" not in counted  # v2's lone display visit is now h's converting path
 
 
@@ -244,15 +316,31 @@ def test_the_nightly_invariants_catch_a_broken_fact(warehouse, tmp_path):
     data = tmp_path / "broken"
     shutil.copytree(warehouse.parent, data)
     with duckdb.connect(str(data / "warehouse.duckdb")) as con:
-        con.execute("insert into marts.fct_attribution select * from marts.fct_attribution"
-                    " where deal_id = 'DC' and model = 'linear' and touch_position = 2")
+        con.execute(
+            "insert into marts.fct_attribution select * from marts.fct_attribution"
+            " where deal_id = 'DC' and model = 'linear' and touch_position = 2"
+        )
         con.execute("update marts.fct_attribution set share = share * 2 where deal_id = 'DB' and model = 'markov'")
     env = {**os.environ, "CLOSEDLOOP_DATA_DIR": str(data), "CLOSEDLOOP_DBT_TARGET": "duckdb"}
     result = subprocess.run(
-        [DBT_EXECUTABLE, "test", "--select", "assert_attribution_reconciles", "--store-failures",
-         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROFILES_DIR),
-         "--target-path", str(data / "target"), "--log-path", str(data / "logs")],
-        env=env, capture_output=True, text=True,
+        [
+            DBT_EXECUTABLE,
+            "test",
+            "--select",
+            "assert_attribution_reconciles",
+            "--store-failures",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROFILES_DIR),
+            "--target-path",
+            str(data / "target"),
+            "--log-path",
+            str(data / "logs"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 1 and "FAIL" in result.stdout, result.stdout[-2000:]
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:

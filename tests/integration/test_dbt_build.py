@@ -37,9 +37,21 @@ def warehouse(tmp_path_factory):
             load_source(con, source, discover(FIXTURE, source), run_id="fixture", loaded_at=datetime(2026, 4, 1))
     env = {**os.environ, "CLOSEDLOOP_DATA_DIR": str(data), "CLOSEDLOOP_DBT_TARGET": "duckdb"}
     result = subprocess.run(
-        [DBT_EXECUTABLE, "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROFILES_DIR),
-         "--target-path", str(data / "target"), "--log-path", str(data / "logs")],
-        env=env, capture_output=True, text=True,
+        [
+            DBT_EXECUTABLE,
+            "build",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROFILES_DIR),
+            "--target-path",
+            str(data / "target"),
+            "--log-path",
+            str(data / "logs"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout[-4000:]
     assert "unit_test" in result.stdout, "dbt unit tests did not run"
@@ -81,7 +93,9 @@ def test_conversions_are_valued_in_base_currency(warehouse):
 
 
 def test_staging_normalises_identifiers(warehouse):
-    emails = dict(query(warehouse, "select touchpoint_id, email from staging.stg_web__touchpoints where email is not null"))
+    emails = dict(
+        query(warehouse, "select touchpoint_id, email from staging.stg_web__touchpoints where email is not null")
+    )
     assert emails["t2"] == "annlee@gmail.com"
     phones = dict(query(warehouse, "select lead_id, phone from staging.stg_crm__leads"))
     assert phones["L2"] == "+14155550101"
@@ -94,8 +108,14 @@ def test_funnel_counts_each_lead_through_the_stages(warehouse):
         warehouse, "select stage, sum(reached) from marts.mart_funnel group by stage, stage_order order by stage_order"
     )
     assert rows == [
-        ("lead", 3), ("mql", 3), ("sql", 3), ("opportunity", 3),
-        ("presentation", 2), ("proposal", 2), ("negotiation", 1), ("won", 1),
+        ("lead", 3),
+        ("mql", 3),
+        ("sql", 3),
+        ("opportunity", 3),
+        ("presentation", 2),
+        ("proposal", 2),
+        ("negotiation", 1),
+        ("won", 1),
     ]
 
 

@@ -23,8 +23,17 @@ def test_nightly_job_and_schedule(defs):
 def test_lineage_runs_from_raw_through_dbt_to_serving(defs):
     graph = defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    assert {"raw/touchpoints", "staging/stg_web__touchpoints", "marts/fct_touchpoints", "serving/marts", "serving/report"} <= keys
-    parents = lambda key: {p.to_user_string() for p in graph.get(dg.AssetKey.from_user_string(key)).parent_keys}
+    assert {
+        "raw/touchpoints",
+        "staging/stg_web__touchpoints",
+        "marts/fct_touchpoints",
+        "serving/marts",
+        "serving/report",
+    } <= keys
+
+    def parents(key):
+        return {p.to_user_string() for p in graph.get(dg.AssetKey.from_user_string(key)).parent_keys}
+
     assert "raw/touchpoints" in parents("staging/stg_web__touchpoints")
     # erasure requests are applied after every load and before staging reads raw
     assert {"raw/touchpoints", "raw/erasure_requests"} <= parents("privacy/erasure_applied")
@@ -43,19 +52,27 @@ def test_dbt_tests_are_asset_checks(defs):
 
 def test_identity_resolution_sits_between_the_gate_and_the_marts(defs):
     graph = defs.resolve_asset_graph()
-    parents = lambda key: {p.to_user_string() for p in graph.get(dg.AssetKey.from_user_string(key)).parent_keys}
+
+    def parents(key):
+        return {p.to_user_string() for p in graph.get(dg.AssetKey.from_user_string(key)).parent_keys}
+
     assert {"intermediate/int_identity__edges", "quality/quarantined_keys"} <= parents("intermediate/identity_people")
     assert "intermediate/identity_people" in parents("intermediate/int_people")
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
     assert ("intermediate/identity_people", "duplicate_contact_rate") in checks
     # the edges view is built with staging, so dbt runs as exactly three invocations
-    dbt_steps = sorted(node.name for node in defs.resolve_job_def("nightly").graph.nodes if node.name.startswith("dbt_"))
+    dbt_steps = sorted(
+        node.name for node in defs.resolve_job_def("nightly").graph.nodes if node.name.startswith("dbt_")
+    )
     assert dbt_steps == ["dbt_intermediate", "dbt_marts", "dbt_staging"]
 
 
 def test_python_models_sit_between_intermediate_and_marts(defs):
     graph = defs.resolve_asset_graph()
-    parents = lambda key: {p.to_user_string() for p in graph.get(dg.AssetKey.from_user_string(key)).parent_keys}
+
+    def parents(key):
+        return {p.to_user_string() for p in graph.get(dg.AssetKey.from_user_string(key)).parent_keys}
+
     assert "intermediate/int_attribution_paths_counted" in parents("intermediate/attribution_channel_weights")
     assert "intermediate/attribution_channel_weights" in parents("marts/fct_attribution")
     assert "intermediate/attribution_removal_effects" in parents("marts/mart_markov_removal_effects")
@@ -64,9 +81,13 @@ def test_python_models_sit_between_intermediate_and_marts(defs):
     for table in ("customer_clv", "customer_clv_years", "customer_clv_fit"):
         assert "intermediate/int_customers_summarised" in parents(f"intermediate/{table}")
     assert {"intermediate/customer_clv", "intermediate/customer_clv_years"} <= parents(
-        "intermediate/int_ltv_segment_inputs")
+        "intermediate/int_ltv_segment_inputs"
+    )
     assert "intermediate/customer_clv_fit" in parents("marts/mart_clv_model")
-    marts_step = {key.to_user_string() for key in defs.get_assets_def(dg.AssetKey.from_user_string("marts/mart_ltv_segments")).keys}
+    marts_step = {
+        key.to_user_string()
+        for key in defs.get_assets_def(dg.AssetKey.from_user_string("marts/mart_ltv_segments")).keys
+    }
     assert "intermediate/int_ltv_segment_inputs" in marts_step
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
     assert ("marts/fct_attribution", "assert_attribution_reconciles") in checks
@@ -92,7 +113,9 @@ def test_exposures_and_source_freshness_are_declared(defs):
     manifest = json.loads(dbt_project.manifest_path.read_text())
     exposures = {e["name"]: e for e in manifest["exposures"].values()}
     assert set(exposures) == {"serving_file", "html_report", "parquet_exports"}
-    marts = {n for n, node in manifest["nodes"].items() if node["resource_type"] == "model" and node["schema"] == "marts"}
+    marts = {
+        n for n, node in manifest["nodes"].items() if node["resource_type"] == "model" and node["schema"] == "marts"
+    }
     assert marts <= set(exposures["serving_file"]["depends_on"]["nodes"]), "a mart is missing from the exposures"
     raw = [s for s in manifest["sources"].values() if s["schema"] == "raw" and s["name"] != "erasure_requests"]
     assert raw and all(s["config"]["freshness"]["warn_after"]["count"] for s in raw)

@@ -44,7 +44,10 @@ def test_purge_postgres_removes_the_person_and_their_bytes(postgres_server, tmp_
     try:
         with pg, pg.cursor() as cur:  # a mart dbt would have built on the server
             cur.execute("create schema marts")
-            cur.execute("create table marts.fct_conversions as select * from (values ('D1', 'L1'), ('D2', 'L2')) as t(deal_id, lead_id)")
+            cur.execute(
+                "create table marts.fct_conversions as"
+                " select * from (values ('D1', 'L1'), ('D2', 'L2')) as t(deal_id, lead_id)"
+            )
 
         result = erase(settings, parse_request("Ann.Lee@gmail.com", None))
         removed = purge_postgres(pg_settings, result.keys)
@@ -52,10 +55,14 @@ def test_purge_postgres_removes_the_person_and_their_bytes(postgres_server, tmp_
         assert removed["raw.leads"] == 1 and removed["raw.touchpoints"] == 2 and removed["marts.fct_conversions"] == 1
         with pg.cursor() as cur:
             assert rows(cur, "select lead_id from raw.leads") == [("L2",), ("L3",)]
-            assert ("t1",) not in rows(cur, "select touchpoint_id from raw.touchpoints")  # the cookie seen with her email
+            assert ("t1",) not in rows(
+                cur, "select touchpoint_id from raw.touchpoints"
+            )  # the cookie seen with her email
             assert rows(cur, "select deal_id from raw.deals") == [("D2",), ("D3",)]
             assert rows(cur, "select lead_id from marts.fct_conversions") == [("L2",)]
-            assert rows(cur, "select requested_at, email, phone from raw.erasure_requests") == [("2026-03-30", None, None)]
+            assert rows(cur, "select requested_at, email, phone from raw.erasure_requests") == [
+                ("2026-03-30", None, None)
+            ]
             # VACUUM FULL rewrote the table: her lead's bytes are not in its file, the others' are
             cur.execute("checkpoint")
             cur.execute("select pg_relation_filepath('raw.leads')")

@@ -21,17 +21,44 @@ from orchestration.settings import DBT_EXECUTABLE, DBT_PROFILES_DIR, DBT_PROJECT
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "landing_identity"
 # the pipeline's dbt selections (orchestration/defs/dbt/assets.py), without the quality gate's own views; the
 # intermediate and marts phases run as one here (no Python model is under test), dbt unit tests left to test_dbt_build
-STAGING = ["--select", "fqn:staging", "resource_type:seed", "int_identity__edges", "--exclude", "resource_type:unit_test"]
-MARTS = ["--select", "fqn:intermediate", "resource_type:snapshot", "fqn:marts",
-         "--exclude", "int_identity__edges", "resource_type:unit_test"]
+STAGING = [
+    "--select",
+    "fqn:staging",
+    "resource_type:seed",
+    "int_identity__edges",
+    "--exclude",
+    "resource_type:unit_test",
+]
+MARTS = [
+    "--select",
+    "fqn:intermediate",
+    "resource_type:snapshot",
+    "fqn:marts",
+    "--exclude",
+    "int_identity__edges",
+    "resource_type:unit_test",
+]
 
 
 def dbt_build(data: Path, selection: list[str]) -> None:
     env = {**os.environ, "CLOSEDLOOP_DATA_DIR": str(data), "CLOSEDLOOP_DBT_TARGET": "duckdb"}
     result = subprocess.run(
-        [DBT_EXECUTABLE, "build", *selection, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-         str(DBT_PROFILES_DIR), "--target-path", str(data / "target"), "--log-path", str(data / "logs")],
-        env=env, capture_output=True, text=True,
+        [
+            DBT_EXECUTABLE,
+            "build",
+            *selection,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROFILES_DIR),
+            "--target-path",
+            str(data / "target"),
+            "--log-path",
+            str(data / "logs"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout[-4000:]
 
@@ -85,8 +112,11 @@ def test_known_duplicates_are_one_person(built):
     assert {person_of(built, "touch", t) for t in ("t1", "t2", "t3")} == {ann}
     # an order by email (case, trailing space) and one through its lead_id with a second email
     bob = person_of(built, "lead", "L4")
-    assert query(built["warehouse"], "select count(distinct person_id) from intermediate.identity_people"
-                 " where identifier in ('email:bob@corp.io', 'email:bobray@gmail.com', 'lead:L4')") == [(1,)]
+    assert query(
+        built["warehouse"],
+        "select count(distinct person_id) from intermediate.identity_people"
+        " where identifier in ('email:bob@corp.io', 'email:bobray@gmail.com', 'lead:L4')",
+    ) == [(1,)]
     assert bob != ann
     # a phone-only lead and the cookie of a contact request with the same phone
     assert person_of(built, "touch", "t5") == person_of(built, "touch", "t6") == person_of(built, "lead", "L9")
@@ -96,8 +126,11 @@ def test_blocklisted_values_never_merge_people(built):
     junk = {person_of(built, "lead", "L5"), person_of(built, "lead", "L6"), person_of(built, "touch", "t4")}
     assert len(junk) == 3, "test@test.com merged people"
     assert person_of(built, "lead", "L7") != person_of(built, "lead", "L8"), "+1 888-888-8888 merged people"
-    assert query(built["warehouse"], "select count(*) from intermediate.identity_people where identifier in"
-                 " ('email:test@test.com', 'phone:+18888888888')") == [(0,)]
+    assert query(
+        built["warehouse"],
+        "select count(*) from intermediate.identity_people where identifier in"
+        " ('email:test@test.com', 'phone:+18888888888')",
+    ) == [(0,)]
 
 
 def test_quarantined_lead_has_no_person(built):
@@ -109,19 +142,42 @@ def test_quarantined_lead_has_no_person(built):
 
 def test_dim_people_merges_and_hashes(built):
     ann = person_of(built, "lead", "L1")
-    columns = [r[0] for r in query(built["warehouse"], "select column_name from information_schema.columns"
-                                   " where table_schema = 'marts' and table_name = 'dim_people'")]
+    columns = [
+        r[0]
+        for r in query(
+            built["warehouse"],
+            "select column_name from information_schema.columns"
+            " where table_schema = 'marts' and table_name = 'dim_people'",
+        )
+    ]
     assert not {"email", "phone", "first_name", "last_name", "identifier"} & set(columns)
-    row = query(built["warehouse"], f"""
+    row = query(
+        built["warehouse"],
+        f"""
         select original_source_channel, latest_source_channel, owner, lifecycle_stage, has_marketing_consent,
             consent_at, first_contact_at, lead_count, is_anonymous, email_hash, phone_hash
-        from marts.dim_people where person_id = '{ann}'""")[0]
-    assert row[:9] == ("paid_search", "events", "carl", "opportunity", True, datetime(2026, 3, 15, 9),
-                       datetime(2026, 2, 20, 10), 3, False)
+        from marts.dim_people where person_id = '{ann}'""",
+    )[0]
+    assert row[:9] == (
+        "paid_search",
+        "events",
+        "carl",
+        "opportunity",
+        True,
+        datetime(2026, 3, 15, 9),
+        datetime(2026, 2, 20, 10),
+        3,
+        False,
+    )
     # primary email: the alphabetically first of those on her leads; primary phone: her only one
     assert row[9:] == (keyed_hash("ann@leeco.io", built["key"]), keyed_hash("+14155550101", built["key"]))
-    stages = dict(query(built["warehouse"], "select i.lead_id, p.lifecycle_stage from intermediate.int_lead_people i"
-                        " join marts.dim_people p using (person_id) where i.lead_id in ('L6', 'L7')"))
+    stages = dict(
+        query(
+            built["warehouse"],
+            "select i.lead_id, p.lifecycle_stage from intermediate.int_lead_people i"
+            " join marts.dim_people p using (person_id) where i.lead_id in ('L6', 'L7')",
+        )
+    )
     assert stages == {"L6": "disqualified", "L7": "recycled"}
     totals = query(built["warehouse"], "select count(*), count(*) filter (where is_anonymous) from marts.dim_people")
     # Ann, Bob, L5, L6, L7, L8, Frank, Gina; the cookies c-junk and c-lonely are anonymous visitors
@@ -129,11 +185,14 @@ def test_dim_people_merges_and_hashes(built):
 
 
 def test_lead_created_once_per_person(built):
-    rows = query(built["warehouse"], "select lead_id, person_id from marts.fct_conversions"
-                 " where conversion_type = 'lead_created' order by lead_id")
+    rows = query(
+        built["warehouse"],
+        "select lead_id, person_id from marts.fct_conversions where conversion_type = 'lead_created' order by lead_id",
+    )
     assert [lead for lead, _ in rows] == ["L1", "L4", "L5", "L6", "L7", "L8", "L9"]
-    merged = query(built["warehouse"],
-                   "select lead_id from intermediate.int_lead_people where is_merged_duplicate order by 1")
+    merged = query(
+        built["warehouse"], "select lead_id from intermediate.int_lead_people where is_merged_duplicate order by 1"
+    )
     assert merged == [("L2",), ("L3",)]
     deal_person = query(built["warehouse"], "select person_id from marts.fct_conversions where deal_id = 'D2'")
     assert deal_person == [(person_of(built, "lead", "L1"),)]
@@ -145,8 +204,11 @@ def test_duplicate_contact_rate_is_a_warning(built):
     assert check.asset_key == PEOPLE_KEY
     metadata = built["first"].asset_materializations_for_node("identity_people")[0].metadata
     assert (metadata["people"].value, metadata["merged_leads"].value, metadata["leads"].value) == (10, 2, 9)
-    rows = query(built["warehouse"], "select dataset, severity, passed, rows_checked, failing_rows,"
-                 " round(failing_rate, 4), sample_keys from quality.results where rule = 'duplicate_contact_rate'")
+    rows = query(
+        built["warehouse"],
+        "select dataset, severity, passed, rows_checked, failing_rows,"
+        " round(failing_rate, 4), sample_keys from quality.results where rule = 'duplicate_contact_rate'",
+    )
     assert rows == [("leads", "warning", False, 9, 2, 0.2222, "L1, L2, L3")] * 2  # one row per run
 
 

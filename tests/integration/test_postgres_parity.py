@@ -16,7 +16,7 @@ import os
 import subprocess
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -71,8 +71,16 @@ def dbt(engine: str, args: list[str], data_dir: Path, pg_env: dict[str, str]) ->
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     command = [
-        DBT_EXECUTABLE, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROFILES_DIR),
-        "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
+        DBT_EXECUTABLE,
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROFILES_DIR),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
     ]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
 
@@ -106,7 +114,7 @@ def normalise(value):
         return ("number", f"{number:.9g}")
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(UTC).replace(tzinfo=None)
         return ("timestamp", value.isoformat())
     if isinstance(value, date):
         return ("date", value.isoformat())
@@ -158,7 +166,9 @@ def quality_snapshot(warehouse: Path, pg_settings: dict, night: str) -> dict[str
         with pg.cursor() as cursor:
             for name, sql in QUALITY_TABLES.items():
                 cursor.execute(sql, {"night": night})
-                result["postgres"][name] = _table(cursor.description, [_values_as_numbers(r) for r in cursor.fetchall()])
+                result["postgres"][name] = _table(
+                    cursor.description, [_values_as_numbers(r) for r in cursor.fetchall()]
+                )
     finally:
         pg.close()
     return result
@@ -200,8 +210,16 @@ def parity(postgres_server, tmp_path_factory):
         excluded = [] if night == "night1" else ["test_type:data"]
         steps = {
             "staging": ["build", "--select", *STAGING, *flags, *(["--exclude", *excluded] if excluded else [])],
-            "intermediate": ["build", "--select", *INTERMEDIATE, "--exclude", "int_identity__edges", "tag:after_python",
-                             *excluded, *flags],
+            "intermediate": [
+                "build",
+                "--select",
+                *INTERMEDIATE,
+                "--exclude",
+                "int_identity__edges",
+                "tag:after_python",
+                *excluded,
+                *flags,
+            ],
             "marts": ["build", "--select", *MARTS, *flags, *(["--exclude", *excluded] if excluded else [])],
         }
         for step, args in steps.items():

@@ -11,12 +11,13 @@ import sys
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import psycopg2
 import pytest
+from postgres_server import free_port
 
 from orchestration.lib import serving_postgres
 from orchestration.lib.generate import generate_landing
@@ -27,7 +28,6 @@ from orchestration.lib.serving_postgres import (
     publish_to_postgres,
     serving_tables,
 )
-from postgres_server import free_port
 
 pytestmark = pytest.mark.postgres
 
@@ -57,7 +57,8 @@ def make_serving(path: Path, leads: int, extra_table: bool = False) -> Path:
             " synced_at timestamptz, tags varchar[])"
         )
         con.execute(
-            "insert into marts.dim_leads select i, list_extract(?::varchar[], 1 + i % ?), case i % 5 when 0 then 'nan'::double"
+            "insert into marts.dim_leads select i, list_extract(?::varchar[], 1 + i % ?),"
+            " case i % 5 when 0 then 'nan'::double"
             " when 1 then 'inf'::double when 2 then '-inf'::double when 3 then null else i / 7 end,"
             " i * 1.25, i % 2 = 0, date '2026-01-01' + (i % 300)::int, timestamp '2026-01-01 02:00' + to_seconds(i),"
             " timestamptz '2026-01-01 02:00:00+02' + to_minutes(i),"
@@ -68,7 +69,9 @@ def make_serving(path: Path, leads: int, extra_table: bool = False) -> Path:
         con.execute("comment on table marts.dim_leads is 'One row per lead. It''s the grain.'")
         con.execute("comment on column marts.dim_leads.lead_id is 'The lead''s key'")
         con.execute("comment on column marts.dim_leads.score is 'Score, 100% made up'")
-        con.execute("create table marts.mart_channel_roi as select 'ch' || i as channel, i * 2 as spend from range(7) t(i)")
+        con.execute(
+            "create table marts.mart_channel_roi as select 'ch' || i as channel, i * 2 as spend from range(7) t(i)"
+        )
         con.execute("comment on table marts.mart_channel_roi is 'One row per channel'")
         if extra_table:
             con.execute("create table marts.mart_new_tonight as select 1 as new_id")
@@ -83,7 +86,7 @@ def comparable(value):
     if isinstance(value, float) and math.isnan(value):
         return "NaN"
     if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
     if isinstance(value, list):
         return tuple(value)
     return value
@@ -124,20 +127,33 @@ def test_every_table_arrives_with_the_same_rows_comments_and_keys(pg, tmp_path):
         assert pg_rows(pg, table) == duck_rows(serving, table), table
     # '' and null stay apart, NaN and the infinities survive
     empty, null = (sum(1 for i in range(500) if TRICKY[i % len(TRICKY)] == value) for value in ("", None))
-    assert pg_query(pg, "select count(*) filter (where name = ''), count(*) filter (where name is null),"
-                        " count(*) filter (where score = 'NaN'), count(*) filter (where score = '-Infinity')"
-                        " from marts.dim_leads") == [(empty, null, 100, 100)]
-    assert pg_query(pg, "select obj_description('marts.dim_leads'::regclass, 'pg_class'),"
-                        " col_description('marts.dim_leads'::regclass, 1), col_description('marts.dim_leads'::regclass, 3),"
-                        " col_description('marts.dim_leads'::regclass, 2)") == [
-        ("One row per lead. It's the grain.", "The lead's key", "Score, 100% made up", None)]
-    keys = pg_query(pg, "select tc.table_schema || '.' || tc.table_name, kcu.column_name"
-                        " from information_schema.table_constraints tc join information_schema.key_column_usage kcu"
-                        " using (constraint_schema, constraint_name) where tc.constraint_type = 'PRIMARY KEY'"
-                        " and tc.table_schema in ('marts', 'quality') order by 1")
+    assert pg_query(
+        pg,
+        "select count(*) filter (where name = ''), count(*) filter (where name is null),"
+        " count(*) filter (where score = 'NaN'), count(*) filter (where score = '-Infinity')"
+        " from marts.dim_leads",
+    ) == [(empty, null, 100, 100)]
+    assert pg_query(
+        pg,
+        "select obj_description('marts.dim_leads'::regclass, 'pg_class'),"
+        " col_description('marts.dim_leads'::regclass, 1), col_description('marts.dim_leads'::regclass, 3),"
+        " col_description('marts.dim_leads'::regclass, 2)",
+    ) == [("One row per lead. It's the grain.", "The lead's key", "Score, 100% made up", None)]
+    keys = pg_query(
+        pg,
+        "select tc.table_schema || '.' || tc.table_name, kcu.column_name"
+        " from information_schema.table_constraints tc join information_schema.key_column_usage kcu"
+        " using (constraint_schema, constraint_name) where tc.constraint_type = 'PRIMARY KEY'"
+        " and tc.table_schema in ('marts', 'quality') order by 1",
+    )
     assert keys == [("marts.dim_leads", "lead_id"), ("quality.runs", "run_id")]
-    types = dict(pg_query(pg, "select column_name, data_type from information_schema.columns"
-                              " where table_schema = 'marts' and table_name = 'dim_leads'"))
+    types = dict(
+        pg_query(
+            pg,
+            "select column_name, data_type from information_schema.columns"
+            " where table_schema = 'marts' and table_name = 'dim_leads'",
+        )
+    )
     assert types["revenue"] == "numeric" and types["tags"] == "jsonb" and types["synced_at"].endswith("with time zone")
     schemas = pg_query(pg, "select nspname from pg_namespace where nspname like 'marts%' or nspname like 'quality%'")
     assert sorted(schemas) == [("marts",), ("quality",)]
@@ -195,7 +211,10 @@ def test_a_reader_during_publishes_sees_the_old_or_the_new_table_never_a_missing
             with con.cursor() as cur:
                 while not done.is_set() and time.monotonic() < deadline:
                     try:
-                        cur.execute("select (select count(*) from marts.dim_leads), (select max(rows_checked) from quality.runs)")
+                        cur.execute(
+                            "select (select count(*) from marts.dim_leads),"
+                            " (select max(rows_checked) from quality.runs)"
+                        )
                         seen.append(cur.fetchone())
                     except psycopg2.Error as exc:
                         errors.append(str(exc))
@@ -275,8 +294,9 @@ def test_a_real_run_publishes_its_serving_file_to_postgres(pg, tmp_path):
     assert "marts.fct_attribution" in tables and "quality.runs" in tables
     for table in tables:
         assert pg_rows(pg, table) == duck_rows(serving, table), table
-    assert pg_query(pg, "select count(*) from information_schema.tables where table_schema in ('marts', 'quality')") == [
-        (len(tables),)]
+    assert pg_query(
+        pg, "select count(*) from information_schema.tables where table_schema in ('marts', 'quality')"
+    ) == [(len(tables),)]
     # an erasure rewrites serving.duckdb and the PostgreSQL copy with it
     with duckdb.connect() as con:
         lead_id, email = con.execute(
@@ -284,8 +304,13 @@ def test_a_real_run_publishes_its_serving_file_to_postgres(pg, tmp_path):
             " where email like '%@%' order by lead_id limit 1"
         ).fetchone()
     assert pg_query(pg, "select count(*) from marts.mart_lead_sla where lead_id = %s", [lead_id]) == [(1,)]
-    erased = subprocess.run([CLOSEDLOOP, "erase", "--email", email, "--data-dir", str(data)], env=env,
-                            capture_output=True, text=True, timeout=600)
+    erased = subprocess.run(
+        [CLOSEDLOOP, "erase", "--email", email, "--data-dir", str(data)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert erased.returncode == 0, erased.stderr
     assert pg_query(pg, "select count(*) from marts.mart_lead_sla where lead_id = %s", [lead_id]) == [(0,)]
     for table in tables:

@@ -22,7 +22,7 @@ def pg(postgres_server):
 
 
 def test_text_round_trips_through_copy(pg, tmp_path):
-    settings, env = pg
+    _, env = pg
     rows = pa.table({"identifier": pa.array(TRICKY, pa.string()), "n": pa.array(range(len(TRICKY)), pa.int64())})
     with open_warehouse("postgres", tmp_path / "unused.duckdb", environ=env) as warehouse:
         warehouse.write(replace={"intermediate.io_test": rows})
@@ -40,13 +40,22 @@ def test_a_failed_write_changes_nothing(pg, tmp_path):
         cur.execute("create schema quality; create table quality.results (run_id text, checked_at timestamp)")
     con.close()
     with open_warehouse("postgres", tmp_path / "unused.duckdb", environ=env) as warehouse:
-        warehouse.write(append={"quality.results": pa.table({
-            "run_id": ["r1"], "checked_at": pa.array([datetime(2026, 4, 1, 2)], pa.timestamp("us"))})})
+        warehouse.write(
+            append={
+                "quality.results": pa.table(
+                    {"run_id": ["r1"], "checked_at": pa.array([datetime(2026, 4, 1, 2)], pa.timestamp("us"))}
+                )
+            }
+        )
         with pytest.raises(psycopg2.Error):
-            warehouse.write(replace={"intermediate.people_test": pa.table({"identifier": ["a"]})},
-                            append={"quality.results": pa.table({"no_such_column": ["x"]})})
+            warehouse.write(
+                replace={"intermediate.people_test": pa.table({"identifier": ["a"]})},
+                append={"quality.results": pa.table({"no_such_column": ["x"]})},
+            )
         assert warehouse.read_text("select run_id, checked_at from quality.results").to_pylist() == [
             {"run_id": "r1", "checked_at": "2026-04-01 02:00:00"}
         ]
-        tables = warehouse.read_text("select table_name from information_schema.tables where table_name = 'people_test'")
+        tables = warehouse.read_text(
+            "select table_name from information_schema.tables where table_name = 'people_test'"
+        )
         assert tables.num_rows == 0

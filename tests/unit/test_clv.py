@@ -24,9 +24,21 @@ CDNOW_FILE = "lifetimes/datasets/cdnow_customers_summary_with_transactions.csv" 
 def cdnow(tmp_path_factory) -> pd.DataFrame:
     where = tmp_path_factory.mktemp("lifetimes_sdist")
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-         "lifetimes==0.11.3", "-d", str(where)],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            "lifetimes==0.11.3",
+            "-d",
+            str(where),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, f"could not download the lifetimes sdist: {result.stderr[-2000:]}"
     (sdist,) = where.glob("*.tar.gz")
@@ -82,7 +94,8 @@ def test_a_fresh_customer_expects_what_a_new_customer_expects(bgnbd):
     t = np.array([1.0, 10.0, 39.0, 200.0, 2000.0])
     zeros = np.zeros(len(t))
     assert clv.expected_purchases(bgnbd, t, zeros, zeros, zeros) == pytest.approx(
-        clv.expected_purchases_new_customer(bgnbd, t), rel=1e-9)
+        clv.expected_purchases_new_customer(bgnbd, t), rel=1e-9
+    )
 
 
 def test_expected_purchases_grow_with_the_horizon_and_recency(bgnbd):
@@ -119,8 +132,10 @@ def test_clv_discounting_and_margin(bgnbd, gamma_gamma):
     args = (bgnbd, gamma_gamma, [3], [30.0], [38.86], [40.0])
     plain = clv.customer_lifetime_value(*args, monthly_discount_rate=0.0)[0]
     months = np.arange(13) * clv.WEEKS_PER_MONTH
-    expected = (clv.expected_purchases(bgnbd, months[-1], [3], [30.0], [38.86])[0]
-                * clv.expected_order_value(gamma_gamma, [3], [40.0])[0])
+    expected = (
+        clv.expected_purchases(bgnbd, months[-1], [3], [30.0], [38.86])[0]
+        * clv.expected_order_value(gamma_gamma, [3], [40.0])[0]
+    )
     assert plain == pytest.approx(expected)  # undiscounted: purchases in 12 months × order value
     assert clv.customer_lifetime_value(*args)[0] < plain  # 1 %/month by default
     assert clv.customer_lifetime_value(*args, monthly_discount_rate=0.0, margin=0.4)[0] == pytest.approx(0.4 * plain)
@@ -129,21 +144,22 @@ def test_clv_discounting_and_margin(bgnbd, gamma_gamma):
 
 
 def test_service_cost_equal_to_revenue_gives_zero():
-    # docs/metrics.md *Customers, LTV and RFM*: 2 h a month at 500 = 12 000 a year against 12 000 a year of revenue ⇒ CLV 0
+    # docs/metrics.md *Customers, LTV and RFM*: 2 h a month at 500 = 12 000 a year against 12 000 a year of revenue
+    # ⇒ CLV 0
     assert clv.discounted_value(np.full(12, 1000.0), 0.01, service_cost_per_month=2 * 500 / 1) == pytest.approx(
-        0.0, abs=1e-9)
+        0.0, abs=1e-9
+    )
     # 2 000 every two months is 1 000 a month: same
     assert clv.discounted_value(np.full(12, 1000.0), 0.0, service_cost_per_month=2000 / 2) == 0.0
     # without cost, 12 × 1 000 discounted at 1 %/month
-    assert clv.discounted_value(np.full(12, 1000.0), 0.01) == pytest.approx(
-        sum(1000.0 / 1.01 ** i for i in range(1, 13)))
+    assert clv.discounted_value(np.full(12, 1000.0), 0.01) == pytest.approx(sum(1000.0 / 1.01**i for i in range(1, 13)))
 
 
 def test_service_cost_lowers_every_customers_clv_by_the_same_amount(bgnbd, gamma_gamma, cdnow):
     args = (bgnbd, gamma_gamma, cdnow["x"], cdnow["t_x"], cdnow["T"], cdnow["zbar"])
     base = clv.customer_lifetime_value(*args)
     costed = clv.customer_lifetime_value(*args, service_cost_per_month=5.0)
-    assert base - costed == pytest.approx(np.full(len(base), sum(5.0 / 1.01 ** i for i in range(1, 13))))
+    assert base - costed == pytest.approx(np.full(len(base), sum(5.0 / 1.01**i for i in range(1, 13))))
     assert (base >= 0).all()
 
 
@@ -194,9 +210,15 @@ def test_customer_clv_table_fits_or_says_why(cdnow, tmp_path, monkeypatch):
 
     def summary(frame):
         text = lambda values: pa.array([None if v != v else str(v) for v in values], pa.string())  # noqa: E731
-        return pa.table({"person_id": text(frame["ID"]), "frequency": text(frame["x"]),
-                         "recency_weeks": text(frame["t_x"]), "age_weeks": text(frame["T"]),
-                         "monetary_value": text(frame["zbar"].where(frame["x"] > 0))})
+        return pa.table(
+            {
+                "person_id": text(frame["ID"]),
+                "frequency": text(frame["x"]),
+                "recency_weeks": text(frame["t_x"]),
+                "age_weeks": text(frame["T"]),
+                "monetary_value": text(frame["zbar"].where(frame["x"] > 0)),
+            }
+        )
 
     # the knobs come from Settings (CLOSEDLOOP_* variables), the same values dbt's vars read
     monkeypatch.setenv("CLOSEDLOOP_DEFAULT_GROSS_MARGIN", "0.5")
@@ -206,8 +228,8 @@ def test_customer_clv_table_fits_or_says_why(cdnow, tmp_path, monkeypatch):
     assert outcome.status == "fitted" and outcome.bgnbd["r"] == pytest.approx(0.243, abs=5e-4)
     assert table.num_rows == len(cdnow) and table.column("clv").null_count == 0
     assert table.column("clv").to_pylist()[0] == pytest.approx(
-        clv.customer_lifetime_value(outcome.bgnbd, outcome.gamma_gamma, [2], [30.43], [38.86], [22.35],
-                                    margin=0.5)[0])
+        clv.customer_lifetime_value(outcome.bgnbd, outcome.gamma_gamma, [2], [30.43], [38.86], [22.35], margin=0.5)[0]
+    )
     # the projection of LTV (d): per customer-year beyond the data end, the conditional expectation's increments
     years = outcome.years.to_pandas()
     assert set(years["customer_year"]) == {1, 2, 3} and (years["expected_purchases"] >= 0).all()
@@ -215,7 +237,9 @@ def test_customer_clv_table_fits_or_says_why(cdnow, tmp_path, monkeypatch):
     week = 365.25 / 7
     assert first.loc[2, "expected_purchases"] == pytest.approx(
         clv.expected_purchases(outcome.bgnbd, 2 * week - 38.86, [2], [30.43], [38.86])[0]
-        - clv.expected_purchases(outcome.bgnbd, week - 38.86, [2], [30.43], [38.86])[0], rel=1e-3)
+        - clv.expected_purchases(outcome.bgnbd, week - 38.86, [2], [30.43], [38.86])[0],
+        rel=1e-3,
+    )
     fit = fit_table(outcome).to_pandas().set_index(["model", "parameter"])
     assert fit.loc[("bgnbd", "r"), "value"] == pytest.approx(0.243, abs=5e-4)
     assert fit.loc[("gamma_gamma", "q"), "customers_used"] == (cdnow["x"] > 0).sum()
@@ -234,9 +258,15 @@ def test_parameters_the_data_cannot_pin_down_are_flagged(cdnow):
 
     # every repeat customer spends exactly 20 on average: Gamma-Gamma's spread parameters run off to the bound
     text = lambda values: pa.array([None if v != v else str(v) for v in values], pa.string())  # noqa: E731
-    summary = pa.table({"person_id": text(cdnow["ID"]), "frequency": text(cdnow["x"]),
-                        "recency_weeks": text(cdnow["t_x"]), "age_weeks": text(cdnow["T"]),
-                        "monetary_value": text((cdnow["zbar"] * 0 + 20).where(cdnow["x"] > 0))})
+    summary = pa.table(
+        {
+            "person_id": text(cdnow["ID"]),
+            "frequency": text(cdnow["x"]),
+            "recency_weeks": text(cdnow["t_x"]),
+            "age_weeks": text(cdnow["T"]),
+            "monetary_value": text((cdnow["zbar"] * 0 + 20).where(cdnow["x"] > 0)),
+        }
+    )
     settings = ClvSettings(default_gross_margin=1.0)
     table, outcome = compute_customer_clv(summary, settings)
     assert outcome.status.startswith("fitted_at_bound:") and "p" in outcome.status.split(": ")[1].split(", ")

@@ -15,7 +15,10 @@ def test_credit_conservation_is_recorded_with_the_offenders(tmp_path):
         con.execute("""create table quality.results (run_id varchar, dataset varchar, rule varchar,
             expectation varchar, severity varchar, passed boolean, rows_checked bigint, failing_rows bigint,
             failing_rate double, sample_keys varchar, checked_at timestamp, failing_since timestamp)""")
-        con.execute("create table marts.fct_conversions as select * from (values ('c1', 100.0), ('c2', 50.0)) t(conversion_id, value)")
+        con.execute(
+            "create table marts.fct_conversions as"
+            " select * from (values ('c1', 100.0), ('c2', 50.0)) t(conversion_id, value)"
+        )
         # c1 is split 1/3 + 2/3 under linear and whole under first_touch; c2 loses a sliver under linear
         con.execute("""create table marts.fct_attribution as select * from (values
             ('c1', 'linear', 1 / 3, 100 / 3), ('c1', 'linear', 2 / 3, 200 / 3), ('c1', 'first_touch', 1.0, 100.0),
@@ -24,5 +27,7 @@ def test_credit_conservation_is_recorded_with_the_offenders(tmp_path):
     with open_warehouse("duckdb", path) as warehouse:
         record_credit_conservation(warehouse, "run-1", now=datetime(2026, 3, 1))
     with duckdb.connect(str(path)) as con:
-        row = con.execute("select run_id, rule, passed, rows_checked, failing_rows, sample_keys from quality.results").fetchall()
+        row = con.execute(
+            "select run_id, rule, passed, rows_checked, failing_rows, sample_keys from quality.results"
+        ).fetchall()
     assert row == [("run-1", "credit_conservation", False, 4, 1, "linear:c2")]

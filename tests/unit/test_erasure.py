@@ -1,4 +1,5 @@
-"""Erasure and the suppression list (docs/privacy.md) on real DuckDB files: the loader's filter, the purge, the rewrite."""
+"""Erasure and the suppression list (docs/privacy.md) on real DuckDB files: the loader's filter, the purge, the
+rewrite."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from orchestration.lib.erasure import (
     apply_erasure_requests,
     erase,
     parse_request,
-    purge,
     rewrite_database,
 )
 from orchestration.lib.landing import discover, ensure_raw_tables, load_source
@@ -54,9 +54,12 @@ LANDING = {
         "D1,L1,2026-03-05T10:00:00Z,qualification,100,USD,open,alice\n"
         "D2,L2,2026-03-05T10:00:00Z,qualification,200,USD,open,alice\n"
     ),
-    "deal_stage_history/history_1.csv": "deal_id,stage,entered_at\nD1,qualification,2026-03-05T10:00:00Z\nD2,qualification,2026-03-05T10:00:00Z\n",
+    "deal_stage_history/history_1.csv": (
+        "deal_id,stage,entered_at\nD1,qualification,2026-03-05T10:00:00Z\nD2,qualification,2026-03-05T10:00:00Z\n"
+    ),
     "activities/activities_1.csv": (
-        "activity_id,lead_id,occurred_at,activity_type,owner\nA1,L1,2026-03-02T10:00:00Z,call,alice\nA2,L3,2026-03-02T10:00:00Z,call,bob\n"
+        "activity_id,lead_id,occurred_at,activity_type,owner\n"
+        "A1,L1,2026-03-02T10:00:00Z,call,alice\nA2,L3,2026-03-02T10:00:00Z,call,bob\n"
     ),
     "orders/orders_1.csv": (
         "order_id,ordered_at,email,phone,lead_id,amount,currency\n"
@@ -79,7 +82,15 @@ def load_all(con, landing: Path, key: bytes | None = KEY, run_id: str = "r1") ->
     ensure_raw_tables(con)
     return {
         source: load_source(con, source, discover(landing, source), run_id, LOADED_AT, pii_key=key)
-        for source in ("touchpoints", "leads", "deals", "deal_stage_history", "activities", "orders", "erasure_requests")
+        for source in (
+            "touchpoints",
+            "leads",
+            "deals",
+            "deal_stage_history",
+            "activities",
+            "orders",
+            "erasure_requests",
+        )
     }
 
 
@@ -115,7 +126,10 @@ def settings(tmp_path, monkeypatch):
             "create table marts.fct_conversions as select * from (values ('c1', 'D1', 'L1', 100),"
             " ('c2', 'D2', 'L2', 200)) as t(conversion_id, deal_id, lead_id, value)"
         )
-        con.execute("create table marts.dim_people as select * from (values ('p_z', 'h1'), ('p_a', 'h2')) as t(person_id, email_hash)")
+        con.execute(
+            "create table marts.dim_people as"
+            " select * from (values ('p_z', 'h1'), ('p_a', 'h2')) as t(person_id, email_hash)"
+        )
         con.execute(
             "create table intermediate.int_touchpoints_classified as select trim(touchpoint_id) as touchpoint_id,"
             " anonymous_id, email, _phone_e164 as phone from raw.touchpoints"
@@ -133,22 +147,32 @@ def test_a_suppressed_cookie_is_left_out_in_another_case(tmp_path):
         ensure_raw_tables(con)
         now = datetime(2026, 5, 1)
         suppression.record(con, [("anon", suppression.canonical("anon", "Cookie-Z"))], KEY, now, now)
-        landing = write_landing(tmp_path / "landing", {"touchpoints/t.csv": (
-            "touchpoint_id,occurred_at,anonymous_id,email,phone,touchpoint_type\n"
-            "t1,2026-03-01T07:00:00Z,COOKIE-Z,,,page_view\n"
-            "t2,2026-03-01T07:05:00Z, cookie-z ,,,page_view\n"
-            "t3,2026-03-01T07:10:00Z,cookie-a,,,page_view\n"
-        )})
+        landing = write_landing(
+            tmp_path / "landing",
+            {
+                "touchpoints/t.csv": (
+                    "touchpoint_id,occurred_at,anonymous_id,email,phone,touchpoint_type\n"
+                    "t1,2026-03-01T07:00:00Z,COOKIE-Z,,,page_view\n"
+                    "t2,2026-03-01T07:05:00Z, cookie-z ,,,page_view\n"
+                    "t3,2026-03-01T07:10:00Z,cookie-a,,,page_view\n"
+                )
+            },
+        )
         load = load_source(con, "touchpoints", discover(landing, "touchpoints"), "r1", LOADED_AT, pii_key=KEY)
         assert ids(con, "raw.touchpoints", "touchpoint_id") == ["t3"] and load.rows_suppressed == 2
-
 
 
 def test_suppressed_rows_are_left_out_of_a_new_file_in_any_spelling(tmp_path):
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         ensure_raw_tables(con)
         now = datetime(2026, 5, 1)
-        suppression.record(con, [("email", "zebquixote@gmail.com"), ("phone", "+14155550142"), ("anon", "cookie-z"), ("lead", "L1")], KEY, now, now)
+        suppression.record(
+            con,
+            [("email", "zebquixote@gmail.com"), ("phone", "+14155550142"), ("anon", "cookie-z"), ("lead", "L1")],
+            KEY,
+            now,
+            now,
+        )
         landing = write_landing(tmp_path / "landing", LANDING)
         loads = load_all(con, landing)
         assert ids(con, "raw.touchpoints", "touchpoint_id") == ["t4", "t5"]
@@ -160,14 +184,19 @@ def test_suppressed_rows_are_left_out_of_a_new_file_in_any_spelling(tmp_path):
         assert ids(con, "raw._phone_numbers", "phone_e164") == ["+12125550199"]
         # lineage is the file's own line numbers
         assert con.execute("select _row_number from raw.touchpoints where touchpoint_id = 't4'").fetchone()[0] == 4
-        assert con.execute("select sum(row_count) from raw._loaded_files where source = 'touchpoints'").fetchone()[0] == 2
+        assert (
+            con.execute("select sum(row_count) from raw._loaded_files where source = 'touchpoints'").fetchone()[0] == 2
+        )
 
 
 def test_a_file_of_only_erased_people_is_loaded_not_refused(tmp_path):
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         ensure_raw_tables(con)
         suppression.record(con, [("lead", "L9")], KEY, LOADED_AT, LOADED_AT)
-        path = write_landing(tmp_path / "l", {"activities/a.csv": "activity_id,lead_id,occurred_at,activity_type,owner\nA9,L9,2026-03-02,call,x\n"})
+        path = write_landing(
+            tmp_path / "l",
+            {"activities/a.csv": "activity_id,lead_id,occurred_at,activity_type,owner\nA9,L9,2026-03-02,call,x\n"},
+        )
         load = load_source(con, "activities", discover(path, "activities"), "r", LOADED_AT, pii_key=KEY)
         assert (load.rows, load.rows_suppressed, load.files_loaded) == (0, 1, ["a.csv"])
 
@@ -191,8 +220,13 @@ def test_erasure_requests_are_never_filtered(tmp_path):
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         ensure_raw_tables(con)
         suppression.record(con, [("email", "zebquixote@gmail.com")], KEY, LOADED_AT, LOADED_AT)
-        path = write_landing(tmp_path / "l", {"erasure_requests/e.csv": "requested_at,email,phone\n2026-05-01,zebquixote@gmail.com,\n"})
-        assert load_source(con, "erasure_requests", discover(path, "erasure_requests"), "r", LOADED_AT, pii_key=KEY).rows == 1
+        path = write_landing(
+            tmp_path / "l", {"erasure_requests/e.csv": "requested_at,email,phone\n2026-05-01,zebquixote@gmail.com,\n"}
+        )
+        assert (
+            load_source(con, "erasure_requests", discover(path, "erasure_requests"), "r", LOADED_AT, pii_key=KEY).rows
+            == 1
+        )
 
 
 # --- requests ---------------------------------------------------------------------------------------------------
@@ -222,9 +256,13 @@ def test_erase_removes_the_person_everywhere_and_only_them(settings):
         assert ids(con, "raw._phone_numbers", "phone_e164") == ["+12125550199"]
         assert ids(con, "intermediate.identity_people", "identifier") == ["email:annlee@acme.io", "lead:L2"]
         assert ids(con, "intermediate.int_touchpoints_classified", "touchpoint_id") == ["t4", "t5"]
-        assert ids(con, "marts.fct_conversions", "lead_id") == ["L2"] and ids(con, "marts.dim_people", "person_id") == ["p_a"]
+        assert ids(con, "marts.fct_conversions", "lead_id") == ["L2"] and ids(con, "marts.dim_people", "person_id") == [
+            "p_a"
+        ]
         assert con.execute("select count(*) from marts.dim_campaigns").fetchone()[0] == 1
-        assert con.execute("select count(*) from staging.stg_crm__leads").fetchone()[0] == 2  # views survive the rewrite
+        assert (
+            con.execute("select count(*) from staging.stg_crm__leads").fetchone()[0] == 2
+        )  # views survive the rewrite
         kinds = dict(con.execute("select kind, count(*) from raw._suppressed group by 1").fetchall())
         # zq@work.example comes from identity resolution: suppressed although no raw row carried it
         assert kinds == {"email": 2, "phone": 1, "anon": 1, "lead": 1, "deal": 1}
@@ -302,7 +340,12 @@ def test_erase_before_any_run_records_the_suppression(tmp_path, monkeypatch):
 def test_delivered_requests_are_applied_once_and_cleared(settings):
     requests = write_landing(
         settings.landing_dir,
-        {"erasure_requests/r.csv": "requested_at,email,phone,ticket\n2026-05-02T10:00:00+02:00,Zeb.Quixote@gmail.com,,T-1\n2026-05-02,nobody-at-all,,T-2\n"},
+        {
+            "erasure_requests/r.csv": (
+                "requested_at,email,phone,ticket\n"
+                "2026-05-02T10:00:00+02:00,Zeb.Quixote@gmail.com,,T-1\n2026-05-02,nobody-at-all,,T-2\n"
+            )
+        },
     )
     with duckdb.connect(str(settings.warehouse_path)) as con:
         load_source(con, "erasure_requests", discover(requests, "erasure_requests"), "r2", LOADED_AT, pii_key=KEY)

@@ -239,8 +239,8 @@ def test_ad_spend_has_a_row_per_day_and_paid_campaign_with_the_touch_utms(tables
     spend, tp = tables["ad_spend"], tables["touchpoints"]
     per_day = spend.groupby("spend_date").size()
     assert len(per_day) == SMALL["days"] and per_day.nunique() == 1
-    tagged = set(zip(_clean(tp["utm_source"]), tp["utm_medium"], tp["utm_campaign"]))
-    assert set(zip(spend["utm_source"], spend["utm_medium"], spend["utm_campaign"])) <= tagged
+    tagged = set(zip(_clean(tp["utm_source"]), tp["utm_medium"], tp["utm_campaign"], strict=True))
+    assert set(zip(spend["utm_source"], spend["utm_medium"], spend["utm_campaign"], strict=True)) <= tagged
     assert spend.duplicated(["spend_date", "utm_source", "utm_medium", "utm_campaign"]).sum() == 0
 
 
@@ -264,7 +264,11 @@ def test_csv_quotes_only_what_rfc_4180_needs():
     text = f.getvalue().decode()
     assert text.splitlines()[:2] == ["a,b", "plain,1"]
     assert list(csv.reader(io.StringIO(text)))[1:] == [
-        ["plain", "1"], ["a,b", "2"], ['say "hi"', "3"], [" padded", "4"], ["", "5"]
+        ["plain", "1"],
+        ["a,b", "2"],
+        ['say "hi"', "3"],
+        [" padded", "4"],
+        ["", "5"],
     ]
 
 

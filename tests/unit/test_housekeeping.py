@@ -20,8 +20,13 @@ def test_dbt_folders_are_kept_for_the_last_runs_only(tmp_path):
     (tmp_path / "manifest.json").write_text("{}")  # not an invocation folder: kept
     assert prune_dbt_folders(tmp_path, keep_runs=2) == 2
     left = sorted(p.name for p in tmp_path.iterdir())
-    assert left == ["dbt_marts-run0002-abc1", "dbt_marts-run0003-abc2", "dbt_staging-run0002-abc1",
-                    "dbt_staging-run0003-abc2", "manifest.json"]
+    assert left == [
+        "dbt_marts-run0002-abc1",
+        "dbt_marts-run0003-abc2",
+        "dbt_staging-run0002-abc1",
+        "dbt_staging-run0003-abc2",
+        "manifest.json",
+    ]
 
 
 def test_a_run_left_started_is_marked_failed_and_old_runs_leave_the_history(tmp_path):
@@ -55,8 +60,10 @@ def _started(run):
 def test_exports_and_report_older_than_the_serving_file_are_written_again(tmp_path):
     serving = tmp_path / "serving.duckdb"
     with duckdb.connect(str(serving)) as con:
-        con.execute("create schema quality; create table quality.runs as select 'r1' as run_id, 'passed' as status,"
-                    " timestamp '2026-11-30 02:00' as started_at, null::varchar as blocking_reason")
+        con.execute(
+            "create schema quality; create table quality.runs as select 'r1' as run_id, 'passed' as status,"
+            " timestamp '2026-11-30 02:00' as started_at, null::varchar as blocking_reason"
+        )
     exports, report = tmp_path / "exports", tmp_path / "report" / "index.html"
     assert repair_outputs(serving, exports, report) == [exports, report]
     assert (exports / "quality_runs.parquet").exists() and report.exists()

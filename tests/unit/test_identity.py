@@ -12,7 +12,7 @@ BLOCKLIST = read_blocklist_seed()  # the seed file the pipeline loads into the w
 def people(pairs, singles=()):
     frame = pd.DataFrame(pairs, columns=["left", "right"])
     result = resolve_people(frame, singles, BLOCKLIST)
-    return dict(zip(result["identifier"], result["person_id"]))
+    return dict(zip(result["identifier"], result["person_id"], strict=True))
 
 
 def test_shared_email_phone_and_cookie_make_one_person():
@@ -43,15 +43,33 @@ def test_blocklisted_values_never_link_people():
 
 
 def test_blocked_rules():
-    values = pd.Series(["email:x@example.com", "email:noreply@acme.io", "phone:+15555555555", "phone:+14155550101",
-                        "email:ann@acme.io", "anon:1111"])
+    values = pd.Series(
+        [
+            "email:x@example.com",
+            "email:noreply@acme.io",
+            "phone:+15555555555",
+            "phone:+14155550101",
+            "email:ann@acme.io",
+            "anon:1111",
+        ]
+    )
     assert blocked(values, BLOCKLIST).tolist() == [True, True, True, False, False, False]
     assert blocked(pd.Series(["phone:+1 111-111-1111"])).tolist() == [True]
 
 
 def test_blocklist_patterns_are_addresses_domains_or_mailboxes():
-    values = pd.Series(["email:test@test.com", "email:ann@sub.test.com", "email:ann@test.com", "email:noreply@acme.io",
-                        "email:info@acme.io", "email:ann@example.net", "phone:+14155550101", "anon:test@test.com"])
+    values = pd.Series(
+        [
+            "email:test@test.com",
+            "email:ann@sub.test.com",
+            "email:ann@test.com",
+            "email:noreply@acme.io",
+            "email:info@acme.io",
+            "email:ann@example.net",
+            "phone:+14155550101",
+            "anon:test@test.com",
+        ]
+    )
     patterns = [" Test@Test.com", "@test.com", "noreply@", "@example.net"]
     assert blocked(values, patterns).tolist() == [True, False, True, True, False, True, False, False]
     assert not blocked(values).iloc[:6].any(), "without a blocklist only the phone rule applies"
@@ -65,7 +83,9 @@ def test_person_ids_are_stable_keys():
     assert people([("anon:1", "email:a@x.io")]) == mapping
 
 
-identifiers = st.sampled_from([f"email:u{i}@x.io" for i in range(8)] + [f"anon:{i}" for i in range(8)] + ["phone:+14155550101"])
+identifiers = st.sampled_from(
+    [f"email:u{i}@x.io" for i in range(8)] + [f"anon:{i}" for i in range(8)] + ["phone:+14155550101"]
+)
 
 
 @settings(max_examples=60, deadline=None)

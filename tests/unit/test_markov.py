@@ -32,7 +32,14 @@ def test_a_channel_only_on_non_converting_paths_has_no_effect():
 def random_paths(seed: int, n: int = 400) -> list[tuple[list[str], int, int]]:
     rng = np.random.default_rng(seed)
     channels = ["direct", "email", "organic_search", "paid_search", "paid_social", "display"]
-    lift = {"email": 0.10, "paid_search": 0.15, "organic_search": 0.05, "display": 0.02, "paid_social": 0.04, "direct": 0.08}
+    lift = {
+        "email": 0.10,
+        "paid_search": 0.15,
+        "organic_search": 0.05,
+        "display": 0.02,
+        "paid_social": 0.04,
+        "direct": 0.08,
+    }
     paths = []
     for _ in range(n):
         seq = list(rng.choice(channels, size=rng.integers(1, 7), p=[0.25, 0.2, 0.2, 0.15, 0.1, 0.1]))
@@ -48,16 +55,34 @@ def test_agrees_with_channelattribution_on_a_larger_set():
 
     paths = random_paths(7)
     result = removal_effects(paths)
-    data = pd.DataFrame({"path": [">".join(seq) for seq, _, _ in paths],
-                         "conv": [c for _, c, _ in paths], "null": [n for _, _, n in paths]})
+    data = pd.DataFrame(
+        {
+            "path": [">".join(seq) for seq, _, _ in paths],
+            "conv": [c for _, c, _ in paths],
+            "null": [n for _, _, n in paths],
+        }
+    )
     # its simulation stops at max_step steps per path: raised so that the long random walks finish
-    oracle = ca.markov_model(data, "path", "conv", var_null="null", out_more=True, verbose=False, flg_pro=False,
-                             max_step=1000, nsim_start=3e5, conv_par=0.005, seed=1)
-    theirs = dict(zip(oracle["removal_effects"]["channel_name"], oracle["removal_effects"]["removal_effect"]))
+    oracle = ca.markov_model(
+        data,
+        "path",
+        "conv",
+        var_null="null",
+        out_more=True,
+        verbose=False,
+        flg_pro=False,
+        max_step=1000,
+        nsim_start=3e5,
+        conv_par=0.005,
+        seed=1,
+    )
+    theirs = dict(
+        zip(oracle["removal_effects"]["channel_name"], oracle["removal_effects"]["removal_effect"], strict=True)
+    )
     assert set(theirs) == set(result.removal_effects)
     for channel, effect in result.removal_effects.items():
         assert theirs[channel] == pytest.approx(effect, abs=0.01), channel
-    credited = dict(zip(oracle["result"]["channel_name"], oracle["result"]["total_conversions"]))
+    credited = dict(zip(oracle["result"]["channel_name"], oracle["result"]["total_conversions"], strict=True))
     total = sum(c for _, c, _ in paths)
     ours = {c: e / sum(result.removal_effects.values()) * total for c, e in result.removal_effects.items()}
     for channel in ours:

@@ -35,8 +35,14 @@ EDGES = [
 
 
 def edges(rows=EDGES) -> pd.DataFrame:
-    return edges_frame(pa.table({"left_identifier": pa.array([r[0] for r in rows], pa.string()),
-                                 "right_identifier": pa.array([r[1] for r in rows], pa.string())}))
+    return edges_frame(
+        pa.table(
+            {
+                "left_identifier": pa.array([r[0] for r in rows], pa.string()),
+                "right_identifier": pa.array([r[1] for r in rows], pa.string()),
+            }
+        )
+    )
 
 
 def test_primary_email_is_the_first_on_a_lead_and_hashed_without_prefix():
@@ -86,8 +92,19 @@ def test_resolve_identity_writes_people_hashes_and_the_rate(warehouse):
         assert con.execute(f"select count(*), count(distinct person_id) from {PEOPLE_TABLE}").fetchone() == (10, 4)
         assert con.execute(f"select count(*) from {HASHES_TABLE}").fetchone() == (2,)
         assert con.execute("select * from quality.results").fetchall() == [
-            ("run-1", "leads", "duplicate_contact_rate", "(leads - people with leads) / leads <= 0.5", "warning",
-             True, 3, 1, pytest.approx(1 / 3), "L1, L2", datetime(2026, 4, 1, 2))
+            (
+                "run-1",
+                "leads",
+                "duplicate_contact_rate",
+                "(leads - people with leads) / leads <= 0.5",
+                "warning",
+                True,
+                3,
+                1,
+                pytest.approx(1 / 3),
+                "L1, L2",
+                datetime(2026, 4, 1, 2),
+            )
         ]
 
 
@@ -104,14 +121,15 @@ def test_warehouse_reads_text_and_replaces_tables_in_one_transaction(warehouse):
         assert target.read_text("select 1 as n, null as x").to_pylist() == [{"n": "1", "x": None}]
         bad = pa.table({"no_such_column": ["x"]})
         with pytest.raises(duckdb.Error):
-            target.write(replace={PEOPLE_TABLE: pa.table({"identifier": ["a"], "person_id": ["p"]})},
-                         append={"quality.results": bad})
+            target.write(
+                replace={PEOPLE_TABLE: pa.table({"identifier": ["a"], "person_id": ["p"]})},
+                append={"quality.results": bad},
+            )
     with duckdb.connect(str(warehouse), read_only=True) as con:
         tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
     assert "identity_people" not in tables, "a failed write left a table behind"
 
 
 def test_unknown_target_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="unknown dbt target"):
-        with open_warehouse("sparkle", tmp_path / "w.duckdb"):
-            pass
+    with pytest.raises(ValueError, match="unknown dbt target"), open_warehouse("sparkle", tmp_path / "w.duckdb"):
+        pass

@@ -14,8 +14,9 @@ from orchestration.lib.publish import PublishError, ServingBusy, export_parquet,
 from orchestration.lib.serving_docs import TableDoc, docs_from_duckdb
 
 DOCS = {
-    "marts.dim_things": TableDoc("One row per thing (key `thing_id`).", {"thing_id": "The thing.", "size": "Its size."},
-                                 ("thing_id",), True),
+    "marts.dim_things": TableDoc(
+        "One row per thing (key `thing_id`).", {"thing_id": "The thing.", "size": "Its size."}, ("thing_id",), True
+    ),
     "marts.fct_events": TableDoc("One row per event × kind.", {"kind": "Kind of event."}, ("event_id", "kind"), False),
 }
 
@@ -26,8 +27,10 @@ def warehouse(tmp_path) -> Path:
     with duckdb.connect(str(path)) as con:
         con.execute("create schema marts; create schema quality")
         con.execute("create table marts.dim_things as select 't' || i as thing_id, i as size from range(5) r(i)")
-        con.execute("create table marts.fct_events as select i as event_id, case when i % 2 = 0 then 'a' end as kind"
-                    " from range(4) r(i)")
+        con.execute(
+            "create table marts.fct_events as select i as event_id, case when i % 2 = 0 then 'a' end as kind"
+            " from range(4) r(i)"
+        )
         con.execute("create table quality.runs (run_id varchar, status varchar)")
         con.execute("create table quality.quarantined_keys (dataset varchar)")  # working state: not published
     return path
@@ -35,13 +38,19 @@ def warehouse(tmp_path) -> Path:
 
 def holder(serving: Path, read_only: bool) -> subprocess.Popen:
     session = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import duckdb, sys
             con = duckdb.connect({str(serving)!r}, read_only={read_only})
             print("ready", flush=True)
             sys.stdin.readline()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert session.stdout.readline().strip() == "ready"
     return session

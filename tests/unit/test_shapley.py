@@ -14,8 +14,15 @@ import pytest
 
 from orchestration.lib.shapley import Coalitions, shapley_values, shapley_weights
 
-PATHS = [(["A"], 2, 8), (["B"], 1, 9), (["A", "B"], 5, 5), (["A", "C"], 3, 7), (["B", "A", "C"], 2, 3),
-         (["C", "B"], 2, 8), (["A", "B", "C"], 4, 1)]  # {A,B,C} given as two path orders: 6 of 10
+PATHS = [
+    (["A"], 2, 8),
+    (["B"], 1, 9),
+    (["A", "B"], 5, 5),
+    (["A", "C"], 3, 7),
+    (["B", "A", "C"], 2, 3),
+    (["C", "B"], 2, 8),
+    (["A", "B", "C"], 4, 1),
+]  # {A,B,C} given as two path orders: 6 of 10
 
 
 def test_hand_worked_three_channel_example():
@@ -37,7 +44,9 @@ def test_negative_values_count_as_zero_and_symmetric_channels_split_evenly():
     # B alone converts better than A and B together: φ_A < 0 is set to 0
     paths = [(["A"], 0, 10), (["B"], 5, 5), (["A", "B"], 2, 8)]
     assert shapley_weights(paths).weights[frozenset("AB")] == {"A": 0.0, "B": 1.0}
-    assert shapley_weights([(["A", "B"], 1, 0), (["A"], 0, 0)]).weights[frozenset("AB")] == pytest.approx({"A": 0.5, "B": 0.5})
+    assert shapley_weights([(["A", "B"], 1, 0), (["A"], 0, 0)]).weights[frozenset("AB")] == pytest.approx(
+        {"A": 0.5, "B": 0.5}
+    )
     assert shapley_weights([(["A", "B"], 0, 4)]).weights == {}  # only converting sets are credited
 
 

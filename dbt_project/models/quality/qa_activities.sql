@@ -32,8 +32,8 @@ final as (
         (activities.lead_id is not null and leads.lead_id is null) as has_unknown_lead,
         (conflicting.record_key is not null) as is_conflicting_duplicate
     from activities
-    left join leads on leads.lead_id = activities.lead_id
-    left join conflicting on conflicting.record_key = activities.activity_id
+    left join leads on activities.lead_id = leads.lead_id
+    left join conflicting on activities.activity_id = conflicting.record_key
 
 )
 

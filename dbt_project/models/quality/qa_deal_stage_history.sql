@@ -22,7 +22,7 @@ final as (
         history.entered_at,
         (history.deal_id is not null and deals.deal_id is null) as has_unknown_deal
     from history
-    left join deals on deals.deal_id = history.deal_id
+    left join deals on history.deal_id = deals.deal_id
 
 )
 

@@ -39,8 +39,8 @@ final as (
         {{ lacks_fx_rate('deals.currency', 'cast(deals.created_at as date)') }} as lacks_fx_rate,
         (conflicting.record_key is not null) as is_conflicting_duplicate
     from deals
-    left join leads on leads.lead_id = deals.lead_id
-    left join conflicting on conflicting.record_key = deals.deal_id
+    left join leads on deals.lead_id = leads.lead_id
+    left join conflicting on deals.deal_id = conflicting.record_key
 
 )
 

@@ -34,7 +34,7 @@ final as (
         (leads.first_contact_at > leads.created_at) as is_first_contact_after_creation,
         (conflicting.record_key is not null) as is_conflicting_duplicate
     from leads
-    left join conflicting on conflicting.record_key = leads.lead_id
+    left join conflicting on leads.lead_id = conflicting.record_key
 
 )
 

@@ -35,8 +35,8 @@ final as (
         {{ lacks_fx_rate('orders.currency', 'cast(orders.ordered_at as date)') }} as lacks_fx_rate,
         (conflicting.record_key is not null) as is_conflicting_duplicate
     from orders
-    left join leads on leads.lead_id = orders.lead_id
-    left join conflicting on conflicting.record_key = orders.order_id
+    left join leads on orders.lead_id = leads.lead_id
+    left join conflicting on orders.order_id = conflicting.record_key
 
 )
 

@@ -1,6 +1,5 @@
-"""Markov and Shapley attribution between the intermediate models and the marts (docs/attribution.md): one Python step that
-reads the counted paths and writes the removal effects and per-channel-set weights fct_attribution reads."""
-
+"""Markov and Shapley attribution between the intermediate models and the marts (docs/attribution.md): one Python step
+that reads the counted paths and writes the removal effects and per-channel-set weights fct_attribution reads."""
 
 import dagster as dg
 

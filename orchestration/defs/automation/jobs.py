@@ -1,6 +1,5 @@
 """The nightly job (every asset, one writer) and its schedule."""
 
-
 import dagster as dg
 
 from orchestration.defs.publish.refused import publish_refused_night

@@ -2,7 +2,6 @@
 default automation). It looks only at names, sizes and modification times, never at contents, and waits until
 the landing zone has been quiet for a minute, so a delivery still being copied does not start a run."""
 
-
 import time
 
 import dagster as dg
@@ -26,6 +25,8 @@ def new_landing_files(context: dg.SensorEvaluationContext):
     if fingerprint is None or fingerprint == context.cursor:
         return dg.SkipReason("no new or changed landing files")
     if time.time() - newest < QUIET_SECONDS:
-        return dg.SkipReason(f"landing files changed less than {QUIET_SECONDS} s ago: waiting for the delivery to finish")
+        return dg.SkipReason(
+            f"landing files changed less than {QUIET_SECONDS} s ago: waiting for the delivery to finish"
+        )
     context.update_cursor(fingerprint)
     return dg.RunRequest(run_key=fingerprint)

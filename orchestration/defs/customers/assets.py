@@ -1,5 +1,5 @@
-"""Probabilistic CLV between the intermediate models and the marts ((f) of docs/metrics.md "Customers, LTV and RFM"): one
-asset that fits BG/NBD and Gamma-Gamma on int_customers_summarised and writes intermediate.customer_clv (read by
+"""Probabilistic CLV between the intermediate models and the marts ((f) of docs/metrics.md "Customers, LTV and RFM"):
+one asset that fits BG/NBD and Gamma-Gamma on int_customers_summarised and writes intermediate.customer_clv (read by
 mart_customer_ltv), customer_clv_years (the projection of LTV (d)) and customer_clv_fit (mart_clv_model)."""
 
 import dagster as dg
@@ -22,14 +22,23 @@ def _spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
 @dg.multi_asset(
     name="customer_clv",
     specs=[
-        _spec(CUSTOMER_CLV_KEY, "intermediate.customer_clv: per customer, expected purchases, P(alive), expected "
-              "order value and CLV over closedloop__clv_horizon_months, from BG/NBD and Gamma-Gamma fitted by maximum "
-              "likelihood (orchestration/lib/clv.py). With too few customers to fit, every row says why and the "
-              "values are null."),
-        _spec(YEARS_KEY, "intermediate.customer_clv_years: per customer × customer-year 1..H, the purchases and "
-              "revenue the fitted models expect after the data end (the projection of LTV (d))."),
-        _spec(FIT_KEY, "intermediate.customer_clv_fit: per model × parameter, the night's estimate, log-likelihood, "
-              "customers used and fit status (published as mart_clv_model)."),
+        _spec(
+            CUSTOMER_CLV_KEY,
+            "intermediate.customer_clv: per customer, expected purchases, P(alive), expected "
+            "order value and CLV over closedloop__clv_horizon_months, from BG/NBD and Gamma-Gamma fitted by maximum "
+            "likelihood (orchestration/lib/clv.py). With too few customers to fit, every row says why and the "
+            "values are null.",
+        ),
+        _spec(
+            YEARS_KEY,
+            "intermediate.customer_clv_years: per customer × customer-year 1..H, the purchases and "
+            "revenue the fitted models expect after the data end (the projection of LTV (d)).",
+        ),
+        _spec(
+            FIT_KEY,
+            "intermediate.customer_clv_fit: per model × parameter, the night's estimate, log-likelihood, "
+            "customers used and fit status (published as mart_clv_model).",
+        ),
     ],
 )
 def customer_clv(context: dg.AssetExecutionContext, settings: ClosedloopSettings):

@@ -2,7 +2,6 @@
 resolution sit between staging and intermediate, so a blocking check on staging stops everything after it; the
 Python models (Markov/Shapley attribution, probabilistic CLV) sit between intermediate and marts."""
 
-
 import contextlib
 
 import dagster as dg

@@ -3,7 +3,6 @@ extract step, quality.* by the gate, intermediate.identity_* by identity resolut
 schema (staging/intermediate/marts), so lineage reads landing → raw → erasure applied → staging → marts →
 serving."""
 
-
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,7 +10,6 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
 from orchestration.defs.privacy.assets import ERASURE_APPLIED
-
 
 # Tables a view reads when it is queried, not when it is built: a view filtered by the gate's quarantine
 # (int_identity__edges) is built with staging, before the gate, and still sees the newest quarantine when identity

@@ -8,8 +8,7 @@ bookkeeping, the refusals and the suppression list in one place. On the postgres
 copies the raw rows of files the server does not have yet to its `raw` schema (orchestration/lib/postgres.py), on
 the spark target to Spark's `raw` tables (orchestration/lib/spark.py)."""
 
-
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 import duckdb
@@ -61,7 +60,7 @@ def build_extract_asset(source: str, deps: list[dg.AssetsDefinition] | None = No
                 source,
                 files,
                 run_id=context.run_id,
-                loaded_at=datetime.now(timezone.utc).replace(tzinfo=None),
+                loaded_at=datetime.now(UTC).replace(tzinfo=None),
                 encoding=cfg.csv_encoding,
                 phone_region=cfg.default_phone_region,
                 pii_key=pii_key(cfg),
@@ -77,8 +76,10 @@ def build_extract_asset(source: str, deps: list[dg.AssetsDefinition] | None = No
         for name, why in waiting:
             progress(f"extract {source}: {name} not taken tonight: {why}; the next run takes it once it is complete")
         for name in loaded.files_changed:
-            progress(f"extract {source}: warning: {name} was loaded before with other content; both deliveries are"
-                     f" in raw now (if the earlier one was cut short: closedloop unload {source}/{name})")
+            progress(
+                f"extract {source}: warning: {name} was loaded before with other content; both deliveries are"
+                f" in raw now (if the earlier one was cut short: closedloop unload {source}/{name})"
+            )
         metadata = {
             "files_deferred": len(waiting),
             "files_changed_after_load": len(loaded.files_changed),

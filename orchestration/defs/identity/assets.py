@@ -1,7 +1,6 @@
 """Identity resolution between staging and the marts (docs/identity.md): one asset that writes the people tables the
 intermediate models read, with the duplicate-contact rate as a non-blocking warning check."""
 
-
 import dagster as dg
 
 from orchestration.defs.resources import ClosedloopSettings

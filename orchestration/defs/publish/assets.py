@@ -37,11 +37,11 @@ def serving_marts(context: dg.AssetExecutionContext, settings: ClosedloopSetting
     docs = docs_from_manifest(dbt_project.manifest_path)
     # personal data the dbt YAML says to publish hashed (fct_touchpoints' cookie ids): keyed hashes in serving
     hashed = published_hashes(dbt_project.manifest_path)
-    published = publish(cfg.warehouse_path, cfg.serving_path, context.run_id, docs, cfg.dbt_target, hashed, pii_key(cfg))
-    progress(f"publish: {len(published.tables)} marts → {published.path}")
-    return dg.MaterializeResult(
-        metadata={"path": str(published.path), **{name: rows for name, rows in published.tables.items()}}
+    published = publish(
+        cfg.warehouse_path, cfg.serving_path, context.run_id, docs, cfg.dbt_target, hashed, pii_key(cfg)
     )
+    progress(f"publish: {len(published.tables)} marts → {published.path}")
+    return dg.MaterializeResult(metadata={"path": str(published.path), **published.tables})
 
 
 @dg.asset(
@@ -62,9 +62,7 @@ def serving_postgres(settings: ClosedloopSettings) -> dg.MaterializeResult:
     seconds = round(time.monotonic() - started, 1)
     database = describe_url(cfg.serving_url)
     progress(f"publish: {len(tables)} tables → PostgreSQL {database} ({seconds} s)")
-    return dg.MaterializeResult(
-        metadata={"published": True, "database": database, "seconds": seconds, **tables}
-    )
+    return dg.MaterializeResult(metadata={"published": True, "database": database, "seconds": seconds, **tables})
 
 
 @dg.asset(
@@ -98,7 +96,6 @@ def serving_report(context: dg.AssetExecutionContext, settings: ClosedloopSettin
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
 
 
-
 @dg.asset(
     key=["serving", "dbt_docs"],
     deps=[serving_marts],
@@ -111,7 +108,9 @@ def serving_dbt_docs(settings: ClosedloopSettings, dbt: DbtCliResource) -> dg.Ma
     cfg = settings.get()
     site = cfg.data_dir / "docs" / "dbt"
     regenerated = write_dbt_docs(
-        dbt_project.manifest_path, site, cfg.dbt_target,
+        dbt_project.manifest_path,
+        site,
+        cfg.dbt_target,
         lambda build: dbt.cli(["docs", "generate", "--static", *cfg.dbt_vars_args()], target_path=build).wait(),
     )
     if regenerated:

@@ -3,7 +3,6 @@ job still tells analysts: the refused run joins the quality tables of the servin
 copy (the marts stay as they were), the quality exports and the report, whose banner names the run, the failing
 rules and sample keys."""
 
-
 import dagster as dg
 
 from orchestration.defs.resources import dbt_project
@@ -22,14 +21,24 @@ def publish_refused_night(context: dg.HookContext) -> None:
     from orchestration.lib.report import write_report
 
     cfg = context.resources.settings.get()
-    if not has_quality_tables(cfg.dbt_target, cfg.warehouse_path):  # refused before dbt ever ran here: create them first
+    if not has_quality_tables(
+        cfg.dbt_target, cfg.warehouse_path
+    ):  # refused before dbt ever ran here: create them first
         context.resources.dbt.cli(["run-operation", "install_quality_tables", *cfg.dbt_vars_args()]).wait()
     record_refused_run(cfg.dbt_target, cfg.warehouse_path, context.run_id, _message(error))
-    republish_quality(cfg.dbt_target, cfg.warehouse_path, cfg.serving_path, context.run_id, docs_from_manifest(dbt_project.manifest_path))
+    republish_quality(
+        cfg.dbt_target,
+        cfg.warehouse_path,
+        cfg.serving_path,
+        context.run_id,
+        docs_from_manifest(dbt_project.manifest_path),
+    )
     export_parquet(cfg.serving_path, cfg.exports_dir, schemas=("quality",))
     if cfg.serving_url:  # BI servers see the refused night too; their marts stay untouched
         publish_quality_to_postgres(cfg.serving_path, cfg.serving_url)
-    write_report(cfg.serving_path, cfg.report_path, {"run_id": context.run_id, "outcome": "stopped, marts not refreshed"})
+    write_report(
+        cfg.serving_path, cfg.report_path, {"run_id": context.run_id, "outcome": "stopped, marts not refreshed"}
+    )
     progress(f"refused night recorded in {cfg.serving_path} (quality.runs) and {cfg.report_path}")
 
 

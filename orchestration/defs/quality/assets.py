@@ -1,7 +1,6 @@
 """The quality gate between staging and the marts: one asset that validates and quarantines, with one blocking
 check per dataset. A failed check stops the marts and publishing in the same run; the last serving file stays."""
 
-
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -24,7 +23,9 @@ GATE_KEY = dg.AssetKey(["quality", "quarantined_keys"])
     ]
     + [
         dg.AssetCheckSpec(
-            "source_freshness", asset=GATE_KEY, blocking=False,
+            "source_freshness",
+            asset=GATE_KEY,
+            blocking=False,
             description="the newest file of each raw source arrived within its dbt `freshness.warn_after` (a warning)",
         )
     ],

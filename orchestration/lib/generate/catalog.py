@@ -45,16 +45,40 @@ FIRST_TOUCH_SHARE = {
 BASE_RATES = {"lead": 0.18, "opportunity": 0.28, "won": 0.26}
 MULTIPLIERS = {
     "lead": {
-        "paid_search": 1.5, "paid_social": 0.8, "display": 0.35, "email": 2.2, "affiliate": 1.2,
-        "organic_social": 0.6, "organic_search": 1.0, "referral": 1.3, "events": 3.0, "direct": 1.1,
+        "paid_search": 1.5,
+        "paid_social": 0.8,
+        "display": 0.35,
+        "email": 2.2,
+        "affiliate": 1.2,
+        "organic_social": 0.6,
+        "organic_search": 1.0,
+        "referral": 1.3,
+        "events": 3.0,
+        "direct": 1.1,
     },
     "opportunity": {
-        "paid_search": 1.1, "paid_social": 0.8, "display": 0.6, "email": 0.9, "affiliate": 0.7,
-        "organic_social": 0.7, "organic_search": 1.0, "referral": 1.4, "events": 1.5, "direct": 1.2,
+        "paid_search": 1.1,
+        "paid_social": 0.8,
+        "display": 0.6,
+        "email": 0.9,
+        "affiliate": 0.7,
+        "organic_social": 0.7,
+        "organic_search": 1.0,
+        "referral": 1.4,
+        "events": 1.5,
+        "direct": 1.2,
     },
     "won": {
-        "paid_search": 1.0, "paid_social": 0.8, "display": 0.7, "email": 1.0, "affiliate": 0.8,
-        "organic_social": 0.9, "organic_search": 1.0, "referral": 1.3, "events": 1.2, "direct": 1.1,
+        "paid_search": 1.0,
+        "paid_social": 0.8,
+        "display": 0.7,
+        "email": 1.0,
+        "affiliate": 0.8,
+        "organic_social": 0.9,
+        "organic_search": 1.0,
+        "referral": 1.3,
+        "events": 1.2,
+        "direct": 1.1,
     },
 }
 
@@ -68,8 +92,13 @@ PURCHASE_PROCESS = {
     "b": 2.5,
 }
 # Order values (USD): CDNOW's p and q, gamma scaled from 15 to 600 for a B2B add-on business.
-SPEND_PROCESS = {"model": "Gamma-Gamma (Fader, Hardie & Lee 2005)", "currency": "USD", "p": 6.0, "q": 4.0,
-                 "gamma": 600.0}
+SPEND_PROCESS = {
+    "model": "Gamma-Gamma (Fader, Hardie & Lee 2005)",
+    "currency": "USD",
+    "p": 6.0,
+    "q": 4.0,
+    "gamma": 600.0,
+}
 
 DUPLICATE_RATE = 0.04  # duplicate lead rows per lead person
 
@@ -97,8 +126,14 @@ def _paid(channel, source, medium, campaign, weight, cpc, ctr, referrer="", curr
 
 
 def _free(channel, weight, referrer, campaign_label, detail_label, touch_type="") -> Entry:
-    return Entry(channel, weight, referrer=referrer, campaign_label=campaign_label, detail_label=detail_label,
-                 touch_type=touch_type)
+    return Entry(
+        channel,
+        weight,
+        referrer=referrer,
+        campaign_label=campaign_label,
+        detail_label=detail_label,
+        touch_type=touch_type,
+    )
 
 
 GOOGLE = "https://www.google.com/"
@@ -159,14 +194,31 @@ UTM_CONTENT = {
     "affiliate": ("top_banner", "comparison_table"),
 }
 UTM_TERMS = (
-    "marketing attribution software", "multi touch attribution", "b2b attribution tool", "customer lifetime value",
-    "acme analytics", "marketing roi dashboard", "hubspot attribution alternative", "closed loop reporting",
+    "marketing attribution software",
+    "multi touch attribution",
+    "b2b attribution tool",
+    "customer lifetime value",
+    "acme analytics",
+    "marketing roi dashboard",
+    "hubspot attribution alternative",
+    "closed loop reporting",
 )
 
 TOUCH_TYPES = (
-    "page_view", "pricing_page_view", "ad_click", "email_open", "email_click", "content_download",
-    "webinar_registration", "webinar_attended", "form_submit", "demo_request", "contact_request", "chat",
-    "event_visit", "social_engagement",
+    "page_view",
+    "pricing_page_view",
+    "ad_click",
+    "email_open",
+    "email_click",
+    "content_download",
+    "webinar_registration",
+    "webinar_attended",
+    "form_submit",
+    "demo_request",
+    "contact_request",
+    "chat",
+    "event_visit",
+    "social_engagement",
 )
 TT = {name: i for i, name in enumerate(TOUCH_TYPES)}
 
@@ -184,91 +236,278 @@ KNOWN_TYPES = {
     "paid": {"ad_click": 0.6, "page_view": 0.25, "pricing_page_view": 0.1, "webinar_registration": 0.05},
     "social": {"social_engagement": 0.4, "page_view": 0.5, "pricing_page_view": 0.1},
     "web": {
-        "page_view": 0.52, "pricing_page_view": 0.19, "content_download": 0.12, "webinar_registration": 0.08,
-        "chat": 0.04, "demo_request": 0.03, "contact_request": 0.02,
+        "page_view": 0.52,
+        "pricing_page_view": 0.19,
+        "content_download": 0.12,
+        "webinar_registration": 0.08,
+        "chat": 0.04,
+        "demo_request": 0.03,
+        "contact_request": 0.02,
     },
 }
-ANON_TABLE = {"paid_search": "paid", "paid_social": "paid", "display": "paid", "affiliate": "paid",
-              "organic_social": "organic_social", "organic_search": "organic_search", "referral": "referral",
-              "direct": "direct"}
+ANON_TABLE = {
+    "paid_search": "paid",
+    "paid_social": "paid",
+    "display": "paid",
+    "affiliate": "paid",
+    "organic_social": "organic_social",
+    "organic_search": "organic_search",
+    "referral": "referral",
+    "direct": "direct",
+}
 # events touches take their type from the event itself; "web" is only a placeholder for them
-KNOWN_TABLE = {**{c: "paid" for c in PAID}, "email": "email", "organic_social": "social", "organic_search": "web",
-               "referral": "web", "events": "web", "direct": "web"}
+KNOWN_TABLE = {
+    **dict.fromkeys(PAID, "paid"),
+    "email": "email",
+    "organic_social": "social",
+    "organic_search": "web",
+    "referral": "web",
+    "events": "web",
+    "direct": "web",
+}
 # The touch that creates the lead, by how far the person will go in the funnel.
 CONVERSION_TYPES = {
-    "opportunity": {"demo_request": 0.45, "contact_request": 0.2, "form_submit": 0.15, "content_download": 0.1,
-                    "webinar_registration": 0.1},
-    "mql": {"demo_request": 0.15, "contact_request": 0.1, "form_submit": 0.3, "content_download": 0.25,
-            "webinar_registration": 0.2},
-    "other": {"demo_request": 0.03, "contact_request": 0.05, "form_submit": 0.35, "content_download": 0.35,
-              "webinar_registration": 0.22},
+    "opportunity": {
+        "demo_request": 0.45,
+        "contact_request": 0.2,
+        "form_submit": 0.15,
+        "content_download": 0.1,
+        "webinar_registration": 0.1,
+    },
+    "mql": {
+        "demo_request": 0.15,
+        "contact_request": 0.1,
+        "form_submit": 0.3,
+        "content_download": 0.25,
+        "webinar_registration": 0.2,
+    },
+    "other": {
+        "demo_request": 0.03,
+        "contact_request": 0.05,
+        "form_submit": 0.35,
+        "content_download": 0.35,
+        "webinar_registration": 0.22,
+    },
 }
 HIGH_INTENT = ("demo_request", "contact_request", "pricing_page_view")
 MEDIUM_INTENT = ("webinar_registration", "webinar_attended", "content_download")
 
 # Channel mixes for the touches after the first one.
-PRE_LEAD_MIX = {"organic_search": 0.3, "direct": 0.3, "paid_search": 0.12, "paid_social": 0.08, "display": 0.08,
-                "referral": 0.06, "organic_social": 0.06}
+PRE_LEAD_MIX = {
+    "organic_search": 0.3,
+    "direct": 0.3,
+    "paid_search": 0.12,
+    "paid_social": 0.08,
+    "display": 0.08,
+    "referral": 0.06,
+    "organic_social": 0.06,
+}
 CONVERSION_MIX = {"direct": 0.35, "organic_search": 0.3, "paid_search": 0.15, "paid_social": 0.1, "referral": 0.1}
-POST_LEAD_MIX = {"email": 0.45, "direct": 0.17, "organic_social": 0.03, "organic_search": 0.12, "paid_search": 0.05,
-                 "paid_social": 0.06, "display": 0.04, "events": 0.06, "referral": 0.02}
-DUPLICATE_MIX = {"paid_social": 0.25, "paid_search": 0.2, "organic_search": 0.2, "direct": 0.15, "referral": 0.1,
-                 "email": 0.1}
+POST_LEAD_MIX = {
+    "email": 0.45,
+    "direct": 0.17,
+    "organic_social": 0.03,
+    "organic_search": 0.12,
+    "paid_search": 0.05,
+    "paid_social": 0.06,
+    "display": 0.04,
+    "events": 0.06,
+    "referral": 0.02,
+}
+DUPLICATE_MIX = {
+    "paid_social": 0.25,
+    "paid_search": 0.2,
+    "organic_search": 0.2,
+    "direct": 0.15,
+    "referral": 0.1,
+    "email": 0.1,
+}
 VISITOR_MIX = {"organic_search": 0.35, "direct": 0.35, "display": 0.1, "paid_social": 0.1, "referral": 0.1}
 SUBSCRIBER_MIX = {"email": 0.7, "direct": 0.15, "organic_search": 0.1, "events": 0.05}
 
 PATHS = {
-    "page_view": ("/", "/product", "/features/multi-touch-attribution", "/features/customer-ltv", "/integrations",
-                  "/customers", "/about", "/blog/first-touch-vs-last-touch", "/blog/markov-attribution-explained",
-                  "/blog/ltv-cac-benchmarks", "/blog/speed-to-lead", "/blog/closing-the-loop-with-crm-data"),
+    "page_view": (
+        "/",
+        "/product",
+        "/features/multi-touch-attribution",
+        "/features/customer-ltv",
+        "/integrations",
+        "/customers",
+        "/about",
+        "/blog/first-touch-vs-last-touch",
+        "/blog/markov-attribution-explained",
+        "/blog/ltv-cac-benchmarks",
+        "/blog/speed-to-lead",
+        "/blog/closing-the-loop-with-crm-data",
+    ),
     "pricing_page_view": ("/pricing",),
     "ad_click": ("/lp/attribution-demo", "/lp/free-trial", "/lp/roi-calculator", "/pricing", "/demo"),
-    "email_click": ("/blog/markov-attribution-explained", "/blog/ltv-cac-benchmarks", "/product/whats-new",
-                    "/webinars", "/pricing"),
-    "content_download": ("/resources/attribution-playbook", "/resources/ltv-benchmark-report",
-                         "/resources/revops-maturity-checklist"),
+    "email_click": (
+        "/blog/markov-attribution-explained",
+        "/blog/ltv-cac-benchmarks",
+        "/product/whats-new",
+        "/webinars",
+        "/pricing",
+    ),
+    "content_download": (
+        "/resources/attribution-playbook",
+        "/resources/ltv-benchmark-report",
+        "/resources/revops-maturity-checklist",
+    ),
     "webinar_registration": ("/webinars/attribution-101", "/webinars/ltv-masterclass", "/webinars/pipeline-reviews"),
     "form_submit": ("/free-trial", "/newsletter", "/contact"),
     "demo_request": ("/demo",),
     "contact_request": ("/contact-sales",),
     "chat": ("/", "/pricing", "/product", "/integrations"),
     # the post someone liked or shared, opened from the social network
-    "social_engagement": ("/blog/first-touch-vs-last-touch", "/blog/markov-attribution-explained",
-                          "/blog/ltv-cac-benchmarks", "/customers"),
+    "social_engagement": (
+        "/blog/first-touch-vs-last-touch",
+        "/blog/markov-attribution-explained",
+        "/blog/ltv-cac-benchmarks",
+        "/customers",
+    ),
 }
 EBOOKS = ("ebook_attribution_playbook", "report_ltv_benchmarks_2026", "checklist_revops_maturity")
 
 FIRST_NAMES = (
-    ("Alice", "alice"), ("Ben", "ben"), ("Chloé", "chloe"), ("Daniel", "daniel"), ("Emma", "emma"),
-    ("François", "francois"), ("Grace", "grace"), ("Hiro", "hiro"), ("Isabel", "isabel"), ("Jonas", "jonas"),
-    ("Jürgen", "jurgen"), ("Kofi", "kofi"), ("Laura", "laura"), ("Łukasz", "lukasz"), ("Maria", "maria"),
-    ("Mohammed", "mohammed"), ("Nina", "nina"), ("Oliver", "oliver"), ("Priya", "priya"), ("Quentin", "quentin"),
-    ("Rosa", "rosa"), ("Samuel", "samuel"), ("Søren", "soren"), ("Tanya", "tanya"), ("Umar", "umar"),
-    ("Valentina", "valentina"), ("Wei", "wei"), ("Xavier", "xavier"), ("Yara", "yara"), ("Zoë", "zoe"),
-    ("James", "james"), ("Olivia", "olivia"), ("Lucas", "lucas"), ("Sofia", "sofia"), ("Ethan", "ethan"),
-    ("Mia", "mia"), ("Noah", "noah"), ("Aisha", "aisha"), ("Carlos", "carlos"), ("Hannah", "hannah"),
+    ("Alice", "alice"),
+    ("Ben", "ben"),
+    ("Chloé", "chloe"),
+    ("Daniel", "daniel"),
+    ("Emma", "emma"),
+    ("François", "francois"),
+    ("Grace", "grace"),
+    ("Hiro", "hiro"),
+    ("Isabel", "isabel"),
+    ("Jonas", "jonas"),
+    ("Jürgen", "jurgen"),
+    ("Kofi", "kofi"),
+    ("Laura", "laura"),
+    ("Łukasz", "lukasz"),
+    ("Maria", "maria"),
+    ("Mohammed", "mohammed"),
+    ("Nina", "nina"),
+    ("Oliver", "oliver"),
+    ("Priya", "priya"),
+    ("Quentin", "quentin"),
+    ("Rosa", "rosa"),
+    ("Samuel", "samuel"),
+    ("Søren", "soren"),
+    ("Tanya", "tanya"),
+    ("Umar", "umar"),
+    ("Valentina", "valentina"),
+    ("Wei", "wei"),
+    ("Xavier", "xavier"),
+    ("Yara", "yara"),
+    ("Zoë", "zoe"),
+    ("James", "james"),
+    ("Olivia", "olivia"),
+    ("Lucas", "lucas"),
+    ("Sofia", "sofia"),
+    ("Ethan", "ethan"),
+    ("Mia", "mia"),
+    ("Noah", "noah"),
+    ("Aisha", "aisha"),
+    ("Carlos", "carlos"),
+    ("Hannah", "hannah"),
 )
 LAST_NAMES = (
-    ("Smith", "smith"), ("Johnson", "johnson"), ("García", "garcia"), ("Müller", "muller"), ("Brown", "brown"),
-    ("Nguyen", "nguyen"), ("Rossi", "rossi"), ("Kowalski", "kowalski"), ("Tanaka", "tanaka"), ("Okafor", "okafor"),
-    ("Dubois", "dubois"), ("Jensen", "jensen"), ("Patel", "patel"), ("O'Brien", "obrien"), ("Silva", "silva"),
-    ("Schmidt", "schmidt"), ("Kim", "kim"), ("Hernández", "hernandez"), ("Lefèvre", "lefevre"), ("Cohen", "cohen"),
-    ("Walker", "walker"), ("Andersson", "andersson"), ("Ivanova", "ivanova"), ("Chen", "chen"), ("Murphy", "murphy"),
-    ("Novak", "novak"), ("Baker", "baker"), ("Fischer", "fischer"), ("Moreau", "moreau"), ("Wright", "wright"),
+    ("Smith", "smith"),
+    ("Johnson", "johnson"),
+    ("García", "garcia"),
+    ("Müller", "muller"),
+    ("Brown", "brown"),
+    ("Nguyen", "nguyen"),
+    ("Rossi", "rossi"),
+    ("Kowalski", "kowalski"),
+    ("Tanaka", "tanaka"),
+    ("Okafor", "okafor"),
+    ("Dubois", "dubois"),
+    ("Jensen", "jensen"),
+    ("Patel", "patel"),
+    ("O'Brien", "obrien"),
+    ("Silva", "silva"),
+    ("Schmidt", "schmidt"),
+    ("Kim", "kim"),
+    ("Hernández", "hernandez"),
+    ("Lefèvre", "lefevre"),
+    ("Cohen", "cohen"),
+    ("Walker", "walker"),
+    ("Andersson", "andersson"),
+    ("Ivanova", "ivanova"),
+    ("Chen", "chen"),
+    ("Murphy", "murphy"),
+    ("Novak", "novak"),
+    ("Baker", "baker"),
+    ("Fischer", "fischer"),
+    ("Moreau", "moreau"),
+    ("Wright", "wright"),
 )
-COMPANY_WORDS_A = ("Bright", "North", "Blue", "Silver", "Rapid", "Clear", "Green", "Iron", "Summit", "Nova",
-                   "Atlas", "Vertex", "Harbor", "Pioneer", "Quantum", "Red", "Crescent", "Golden", "Alpine", "Urban")
-COMPANY_WORDS_B = ("Harbor", "Wind", "Ledger", "Forge", "Stack", "Metrics", "Works", "Cloud", "Bridge", "Logic",
-                   "Path", "Signal", "Data", "Peak", "Wave", "Mill", "Grid", "Loop", "Field", "Point")
+COMPANY_WORDS_A = (
+    "Bright",
+    "North",
+    "Blue",
+    "Silver",
+    "Rapid",
+    "Clear",
+    "Green",
+    "Iron",
+    "Summit",
+    "Nova",
+    "Atlas",
+    "Vertex",
+    "Harbor",
+    "Pioneer",
+    "Quantum",
+    "Red",
+    "Crescent",
+    "Golden",
+    "Alpine",
+    "Urban",
+)
+COMPANY_WORDS_B = (
+    "Harbor",
+    "Wind",
+    "Ledger",
+    "Forge",
+    "Stack",
+    "Metrics",
+    "Works",
+    "Cloud",
+    "Bridge",
+    "Logic",
+    "Path",
+    "Signal",
+    "Data",
+    "Peak",
+    "Wave",
+    "Mill",
+    "Grid",
+    "Loop",
+    "Field",
+    "Point",
+)
 COMPANY_SUFFIXES = ("", " Inc.", ", Inc.", " GmbH", " Ltd", " Labs", " Group", " SA", " BV", " LLC")
 FREE_DOMAINS = ("gmail.com", "gmail.com", "gmail.com", "outlook.com", "yahoo.com", "hotmail.com", "icloud.com")
 WORK_TLDS = (".com", ".com", ".io", ".co")
 
 REGIONS = {"north_america": 0.55, "emea": 0.30, "apac": 0.10, "latam": 0.05}
 SEGMENTS = {
-    "b2b_saas": 0.24, "fintech": 0.10, "manufacturing": 0.09, "business_services": 0.08, "ecommerce": 0.07,
-    "cybersecurity": 0.06, "edtech": 0.05, "adtech": 0.05, "financial_services": 0.05, "healthcare": 0.05,
-    "b2c_saas": 0.04, "consulting": 0.04, "real_estate": 0.03, "pharma": 0.03, "construction": 0.02,
+    "b2b_saas": 0.24,
+    "fintech": 0.10,
+    "manufacturing": 0.09,
+    "business_services": 0.08,
+    "ecommerce": 0.07,
+    "cybersecurity": 0.06,
+    "edtech": 0.05,
+    "adtech": 0.05,
+    "financial_services": 0.05,
+    "healthcare": 0.05,
+    "b2c_saas": 0.04,
+    "consulting": 0.04,
+    "real_estate": 0.03,
+    "pharma": 0.03,
+    "construction": 0.02,
 }
 # product: (weight, median deal amount in USD, gross margin)
 PRODUCTS = {
@@ -293,8 +532,14 @@ NEEDS = (
     "consolidate HubSpot, Salesforce and GA4 data",
 )
 LOSS_REASONS = {
-    "price": 0.22, "no_budget": 0.16, "competitor": 0.18, "no_response": 0.14, "priority": 0.1,
-    "no_urgency": 0.08, "technical_requirements": 0.07, "other": 0.05,
+    "price": 0.22,
+    "no_budget": 0.16,
+    "competitor": 0.18,
+    "no_response": 0.14,
+    "priority": 0.1,
+    "no_urgency": 0.08,
+    "technical_requirements": 0.07,
+    "other": 0.05,
 }
 # stage of a lost deal when it was lost
 LOST_AT = {"qualification": 0.35, "presentation": 0.3, "proposal": 0.2, "negotiation": 0.15}

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+
 from orchestration.lib import contract
 
 from . import catalog as cat
@@ -69,8 +70,14 @@ def draw_accounts(rng: np.random.Generator, people: People, total_people: int) -
     )
 
 
-def build_deals(rng: np.random.Generator, people: People, accounts: Accounts, window: Window, fx: Fx,
-                columns: dict[str, tuple[str, ...]]) -> tuple[Deals, Batch, Batch]:
+def build_deals(
+    rng: np.random.Generator,
+    people: People,
+    accounts: Accounts,
+    window: Window,
+    fx: Fx,
+    columns: dict[str, tuple[str, ...]],
+) -> tuple[Deals, Batch, Batch]:
     m = people.n_leads
     ch = people.channel[:m]
     delay = np.maximum(np.exp(rng.normal(np.log(10.0), 0.8, m)) * DAY, 3600).astype(np.int64)
@@ -115,8 +122,9 @@ def build_deals(rng: np.random.Generator, people: People, accounts: Accounts, wi
         "currency": pick(CURRENCIES, currency),
         "closed_at": where(is_closed, timestamps(np.maximum(closed, 0)), NULL),
         "outcome": pick(contract.DEAL_OUTCOMES, outcome),
-        "loss_reason": where(lost, messy(rng, pick(list(cat.LOSS_REASONS),
-                                                   categorical(rng, cat.LOSS_REASONS, n)), 0.02), NULL),
+        "loss_reason": where(
+            lost, messy(rng, pick(list(cat.LOSS_REASONS), categorical(rng, cat.LOSS_REASONS, n)), 0.02), NULL
+        ),
         "product": where(rng.random(n) < 0.95, pick(_PRODUCTS, product), NULL),
         "owner": pick(_OWNERS, owner),
     }
@@ -169,8 +177,9 @@ def lead_rows(people: People, accounts: Accounts) -> LeadRows:
     )
 
 
-def build_activities(rng: np.random.Generator, people: People, rows: LeadRows, window: Window, id_start: int,
-                     columns: tuple[str, ...]) -> tuple[Batch, np.ndarray]:
+def build_activities(
+    rng: np.random.Generator, people: People, rows: LeadRows, window: Window, id_start: int, columns: tuple[str, ...]
+) -> tuple[Batch, np.ndarray]:
     """Follow-up attempts per lead: the first after an intent-dependent delay, then every day or so."""
     k = len(rows.person)
     opp = people.is_opp[rows.person] & ~rows.is_dup
@@ -231,8 +240,16 @@ def _office_hours(rng: np.random.Generator, t: np.ndarray) -> np.ndarray:
     return np.where(open_now, t, next_day * DAY + 9 * 3600 + rng.integers(0, 5400, len(t)))
 
 
-def build_leads(rng: np.random.Generator, people: People, rows: LeadRows, journeys: Journeys, deals: Deals,
-                last_activity: np.ndarray, window: Window, columns: tuple[str, ...]) -> Batch:
+def build_leads(
+    rng: np.random.Generator,
+    people: People,
+    rows: LeadRows,
+    journeys: Journeys,
+    deals: Deals,
+    last_activity: np.ndarray,
+    window: Window,
+    columns: tuple[str, ...],
+) -> Batch:
     k = len(rows.person)
     p, dup = rows.person, rows.is_dup
     kind = people.dup_kind[p]
@@ -250,8 +267,9 @@ def build_leads(rng: np.random.Generator, people: People, rows: LeadRows, journe
 
     deal_updated = np.full(people.n_leads, -1, dtype=np.int64)
     deal_updated[deals.person] = deals.updated
-    updated = np.minimum(np.maximum.reduce([rows.created, last_activity, np.where(dup, -1, deal_updated[p])]),
-                         window.end)
+    updated = np.minimum(
+        np.maximum.reduce([rows.created, last_activity, np.where(dup, -1, deal_updated[p])]), window.end
+    )
     consent = rng.random(k) < 0.7
     need = rng.integers(0, len(cat.NEEDS), k)
     stage = _lifecycle(rng, people, rows, deals, window)
@@ -313,7 +331,13 @@ def _lifecycle(rng: np.random.Generator, people: People, rows: LeadRows, deals: 
             np.where(age < 30, s["mql"], draw({"nurture": 0.35, "recycled": 0.25, "disqualified": 0.2, "mql": 0.2})),
             s["new"],
         ],
-        np.where(age < 30, draw({"working": 0.6, "new": 0.4}),
-                 np.where(dup, draw({"working": 0.3, "nurture": 0.4, "recycled": 0.15, "disqualified": 0.15}),
-                          draw({"nurture": 0.5, "disqualified": 0.3, "working": 0.2}))),
+        np.where(
+            age < 30,
+            draw({"working": 0.6, "new": 0.4}),
+            np.where(
+                dup,
+                draw({"working": 0.3, "nurture": 0.4, "recycled": 0.15, "disqualified": 0.15}),
+                draw({"nurture": 0.5, "disqualified": 0.3, "working": 0.2}),
+            ),
+        ),
     )

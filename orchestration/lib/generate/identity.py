@@ -20,8 +20,9 @@ _EMEA = list(cat.REGIONS).index("emea")
 CANONICAL, NO_DOTS, PLUS_TAG = 0, 1, 2
 
 
-def email(people: People, idx: np.ndarray, style: np.ndarray | int = CANONICAL,
-          other_mailbox: np.ndarray | bool = False) -> pa.Array:
+def email(
+    people: People, idx: np.ndarray, style: np.ndarray | int = CANONICAL, other_mailbox: np.ndarray | bool = False
+) -> pa.Array:
     """Lowercase address. `other_mailbox` swaps work and personal mailbox (a second, unrelated address);
     NO_DOTS / PLUS_TAG are the gmail spellings that normalise to the canonical one."""
     first = pick([a for _, a in cat.FIRST_NAMES], people.first_name[idx])

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from . import catalog as cat
 from .people import Window
-from .text import DAY, decimals, dates, numbers, pick
+from .text import DAY, dates, decimals, numbers, pick
 from .writer import Batch
 
 CURRENCIES = ("USD", "EUR", "GBP")

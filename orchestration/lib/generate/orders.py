@@ -29,8 +29,15 @@ class Orders:
     customers: int
 
 
-def build_orders(rng: np.random.Generator, people: People, deals: Deals, window: Window, fx: Fx, id_start: int,
-                 columns: tuple[str, ...]) -> Orders:
+def build_orders(
+    rng: np.random.Generator,
+    people: People,
+    deals: Deals,
+    window: Window,
+    fx: Fx,
+    id_start: int,
+    columns: tuple[str, ...],
+) -> Orders:
     won = np.flatnonzero(deals.outcome == 1)
     c = len(won)
     t0 = deals.closed[won]

@@ -59,7 +59,6 @@ class People:
         return len(self.pid)
 
 
-
 def lead_probabilities() -> np.ndarray:
     base = cat.BASE_RATES["lead"]
     return np.array([base * cat.MULTIPLIERS["lead"][c] for c in cat.CHANNELS])
@@ -72,14 +71,17 @@ def visitor_ratio() -> float:
     return (1 - p_lead) / p_lead
 
 
-def draw_people(rng: np.random.Generator, n_leads: int, n_visitors: int, n_dups: int, pid_start: int,
-                window: Window) -> People:
+def draw_people(
+    rng: np.random.Generator, n_leads: int, n_visitors: int, n_dups: int, pid_start: int, window: Window
+) -> People:
     share = np.array([cat.FIRST_TOUCH_SHARE[c] for c in cat.CHANNELS])
     p_lead = lead_probabilities()
-    channel = np.concatenate([
-        categorical(rng, share * p_lead, n_leads),
-        categorical(rng, share * (1 - p_lead), n_visitors),
-    ]).astype(np.int8)
+    channel = np.concatenate(
+        [
+            categorical(rng, share * p_lead, n_leads),
+            categorical(rng, share * (1 - p_lead), n_visitors),
+        ]
+    ).astype(np.int8)
     n = n_leads + n_visitors
     t_first = _first_touch_times(rng, n, window)
     t_lead = np.full(n, -1, dtype=np.int64)
@@ -144,8 +146,9 @@ def _draw_funnel(rng: np.random.Generator, channel: np.ndarray) -> dict[str, np.
     return {"is_opp": is_opp, "is_mql": is_mql, "is_sql": is_sql, "conversion_type": conversion}
 
 
-def _draw_duplicates(rng: np.random.Generator, t_lead: np.ndarray, gmail: np.ndarray, n_dups: int,
-                     window: Window) -> dict[str, np.ndarray]:
+def _draw_duplicates(
+    rng: np.random.Generator, t_lead: np.ndarray, gmail: np.ndarray, n_dups: int, window: Window
+) -> dict[str, np.ndarray]:
     """The same person entered again under another lead id, some weeks later, through another form."""
     m = len(t_lead)
     dup = np.zeros(m, dtype=bool)

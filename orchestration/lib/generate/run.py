@@ -6,7 +6,7 @@ import json
 import math
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +28,15 @@ CHUNK_LEADS = 50_000  # lead people per chunk (with ~4× as many visitors): boun
 _FX_STREAM, _SPEND_STREAM = 1_000_001, 1_000_002
 
 
-def generate_landing(out_dir: Path, leads: int = 5000, days: int = 365, seed: int = 42, fmt: str = "csv",
-                     end_date: date = date(2026, 10, 31), progress: Callable[[str], None] | None = None) -> dict:
+def generate_landing(
+    out_dir: Path,
+    leads: int = 5000,
+    days: int = 365,
+    seed: int = 42,
+    fmt: str = "csv",
+    end_date: date = date(2026, 10, 31),
+    progress: Callable[[str], None] | None = None,
+) -> dict:
     """Writes out_dir/<source>/*.csv|*.parquet for every source and out_dir/ground_truth.json; returns
     {"rows": {source: n}, "files": n, "seconds": s, "ground_truth": path}."""
     if leads < 1 or days < 1:
@@ -61,14 +68,18 @@ def generate_landing(out_dir: Path, leads: int = 5000, days: int = 365, seed: in
         accounts = draw_accounts(rng, people, total_people)
         deals, deal_batch, history = build_deals(rng, people, accounts, window, fx, columns)
         rows = lead_rows(people, accounts)
-        activities, last_activity = build_activities(rng, people, rows, window, next_activity,
-                                                     columns["activities"])
+        activities, last_activity = build_activities(rng, people, rows, window, next_activity, columns["activities"])
         lead_batch = build_leads(rng, people, rows, journeys, deals, last_activity, window, columns["leads"])
         orders = build_orders(rng, people, deals, window, fx, next_order, columns["orders"])
 
         writer.write("touchpoints", Batch(journeys.table, journeys.occurred))
-        for source, batch in (("leads", lead_batch), ("deals", deal_batch), ("deal_stage_history", history),
-                              ("activities", activities), ("orders", orders.batch)):
+        for source, batch in (
+            ("leads", lead_batch),
+            ("deals", deal_batch),
+            ("deal_stage_history", history),
+            ("activities", activities),
+            ("orders", orders.batch),
+        ):
             writer.write(source, batch)
         clicks += journeys.paid_clicks
         stats.add(people, deals, orders.customers, journeys.unlinked_cookies)
@@ -78,8 +89,7 @@ def generate_landing(out_dir: Path, leads: int = 5000, days: int = 365, seed: in
         pid_start += people.n
         say(f"chunk {k + 1}/{n_chunks}: {pid_start:,} people, {next_touch:,} touchpoints")
 
-    writer.write("ad_spend", spend_batch(np.random.default_rng([seed, _SPEND_STREAM]), fx, clicks,
-                                         columns["ad_spend"]))
+    writer.write("ad_spend", spend_batch(np.random.default_rng([seed, _SPEND_STREAM]), fx, clicks, columns["ad_spend"]))
     writer.write("fx_rates", fx_batch(fx, columns["fx_rates"]))
     files = writer.close()
 
@@ -92,7 +102,7 @@ def generate_landing(out_dir: Path, leads: int = 5000, days: int = 365, seed: in
 
 
 def _window(end_date: date, days: int) -> Window:
-    end = datetime.combine(end_date + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
+    end = datetime.combine(end_date + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
     end_s = int(end.timestamp())
     return Window(start=end_s - days * DAY, end=end_s - 1)
 
@@ -118,8 +128,10 @@ class _Stats:
 
     def __init__(self):
         shape = len(cat.CHANNELS)
-        self.by_channel = {k: np.zeros(shape, dtype=np.int64)
-                           for k in ("people", "lead_people", "opportunities", "won", "lost", "open")}
+        self.by_channel = {
+            k: np.zeros(shape, dtype=np.int64)
+            for k in ("people", "lead_people", "opportunities", "won", "lost", "open")
+        }
         self.known_visitors = 0
         self.customers = 0
         self.unlinked_cookies = 0
@@ -141,14 +153,20 @@ class _Stats:
 
 
 def _ground_truth(seed, leads, days, fmt, end_date, window, lead_people, duplicates, stats, rows) -> dict:
-    start = datetime.fromtimestamp(window.start, timezone.utc).date()
+    start = datetime.fromtimestamp(window.start, UTC).date()
     totals = {k: int(v.sum()) for k, v in stats.by_channel.items()}
     visitors = totals["people"] - totals["lead_people"]
     return {
         "generator": "closedloop generate",
         "seed": seed,
-        "parameters": {"leads": leads, "days": days, "start_date": start.isoformat(),
-                       "end_date": end_date.isoformat(), "format": fmt, "site": cat.SITE},
+        "parameters": {
+            "leads": leads,
+            "days": days,
+            "start_date": start.isoformat(),
+            "end_date": end_date.isoformat(),
+            "format": fmt,
+            "site": cat.SITE,
+        },
         "channel_effects": {
             "definition": (
                 "channel = the channel of a person's first touch (the source_channel of their first lead). "
@@ -160,25 +178,37 @@ def _ground_truth(seed, leads, days, fmt, end_date, window, lead_people, duplica
             "first_touch_share": cat.FIRST_TOUCH_SHARE,
             "base_rates": cat.BASE_RATES,
             "multipliers": cat.MULTIPLIERS,
-            "realised_by_channel": {c: {k: int(v[i]) for k, v in stats.by_channel.items()}
-                                    for i, c in enumerate(cat.CHANNELS)},
+            "realised_by_channel": {
+                c: {k: int(v[i]) for k, v in stats.by_channel.items()} for i, c in enumerate(cat.CHANNELS)
+            },
         },
         "campaigns": [
-            {"channel": e.channel, "utm_source": e.utm_source, "utm_medium": e.utm_medium,
-             "utm_campaign": e.utm_campaign, "cost_per_click": e.cost_per_click, "spend_currency": e.currency}
-            for e in cat.ENTRIES if e.utm_campaign
+            {
+                "channel": e.channel,
+                "utm_source": e.utm_source,
+                "utm_medium": e.utm_medium,
+                "utm_campaign": e.utm_campaign,
+                "cost_per_click": e.cost_per_click,
+                "spend_currency": e.currency,
+            }
+            for e in cat.ENTRIES
+            if e.utm_campaign
         ],
         "purchase_process": {
             **cat.PURCHASE_PROCESS,
-            "meaning": ("purchase rate lambda ~ Gamma(shape r, rate alpha) per week; after each repeat purchase "
-                        "the customer drops out with probability p ~ Beta(a, b)"),
+            "meaning": (
+                "purchase rate lambda ~ Gamma(shape r, rate alpha) per week; after each repeat purchase "
+                "the customer drops out with probability p ~ Beta(a, b)"
+            ),
             "time_zero": "closed_at of the customer's won deal (the won deal is the first purchase)",
             "orders_are": "repeat purchases only, censored at end_date",
         },
         "order_value": {
             **cat.SPEND_PROCESS,
-            "meaning": ("order value z ~ Gamma(shape p, rate nu), nu ~ Gamma(shape q, rate gamma) per customer, "
-                        "in USD before conversion to the deal currency; mean order value p*gamma/(q-1)"),
+            "meaning": (
+                "order value z ~ Gamma(shape p, rate nu), nu ~ Gamma(shape q, rate gamma) per customer, "
+                "in USD before conversion to the deal currency; mean order value p*gamma/(q-1)"
+            ),
             "mean_order_value": cat.SPEND_PROCESS["p"] * cat.SPEND_PROCESS["gamma"] / (cat.SPEND_PROCESS["q"] - 1),
         },
         "duplicates": {
@@ -187,7 +217,7 @@ def _ground_truth(seed, leads, days, fmt, end_date, window, lead_people, duplica
             "duplicate_contact_rate": round(duplicates / lead_people, 6),
             "definition": "duplicate lead rows / people with at least one lead",
             "kinds": "email case/whitespace (50 %), other email + same phone in another format (30 %), "
-                     "gmail dots or +tag (20 %, gmail users only; others get the first kind)",
+            "gmail dots or +tag (20 %, gmail users only; others get the first kind)",
         },
         "people": {
             "total": totals["people"],
@@ -197,8 +227,10 @@ def _ground_truth(seed, leads, days, fmt, end_date, window, lead_people, duplica
             "known_without_lead": stats.known_visitors,
             "unlinked_cookies": stats.unlinked_cookies,
             "expected_after_identity_resolution": totals["people"] + stats.unlinked_cookies,
-            "note": ("unlinked_cookies: known people (newsletter subscribers, event visitors) whose website visits "
-                     "never carry their email, so identity resolution sees the cookie as another person"),
+            "note": (
+                "unlinked_cookies: known people (newsletter subscribers, event visitors) whose website visits "
+                "never carry their email, so identity resolution sees the cookie as another person"
+            ),
         },
         "funnel": {
             "lead_people": totals["lead_people"],
@@ -228,8 +260,11 @@ def _customer_value(stats) -> dict:
         ),
         **value,
         "by_acquisition_channel": {
-            c: {"expected_discounted_gross_margin": value["expected_discounted_gross_margin"],
-                "expected_revenue": value["expected_revenue"], "won_deals": int(won[i])}
+            c: {
+                "expected_discounted_gross_margin": value["expected_discounted_gross_margin"],
+                "expected_revenue": value["expected_revenue"],
+                "won_deals": int(won[i]),
+            }
             for i, c in enumerate(cat.CHANNELS)
         },
         "paid_channels": list(cat.PAID),

@@ -56,8 +56,9 @@ def hex_ids(rng: np.random.Generator, n: int) -> pa.Array:
     nibbles = rng.integers(0, 16, size=(n, 32), dtype=np.uint8)
     chars = _HEX[nibbles]
     dash = np.full((n, 1), ord("-"), dtype=np.uint8)
-    grid = np.hstack([chars[:, :8], dash, chars[:, 8:12], dash, chars[:, 12:16], dash, chars[:, 16:20], dash,
-                      chars[:, 20:]])
+    grid = np.hstack(
+        [chars[:, :8], dash, chars[:, 8:12], dash, chars[:, 12:16], dash, chars[:, 16:20], dash, chars[:, 20:]]
+    )
     return pa.array(np.ascontiguousarray(grid).view("S36").ravel()).cast(pa.string())
 
 
@@ -65,7 +66,7 @@ def _clock() -> pa.Array:
     global _CLOCK
     if _CLOCK is None:
         s = np.arange(DAY)
-        _CLOCK = pa.array([f"{h:02d}:{m:02d}:{x:02d}" for h, m, x in zip(s // 3600, s // 60 % 60, s % 60)])
+        _CLOCK = pa.array([f"{h:02d}:{m:02d}:{x:02d}" for h, m, x in zip(s // 3600, s // 60 % 60, s % 60, strict=True)])
     return _CLOCK
 
 
@@ -144,9 +145,11 @@ def phones(pid: np.ndarray, uk: np.ndarray, style: np.ndarray, areas: Sequence[s
     london = (pid * 2654435761) % 30_000_000
     lead_digit = pick(("3", "7", "8"), london // 10_000_000)
     rest = numbers(london % 10_000_000, 7)
-    uk_text = where(style % 2 == 0, join("+4420", lead_digit, rest),
-                    join("+44 20 ", lead_digit, pc.utf8_slice_codeunits(rest, 0, 3), " ",
-                         pc.utf8_slice_codeunits(rest, 3, 7)))
+    uk_text = where(
+        style % 2 == 0,
+        join("+4420", lead_digit, rest),
+        join("+44 20 ", lead_digit, pc.utf8_slice_codeunits(rest, 0, 3), " ", pc.utf8_slice_codeunits(rest, 3, 7)),
+    )
     return where(uk, uk_text, us)
 
 

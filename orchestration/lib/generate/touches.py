@@ -25,12 +25,27 @@ _TAGGED = np.array([c in cat.TAGGED for c in cat.CHANNELS])
 _PAID = np.array([c in cat.PAID for c in cat.CHANNELS])
 # touches recorded from a send or attendee list: an email, no cookie, no page
 _LIST_BASED = np.array([t in ("email_open", "event_visit", "webinar_attended") for t in cat.TOUCH_TYPES])
-_CARRIES_EMAIL = np.array([t in ("email_open", "email_click", "event_visit", "webinar_attended", "webinar_registration",
-                                 "content_download", "form_submit", "demo_request", "contact_request")
-                           for t in cat.TOUCH_TYPES])
+_CARRIES_EMAIL = np.array(
+    [
+        t
+        in (
+            "email_open",
+            "email_click",
+            "event_visit",
+            "webinar_attended",
+            "webinar_registration",
+            "content_download",
+            "form_submit",
+            "demo_request",
+            "contact_request",
+        )
+        for t in cat.TOUCH_TYPES
+    ]
+)
 # which type table each channel uses (-1: never an anonymous touch)
-_ANON_GROUP = np.array([list(cat.ANON_TYPES).index(cat.ANON_TABLE[c]) if c in cat.ANON_TABLE else -1
-                        for c in cat.CHANNELS])
+_ANON_GROUP = np.array(
+    [list(cat.ANON_TYPES).index(cat.ANON_TABLE[c]) if c in cat.ANON_TABLE else -1 for c in cat.CHANNELS]
+)
 _KNOWN_GROUP = np.array([list(cat.KNOWN_TYPES).index(cat.KNOWN_TABLE[c]) for c in cat.CHANNELS])
 _OFFSETS = np.array([-300, 60, 330, -180])  # a local UTC offset per region (minutes), for offset timestamps
 _PATH_TYPES = list(cat.PATHS)
@@ -53,8 +68,9 @@ class Journeys:
     paid_clicks: np.ndarray  # tagged paid touches per (day, entry), for ad_spend
 
 
-def build_touchpoints(rng: np.random.Generator, people: People, window: Window, id_start: int,
-                      columns: tuple[str, ...]) -> Journeys:
+def build_touchpoints(
+    rng: np.random.Generator, people: People, window: Window, id_start: int, columns: tuple[str, ...]
+) -> Journeys:
     owner, kind = _layout(rng, people)
     t = _times(rng, people, owner, kind, window)
     keep = t <= window.end
@@ -87,8 +103,9 @@ def build_touchpoints(rng: np.random.Generator, people: People, window: Window, 
 
     day = (t - window.start) // DAY
     paid = _PAID[channel]
-    paid_clicks = np.bincount(day[paid] * len(cat.ENTRIES) + entry[paid],
-                              minlength=window.days * len(cat.ENTRIES)).reshape(window.days, len(cat.ENTRIES))
+    paid_clicks = np.bincount(
+        day[paid] * len(cat.ENTRIES) + entry[paid], minlength=window.days * len(cat.ENTRIES)
+    ).reshape(window.days, len(cat.ENTRIES))
     web = ~_LIST_BASED[touch_type]
     linked = np.bincount(owner, web & has_email, minlength=people.n) > 0
     has_web = np.bincount(owner, web, minlength=people.n) > 0
@@ -130,8 +147,13 @@ def _times(rng: np.random.Generator, people: People, owner: np.ndarray, kind: np
     visit_days = np.where(people.known[owner], 180 * u, rng.exponential(6.0, n))
     t = np.select(
         [kind == FIRST, kind == PRE, kind == CONV, kind == POST, kind == DUP],
-        [t_first, t_first + (u * (t_lead - t_first)).astype(np.int64), t_lead,
-         t_lead + (u * post_days * DAY).astype(np.int64), people.t_dup[o]],
+        [
+            t_first,
+            t_first + (u * (t_lead - t_first)).astype(np.int64),
+            t_lead,
+            t_lead + (u * post_days * DAY).astype(np.int64),
+            people.t_dup[o],
+        ],
         t_first + (visit_days * DAY).astype(np.int64),
     )
     # move free-floating touches into office hours when that keeps them inside their interval
@@ -156,8 +178,9 @@ def _channels(rng: np.random.Generator, people: People, owner: np.ndarray, kind:
     pre = np.where(same < np.where(known, 0.5, 0.4), own, _draw_mix(rng, cat.PRE_LEAD_MIX, n))
     own_ok = own != cat.CH["events"]
     conv = np.where((same < 0.35) & own_ok, own, _draw_mix(rng, cat.CONVERSION_MIX, n))
-    visit = np.where(known, _draw_mix(rng, cat.SUBSCRIBER_MIX, n),
-                     np.where(same < 0.3, own, _draw_mix(rng, cat.VISITOR_MIX, n)))
+    visit = np.where(
+        known, _draw_mix(rng, cat.SUBSCRIBER_MIX, n), np.where(same < 0.3, own, _draw_mix(rng, cat.VISITOR_MIX, n))
+    )
     return np.select(
         [kind == FIRST, kind == PRE, kind == CONV, kind == POST, kind == DUP],
         [own, pre, conv, _draw_mix(rng, cat.POST_LEAD_MIX, n), _draw_mix(rng, cat.DUPLICATE_MIX, n)],
@@ -169,7 +192,7 @@ def _entries(rng: np.random.Generator, channel: np.ndarray) -> np.ndarray:
     entry = np.zeros(len(channel), dtype=np.int64)
     for c in range(len(cat.CHANNELS)):
         rows = np.flatnonzero(channel == c)
-        choices = np.flatnonzero(_ENTRY_CHANNEL == c)
+        choices = np.flatnonzero(_ENTRY_CHANNEL == c)  # noqa: SIM300 - an array, not a constant: elementwise ==
         weights = [cat.ENTRIES[i].weight for i in choices]
         entry[rows] = choices[categorical(rng, weights, len(rows))]
     return entry
@@ -213,8 +236,9 @@ def _identity_columns(rng, people: People, owner, kind, touch_type):
     style = np.where(is_dup & (dup_kind == 2), 1 + people.pid[owner] % 2, identity.CANONICAL)
     other = is_dup & (dup_kind == 1)
     u = rng.random(n)
-    has_phone = known_phase & (((kind == CONV) & (u < 0.3)) | ((touch_type == cat.TT["event_visit"]) & (u < 0.2))
-                               | (chat & (u < 0.1)))
+    has_phone = known_phase & (
+        ((kind == CONV) & (u < 0.3)) | ((touch_type == cat.TT["event_visit"]) & (u < 0.2)) | (chat & (u < 0.1))
+    )
     cols = {
         "anonymous_id": sparse(~_LIST_BASED[touch_type], lambda r: persons.take(pa.array(owner[r]))),
         "email": sparse(has_email, lambda r: messy(rng, identity.email(people, owner[r], style[r], other[r]), 0.02)),
@@ -239,9 +263,14 @@ def _web_columns(rng, channel, entry, touch_type) -> dict[str, pa.Array]:
             return optional(mask[rows], lambda r: join(f"&utm_{name}=", pick(vocab, slots[rows[r]])))
 
         return join(
-            "?utm_source=", pick(_UTM["source"], entry[rows]), "&utm_medium=", pick(_UTM["medium"], entry[rows]),
-            "&utm_campaign=", pick(_UTM["campaign"], entry[rows]),
-            part(has_content, "content", _CONTENT, content), part(has_term, "term", _TERMS_IN_URL, term),
+            "?utm_source=",
+            pick(_UTM["source"], entry[rows]),
+            "&utm_medium=",
+            pick(_UTM["medium"], entry[rows]),
+            "&utm_campaign=",
+            pick(_UTM["campaign"], entry[rows]),
+            part(has_content, "content", _CONTENT, content),
+            part(has_term, "term", _TERMS_IN_URL, term),
         )
 
     def url(rows):
@@ -278,7 +307,7 @@ def _utm_content(rng, channel) -> tuple[np.ndarray, np.ndarray]:
     start = np.zeros(len(cat.CHANNELS), dtype=np.int64)
     count = np.ones(len(cat.CHANNELS), dtype=np.int64)
     rate = np.zeros(len(cat.CHANNELS))
-    for c, r in zip(cat.UTM_CONTENT, (0.5, 0.6, 0.4, 0.5, 0.3)):
+    for c, r in zip(cat.UTM_CONTENT, (0.5, 0.6, 0.4, 0.5, 0.3), strict=True):
         i = cat.CH[c]
         start[i], count[i], rate[i] = _CONTENT.index(cat.UTM_CONTENT[c][0]), len(cat.UTM_CONTENT[c]), r
     slot = start[channel] + rng.integers(0, 1 << 30, n) % count[channel]

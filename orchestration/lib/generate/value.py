@@ -27,12 +27,12 @@ def customer_value(years: int = 3, annual_discount_rate: float = 0.10) -> dict:
     p_product = ACCOUNT_PRODUCT_SHARE * weights + (1 - ACCOUNT_PRODUCT_SHARE) / len(weights)
     median = np.array([m for _, m, _ in cat.PRODUCTS.values()], dtype=float)
     margin = np.array([g for _, _, g in cat.PRODUCTS.values()])
-    lognormal_mean = math.exp(DEAL_SIGMA ** 2 / 2)
+    lognormal_mean = math.exp(DEAL_SIGMA**2 / 2)
     deal = float(p_product @ median) * lognormal_mean
     deal_margin = float(p_product @ (median * margin)) * lognormal_mean
     # per-customer spread of the deal's margin (the bulk of the value): sets the tolerance of a channel's mean
-    second_moment = float(p_product @ (median * margin) ** 2) * math.exp(2 * DEAL_SIGMA ** 2)
-    deal_margin_cv = math.sqrt(second_moment - deal_margin ** 2) / deal_margin
+    second_moment = float(p_product @ (median * margin) ** 2) * math.exp(2 * DEAL_SIGMA**2)
+    deal_margin_cv = math.sqrt(second_moment - deal_margin**2) / deal_margin
 
     bg = {k: cat.PURCHASE_PROCESS[k] for k in ("r", "alpha", "a", "b")}
     gg = cat.SPEND_PROCESS
@@ -53,6 +53,8 @@ def customer_value(years: int = 3, annual_discount_rate: float = 0.10) -> dict:
         "expected_order_margin": round(order_margin, 4),
         "expected_revenue_by_year": [round(float(v), 2) for v in revenue_years],
         "expected_revenue": round(float(sum(revenue_years)), 2),
-        "expected_discounted_gross_margin": round(float(sum(m / d for m, d in zip(margin_years, discount))), 2),
+        "expected_discounted_gross_margin": round(
+            float(sum(m / d for m, d in zip(margin_years, discount, strict=True))), 2
+        ),
         "deal_gross_margin_cv": round(deal_margin_cv, 4),
     }

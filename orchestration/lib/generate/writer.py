@@ -76,7 +76,7 @@ class LandingWriter:
         if fmt not in ("csv", "parquet"):
             raise ValueError(f"fmt must be 'csv' or 'parquet', not {fmt!r}")
         self.out_dir, self.fmt, self.columns = out_dir, fmt, columns
-        self.rows = {source: 0 for source in columns}
+        self.rows = dict.fromkeys(columns, 0)
         self._files: dict[Path, pq.ParquetWriter | None] = {}
 
     def write(self, source: str, batch: Batch) -> None:

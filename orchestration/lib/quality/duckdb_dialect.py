@@ -9,10 +9,10 @@ process) as soon as the gate is done, whatever GX still holds.
 
 from __future__ import annotations
 
-from duckdb_engine import Dialect
-from sqlalchemy.dialects import registry
 import weakref
 
+from duckdb_engine import Dialect
+from sqlalchemy.dialects import registry
 
 NAME = "duckdb.closedloop"
 _OPEN: weakref.WeakSet = weakref.WeakSet()

@@ -44,7 +44,9 @@ def declared_freshness(manifest_path: Path) -> list[SourceFreshness]:
 def measure(warehouse, declared: list[SourceFreshness], now: datetime) -> list[SourceFreshness]:
     """Fills rows, newest load and age; a source never delivered has no age (and is left out of the results)."""
     for source in declared:
-        rows, newest = warehouse.read_text(f"select count(*), max(_loaded_at) from {source.table}").to_pylist()[0].values()
+        rows, newest = (
+            warehouse.read_text(f"select count(*), max(_loaded_at) from {source.table}").to_pylist()[0].values()
+        )
         source.rows = int(rows)
         if newest:
             source.newest_loaded_at = datetime.fromisoformat(str(newest)[:26])
@@ -55,19 +57,21 @@ def measure(warehouse, declared: list[SourceFreshness], now: datetime) -> list[S
 def result_rows(run_id: str, measured: list[SourceFreshness], checked_at: datetime) -> pa.Table:
     """Rows of quality.results: one per delivered source, severity warning."""
     found = [s for s in measured if s.age_hours is not None]
-    return pa.table({
-        "run_id": pa.array([run_id] * len(found), pa.string()),
-        "dataset": pa.array([s.table.split(".")[1] for s in found], pa.string()),
-        "rule": pa.array([RULE] * len(found), pa.string()),
-        "expectation": pa.array([f"newest _loaded_at within {s.warn_after_hours:g} h" for s in found], pa.string()),
-        "severity": pa.array(["warning"] * len(found), pa.string()),
-        "passed": pa.array([s.passed for s in found], pa.bool_()),
-        "rows_checked": pa.array([s.rows for s in found], pa.int64()),
-        "failing_rows": pa.array([0 if s.passed else s.rows for s in found], pa.int64()),
-        "failing_rate": pa.array([0.0 if s.passed else 1.0 for s in found], pa.float64()),
-        "sample_keys": pa.array(
-            [f"newest file loaded {s.newest_loaded_at:%Y-%m-%d %H:%M} UTC, {s.age_hours:.1f} h ago" for s in found],
-            pa.string(),
-        ),
-        "checked_at": pa.array([checked_at] * len(found), pa.timestamp("us")),
-    })
+    return pa.table(
+        {
+            "run_id": pa.array([run_id] * len(found), pa.string()),
+            "dataset": pa.array([s.table.split(".")[1] for s in found], pa.string()),
+            "rule": pa.array([RULE] * len(found), pa.string()),
+            "expectation": pa.array([f"newest _loaded_at within {s.warn_after_hours:g} h" for s in found], pa.string()),
+            "severity": pa.array(["warning"] * len(found), pa.string()),
+            "passed": pa.array([s.passed for s in found], pa.bool_()),
+            "rows_checked": pa.array([s.rows for s in found], pa.int64()),
+            "failing_rows": pa.array([0 if s.passed else s.rows for s in found], pa.int64()),
+            "failing_rate": pa.array([0.0 if s.passed else 1.0 for s in found], pa.float64()),
+            "sample_keys": pa.array(
+                [f"newest file loaded {s.newest_loaded_at:%Y-%m-%d %H:%M} UTC, {s.age_hours:.1f} h ago" for s in found],
+                pa.string(),
+            ),
+            "checked_at": pa.array([checked_at] * len(found), pa.timestamp("us")),
+        }
+    )

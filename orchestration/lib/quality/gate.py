@@ -1,5 +1,5 @@
-"""The quality gate (docs/quality-gate.md): validate the staged data, quarantine the rows that break a row rule, record the
-run, and decide whether the marts may refresh.
+"""The quality gate (docs/quality-gate.md): validate the staged data, quarantine the rows that break a row rule, record
+the run, and decide whether the marts may refresh.
 
 Great Expectations counts the failing rows of every rule (`suites.py`); the quarantine selects the same rows with
 the rule's SQL condition, and the two counts must agree. Everything runs in SQL on the warehouse (DuckDB or
@@ -9,7 +9,7 @@ PostgreSQL): no data goes through Python.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -74,8 +74,13 @@ class GateError(Exception):
     """The gate itself is inconsistent (e.g. GX and the quarantine disagree): a bug, not bad data."""
 
 
-def run_gate(connection_string: str, quality_dir: Path, run_id: str, max_quarantine_rate: float,
-             datasets: tuple[Dataset, ...] = DATASETS) -> GateOutcome:
+def run_gate(
+    connection_string: str,
+    quality_dir: Path,
+    run_id: str,
+    max_quarantine_rate: float,
+    datasets: tuple[Dataset, ...] = DATASETS,
+) -> GateOutcome:
     started = _now()
     results = validate(connection_string, datasets, quality_dir, run_id)
     engine = sa.create_engine(connection_string)
@@ -97,8 +102,10 @@ def _judge(con, result: DatasetResult, run_id: str, max_rate: float) -> DatasetV
     rows = _count(con, f"select count(*) from {dataset.view}")
     findings = [_finding(con, dataset, rule_result, rows, run_id) for rule_result in result.rules]
     quarantined = _count(
-        con, "select count(distinct record_key) from quality.quarantine where run_id = :run_id and dataset = :dataset",
-        run_id=run_id, dataset=dataset.name,
+        con,
+        "select count(distinct record_key) from quality.quarantine where run_id = :run_id and dataset = :dataset",
+        run_id=run_id,
+        dataset=dataset.name,
     )
     verdict = DatasetVerdict(dataset.name, rows, quarantined, findings)
     verdict.blocked_because = _blocking(result, verdict, max_rate)
@@ -126,7 +133,9 @@ def _finding(con, dataset: Dataset, result: RuleResult, rows: int, run_id: str) 
         counted = _count(
             con,
             "select count(*) from quality.quarantine where run_id = :run_id and dataset = :dataset and rule = :rule",
-            run_id=run_id, dataset=dataset.name, rule=rule.name,
+            run_id=run_id,
+            dataset=dataset.name,
+            rule=rule.name,
         )
         if result.failing_rows is not None and counted != result.failing_rows:
             raise GateError(
@@ -135,7 +144,8 @@ def _finding(con, dataset: Dataset, result: RuleResult, rows: int, run_id: str) 
             )
         finding.failing_rows = counted
     finding.sample_keys = [
-        str(key) for (key,) in con.execute(
+        str(key)
+        for (key,) in con.execute(
             sa.text(f"select record_key from {dataset.view} where {where} order by record_key limit {SAMPLE_SIZE}")
         )
     ]
@@ -146,8 +156,10 @@ def _blocking(result: DatasetResult, verdict: DatasetVerdict, max_rate: float) -
     name = verdict.name
     if result.evaluated < result.declared:
         errors = "; ".join(r.error for r in result.rules if r.error) or "no result returned"
-        return (f"dataset {name}: the suite evaluated {result.evaluated} of its {result.declared} expectations"
-                f" ({errors}), and a check that did not run never passes.")
+        return (
+            f"dataset {name}: the suite evaluated {result.evaluated} of its {result.declared} expectations"
+            f" ({errors}), and a check that did not run never passes."
+        )
     for finding in verdict.findings:
         if finding.severity == STRUCTURAL and not finding.passed:
             return f"dataset {name}, rule {finding.rule}: the dataset has no rows."
@@ -165,9 +177,12 @@ def _blocking(result: DatasetResult, verdict: DatasetVerdict, max_rate: float) -
 def _replace_quarantined_keys(con, run_id: str, datasets: tuple[Dataset, ...]) -> None:
     """The keys the marts leave out from now on: this run's quarantine, plus earlier touchpoints not re-checked."""
     incremental = [d for d in datasets if d.name in INCREMENTAL_DATASETS]
-    keep = " or ".join(
-        f"(dataset = '{d.name}' and record_key not in (select record_key from {d.view}))" for d in incremental
-    ) or "false"
+    keep = (
+        " or ".join(
+            f"(dataset = '{d.name}' and record_key not in (select record_key from {d.view}))" for d in incremental
+        )
+        or "false"
+    )
     con.execute(sa.text(f"delete from quality.quarantined_keys where not ({keep})"))
     con.execute(
         sa.text(
@@ -183,10 +198,17 @@ def _record(con, outcome: GateOutcome, started: datetime) -> None:
     since = _failing_since(con)
     rows = [
         {
-            "run_id": outcome.run_id, "dataset": f.dataset, "rule": f.rule, "expectation": f.rule,
-            "severity": f.severity, "passed": f.passed, "rows_checked": f.rows_checked,
-            "failing_rows": f.failing_rows, "failing_rate": f.failing_rate,
-            "sample_keys": ", ".join(f.sample_keys)[:4000], "checked_at": now,
+            "run_id": outcome.run_id,
+            "dataset": f.dataset,
+            "rule": f.rule,
+            "expectation": f.rule,
+            "severity": f.severity,
+            "passed": f.passed,
+            "rows_checked": f.rows_checked,
+            "failing_rows": f.failing_rows,
+            "failing_rate": f.failing_rate,
+            "sample_keys": ", ".join(f.sample_keys)[:4000],
+            "checked_at": now,
             "failing_since": None if f.passed else since.get((f.dataset, f.rule), started),
         }
         for verdict in outcome.datasets
@@ -210,11 +232,14 @@ def _record(con, outcome: GateOutcome, started: datetime) -> None:
             " :reason, :checked_through)"
         ),
         {
-            "run_id": outcome.run_id, "started": started, "finished": now,
+            "run_id": outcome.run_id,
+            "started": started,
+            "finished": now,
             "status": "passed" if outcome.passed else "blocked",
             "rows": sum(d.rows_checked for d in outcome.datasets),
             "quarantined": sum(d.quarantined for d in outcome.datasets),
-            "reason": (outcome.blocking_reason or "")[:4000] or None, "checked_through": checked_through,
+            "reason": (outcome.blocking_reason or "")[:4000] or None,
+            "checked_through": checked_through,
         },
     )
 
@@ -235,4 +260,4 @@ def _count(con, sql: str, **params) -> int:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)

@@ -1,5 +1,5 @@
-"""The quality rules of the gate (docs/quality-gate.md), as data: one list per dataset, read by the Great Expectations suites
-(`suites.py`) and by the quarantine (`gate.py`), so both judge a row by the same rule.
+"""The quality rules of the gate (docs/quality-gate.md), as data: one list per dataset, read by the Great Expectations
+suites (`suites.py`) and by the quarantine (`gate.py`), so both judge a row by the same rule.
 
 Each dataset is a dbt table `quality.qa_<dataset>` built from the staged data just before the gate, with a
 `record_key` and the flag columns the rules read (dbt_project/models/quality/). Severities:
@@ -106,8 +106,17 @@ DATASETS: tuple[Dataset, ...] = (
         (
             HAS_ROWS,
             *_required(
-                "lead_id", "created_at", "source_channel", "source_campaign", "source_detail", "first_contact_at",
-                "product_interest", "segment", "region", "owner", "lifecycle_stage",
+                "lead_id",
+                "created_at",
+                "source_channel",
+                "source_campaign",
+                "source_detail",
+                "first_contact_at",
+                "product_interest",
+                "segment",
+                "region",
+                "owner",
+                "lifecycle_stage",
             ),
             _one_of("lifecycle_stage", LIFECYCLE_STAGES),
             _flag("email_or_phone_required", "lacks_contact"),

@@ -11,7 +11,7 @@ import html
 import logging
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from orchestration.lib.quality.duckdb_dialect import close_connections
@@ -42,8 +42,13 @@ class DatasetResult:
     rules: list[RuleResult]
 
 
-def validate(connection_string: str, datasets: tuple[Dataset, ...], quality_dir: Path, run_id: str,
-             run_time: datetime | None = None) -> list[DatasetResult]:
+def validate(
+    connection_string: str,
+    datasets: tuple[Dataset, ...],
+    quality_dir: Path,
+    run_id: str,
+    run_time: datetime | None = None,
+) -> list[DatasetResult]:
     """Runs every dataset's suite, stores the results in the context and renders their Data Docs pages."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
@@ -57,7 +62,7 @@ def validate(connection_string: str, datasets: tuple[Dataset, ...], quality_dir:
         context.data_sources.delete(DATASOURCE)
     source = context.data_sources.add_sql(name=DATASOURCE, connection_string=connection_string)
 
-    run = RunIdentifier(run_name=run_id, run_time=run_time or datetime.now(timezone.utc))
+    run = RunIdentifier(run_name=run_id, run_time=run_time or datetime.now(UTC))
     validations = []
     try:
         for dataset in datasets:
@@ -77,6 +82,7 @@ def validate(connection_string: str, datasets: tuple[Dataset, ...], quality_dir:
     context.build_data_docs(site_names=[SITE], resource_identifiers=tonight)
     # one validation per dataset, in the datasets' order (a failing expectation is reported, never raised)
     return [_dataset_result(dataset, validation) for dataset, validation in zip(datasets, validations, strict=True)]
+
 
 def docs_index(quality_dir: Path) -> Path:
     return quality_dir / "docs" / "index.html"

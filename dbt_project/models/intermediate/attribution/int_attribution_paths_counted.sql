@@ -1,8 +1,7 @@
--- One row per conversion type × month × path: how many paths converted and how many did not (docs/attribution.md), the input
--- of the Markov chain and of Shapley's coalition values (orchestration/lib/markov.py, shapley.py). Converting
--- paths are the conversions' paths; a non-converting path is, for every person with a touch and no conversion of
--- that type, their touches within the lookback before their last touch (int_person_paths; month = that last
--- touch's).
+-- One row per conversion type × month × path: how many paths converted and how many did not (docs/attribution.md), the
+-- input of the Markov chain and of Shapley's coalition values (orchestration/lib/markov.py, shapley.py). Converting
+-- paths are the conversions' paths; a non-converting path is, for every person with a touch and no conversion of that
+-- type, their touches within the lookback before their last touch (int_person_paths; month = that last touch's).
 with
 
 conversion_paths as (
@@ -26,14 +25,15 @@ person_paths as (
 ),
 
 non_converting as (
-{% for t in conversion_types() %}
-    select '{{ t }}' as conversion_type, person_paths.path_month, person_paths.channel_path, person_paths.channel_set
-    from person_paths
-    left join converted_people
-        on converted_people.person_id = person_paths.person_id and converted_people.conversion_type = '{{ t }}'
-    where person_paths.lookback_days = {{ lookback_days_for(t) }} and converted_people.person_id is null
-    {% if not loop.last %}union all{% endif %}
-{% endfor %}
+    {% for t in conversion_types() %}
+        select
+            '{{ t }}' as conversion_type, person_paths.path_month, person_paths.channel_path, person_paths.channel_set
+        from person_paths
+        left join converted_people
+            on person_paths.person_id = converted_people.person_id and converted_people.conversion_type = '{{ t }}'
+        where person_paths.lookback_days = {{ lookback_days_for(t) }} and converted_people.person_id is null
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 paths as (

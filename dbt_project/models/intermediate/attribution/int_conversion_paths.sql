@@ -73,8 +73,8 @@ final as (
         channel_sets.channel_count,
         sequences.built_at
     from conversions
-    inner join sequences on sequences.conversion_id = conversions.conversion_id
-    inner join channel_sets on channel_sets.conversion_id = conversions.conversion_id
+    inner join sequences on conversions.conversion_id = sequences.conversion_id
+    inner join channel_sets on conversions.conversion_id = channel_sets.conversion_id
 
 )
 

@@ -7,13 +7,12 @@
         post_hook="{{ delete_vanished_conversions() }}",
     )
 }}
--- One row per conversion × path touch (docs/attribution.md): the person's touches within the lookback before the conversion,
--- ordered by time then touchpoint id, with the milestones and the share of every heuristic model. A conversion
--- without a touch gets one synthetic direct touch at conversion time (touchpoint_id null), so totals reconcile.
--- Incremental: a run rebuilds only the conversions whose path can have changed — new or changed conversions,
+-- One row per conversion × path touch (docs/attribution.md): the person's touches within the lookback before the
+-- conversion, ordered by time then touchpoint id, with the milestones and the share of every heuristic model. A
+-- conversion without a touch gets one synthetic direct touch at conversion time (touchpoint_id null), so totals
+-- reconcile. Incremental: a run rebuilds only the conversions whose path can have changed — new or changed conversions,
 -- conversions of people who got a touch (new, re-delivered, or moved to them by a merge) within the lookback,
--- conversions that lost a touch (moved away, quarantined), and every conversion when the lookback or half-life
--- changed.
+-- conversions that lost a touch (moved away, quarantined), and every conversion when the lookback or half-life changed.
 {%- set incremental = is_incremental_with('built_at') %}
 with
 
@@ -130,29 +129,36 @@ touches_in_lookback as (
         touch_people.occurred_at
     from conversions
     inner join touch_people
-        on touch_people.person_id = conversions.person_id
-        and touch_people.occurred_at <= conversions.converted_at
-        and touch_people.occurred_at >= {{ dbt.dateadd('day', '-conversions.lookback_days', 'conversions.converted_at') }}
+        on
+            conversions.person_id = touch_people.person_id
+            and conversions.converted_at >= touch_people.occurred_at
+            and touch_people.occurred_at
+            >= {{ dbt.dateadd('day', '-conversions.lookback_days', 'conversions.converted_at') }}
 
 ),
 
 conversions_without_touches as (
 
-    select conversions.conversion_id, cast(null as {{ dbt.type_string() }}) as touchpoint_id, conversions.converted_at as occurred_at
+    select
+        conversions.conversion_id,
+        cast(null as {{ dbt.type_string() }}) as touchpoint_id,
+        conversions.converted_at as occurred_at
     from conversions
-    left join touches_in_lookback on touches_in_lookback.conversion_id = conversions.conversion_id
+    left join touches_in_lookback on conversions.conversion_id = touches_in_lookback.conversion_id
     where touches_in_lookback.conversion_id is null
 
 ),
 
 path_touches as (
 
-    select touches_in_lookback.conversion_id, touches_in_lookback.touchpoint_id, touches_in_lookback.occurred_at,
+    select
+        touches_in_lookback.conversion_id, touches_in_lookback.touchpoint_id, touches_in_lookback.occurred_at,
         touches.channel, touches.utm_source, touches.utm_medium, touches.utm_campaign
     from touches_in_lookback
-    inner join touches on touches.touchpoint_id = touches_in_lookback.touchpoint_id
+    inner join touches on touches_in_lookback.touchpoint_id = touches.touchpoint_id
     union all
-    select conversion_id, touchpoint_id, occurred_at, 'direct' as channel,
+    select
+        conversion_id, touchpoint_id, occurred_at, 'direct' as channel,
         cast(null as {{ dbt.type_string() }}) as utm_source,
         cast(null as {{ dbt.type_string() }}) as utm_medium,
         cast(null as {{ dbt.type_string() }}) as utm_campaign
@@ -184,10 +190,12 @@ positioned as (
         conversions.person_first_lead_at,
         conversions.deal_created_at,
         conversions.lookback_days,
-        power(2.0, -{{ days_between('path_touches.occurred_at', 'conversions.converted_at') }}
-            / {{ var('closedloop__half_life_days') }}) as decay_weight
+        power(
+            2.0, -{{ days_between('path_touches.occurred_at', 'conversions.converted_at') }}
+            / {{ var('closedloop__half_life_days') }}
+        ) as decay_weight
     from path_touches
-    inner join conversions on conversions.conversion_id = path_touches.conversion_id
+    inner join conversions on path_touches.conversion_id = conversions.conversion_id
 
 ),
 
@@ -199,8 +207,9 @@ milestones as (
         *,
         max(case when occurred_at <= person_first_lead_at then touch_position end)
             over (partition by conversion_id) as lead_position,
-        case when conversion_type <> 'lead_created' then
-            max(case when occurred_at <= deal_created_at then touch_position end) over (partition by conversion_id)
+        case
+            when conversion_type <> 'lead_created' then
+                max(case when occurred_at <= deal_created_at then touch_position end) over (partition by conversion_id)
         end as opportunity_position,
         case when conversion_type in ('deal_won', 'deal_lost') then path_length end as closed_position,
         coalesce(
@@ -220,12 +229,12 @@ roles as (
     select
         *,
         {{ holds('touch_position', 1) }} + {{ holds('touch_position', 'lead_position') }}
-            + {{ holds('touch_position', 'opportunity_position') }} as w_roles,
+        + {{ holds('touch_position', 'opportunity_position') }} as w_roles,
         {{ holds('touch_position', 1) }} + {{ holds('touch_position', 'lead_position') }}
-            + {{ holds('touch_position', 'opportunity_position') }}
-            + {{ holds('touch_position', 'closed_position') }} as full_roles,
+        + {{ holds('touch_position', 'opportunity_position') }}
+        + {{ holds('touch_position', 'closed_position') }} as full_roles,
         1 + case when lead_position is null then 0 else 1 end
-            + case when opportunity_position is null then 0 else 1 end as w_roles_present
+        + case when opportunity_position is null then 0 else 1 end as w_roles_present
     from milestones
 
 ),
@@ -274,8 +283,9 @@ final as (
         decay_weight / decay_total as share_time_decay,
         {{ shaped_share('touch_position', 'path_length', 0.2, 0.6, 0.25) }} as share_j_shaped,
         {{ shaped_share('touch_position', 'path_length', 0.6, 0.2, 0.75) }} as share_inverse_j,
-        case when conversion_type = 'lead_created'
-            then {{ shaped_share('touch_position', 'path_length', 0.4, 0.4, 0.5) }}
+        case
+            when conversion_type = 'lead_created'
+                then {{ shaped_share('touch_position', 'path_length', 0.4, 0.4, 0.5) }}
             else {{ milestone_share('w_roles', 'w_roles_present', 'w_milestone_touches', 'path_length', 0.3) }}
         end as share_w_shaped,
         case
@@ -284,7 +294,10 @@ final as (
             -- an open opportunity has no closed touch yet: full path is W-shaped until the deal closes
             when conversion_type = 'opportunity_created'
                 then {{ milestone_share('w_roles', 'w_roles_present', 'w_milestone_touches', 'path_length', 0.3) }}
-            else {{ milestone_share('full_roles', 'full_roles_present', 'full_milestone_touches', 'path_length', 0.225) }}
+            else
+                {{ milestone_share(
+                    'full_roles', 'full_roles_present', 'full_milestone_touches', 'path_length', 0.225
+                ) }}
         end as share_full_path
     from counted
 

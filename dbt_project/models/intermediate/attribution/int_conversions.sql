@@ -28,7 +28,7 @@ people_first_leads as (
 
     select person_id, created_at as person_first_lead_at
     from lead_people
-    inner join leads on leads.lead_id = lead_people.lead_id
+    inner join leads on lead_people.lead_id = leads.lead_id
     where lead_people.person_lead_number = 1
 
 ),
@@ -54,7 +54,8 @@ leads_created as (
 
 opportunities as (
 
-    select deal_id, lead_id, 'opportunity_created' as conversion_type, created_at as converted_at, amount,
+    select
+        deal_id, lead_id, 'opportunity_created' as conversion_type, created_at as converted_at, amount,
         currency, amount_base as value, created_at as deal_created_at, deal_id as conversion_key
     from deals
     where created_at is not null
@@ -63,7 +64,12 @@ opportunities as (
 
 closed as (
 
-    select deal_id, lead_id, {{ dbt.concat(["'deal_'", 'outcome']) }} as conversion_type, closed_at as converted_at, amount,
+    select
+        deal_id,
+        lead_id,
+        {{ dbt.concat(["'deal_'", 'outcome']) }} as conversion_type,
+        closed_at as converted_at,
+        amount,
         currency, amount_base as value, created_at as deal_created_at, deal_id as conversion_key
     from deals
     where outcome in ('won', 'lost') and closed_at is not null
@@ -98,11 +104,12 @@ final as (
         people_first_leads.person_first_lead_at,
         conversions.deal_created_at,
         -- a won deal makes a new customer when it is the person's first (CAC counts these)
-        case when conversions.conversion_type = 'deal_won' then
-            row_number() over (
-                partition by coalesce(lead_people.person_id, conversions.lead_id), conversions.conversion_type
-                order by conversions.converted_at, conversions.deal_id
-            ) = 1
+        case
+            when conversions.conversion_type = 'deal_won' then
+                row_number() over (
+                    partition by coalesce(lead_people.person_id, conversions.lead_id), conversions.conversion_type
+                    order by conversions.converted_at, conversions.deal_id
+                ) = 1
         end as is_new_customer
     from conversions
     left join leads on conversions.lead_id = leads.lead_id

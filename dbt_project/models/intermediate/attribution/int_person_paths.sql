@@ -6,11 +6,11 @@
         on_schema_change='sync_all_columns',
     )
 }}
--- One row per person with a touch × lookback in use: their touches within the lookback before their last touch,
--- as the Markov chain sees them (collapsed channel path, month of the last touch) and as Shapley does (channel set)
--- — the non-converting paths of docs/attribution.md. Incremental: only people whose touches changed since the last build (a
--- different count, last touch, newest load or newest assignment); a person merged away keeps a row with a null
--- path, which the counts ignore.
+-- One row per person with a touch × lookback in use: their touches within the lookback before their last touch, as the
+-- Markov chain sees them (collapsed channel path, month of the last touch) and as Shapley does (channel set) — the
+-- non-converting paths of docs/attribution.md. Incremental: only people whose touches changed since the last build (a
+-- different count, last touch, newest load or newest assignment); a person merged away keeps a row with a null path,
+-- which the counts ignore.
 {%- set lookbacks = lookbacks_in_use() %}
 {%- set incremental = is_incremental_with('built_at') %}
 with
@@ -29,9 +29,9 @@ touches as (
 ),
 
 lookbacks as (
-{% for lookback in lookbacks %}
-    select {{ lookback }} as lookback_days{% if not loop.last %} union all{% endif %}
-{%- endfor %}
+    {% for lookback in lookbacks %}
+        select {{ lookback }} as lookback_days{% if not loop.last %} union all{% endif %}
+    {%- endfor %}
 
 ),
 
@@ -78,11 +78,11 @@ vanished as (
 
 ),
 {% else %}
-dirty as (
+    dirty as (
 
-    select signatures.person_id, lookbacks.lookback_days from signatures cross join lookbacks
+        select signatures.person_id, lookbacks.lookback_days from signatures cross join lookbacks
 
-),
+    ),
 {% endif %}
 recent_touches as (
 
@@ -99,9 +99,9 @@ recent_touches as (
             order by touch_people.occurred_at, touch_people.touchpoint_id
         ) as touch_position
     from dirty
-    inner join signatures on signatures.person_id = dirty.person_id
-    inner join touch_people on touch_people.person_id = dirty.person_id
-    inner join touches on touches.touchpoint_id = touch_people.touchpoint_id
+    inner join signatures on dirty.person_id = signatures.person_id
+    inner join touch_people on dirty.person_id = touch_people.person_id
+    inner join touches on touch_people.touchpoint_id = touches.touchpoint_id
     where touch_people.occurred_at >= {{ dbt.dateadd('day', '-dirty.lookback_days', 'signatures.last_touch_at') }}
 
 ),
@@ -137,8 +137,8 @@ rebuilt as (
         signatures.last_assigned_at
     from sequences
     inner join channel_sets
-        on channel_sets.person_id = sequences.person_id and channel_sets.lookback_days = sequences.lookback_days
-    inner join signatures on signatures.person_id = sequences.person_id
+        on sequences.person_id = channel_sets.person_id and sequences.lookback_days = channel_sets.lookback_days
+    inner join signatures on sequences.person_id = signatures.person_id
 
 ),
 

@@ -13,8 +13,8 @@ keyed as (
 
     select
         spend.*,
-        coalesce(utm_source, '') as source_key,
-        coalesce(utm_medium, '') as medium_key,
+        coalesce(spend.utm_source, '') as source_key,
+        coalesce(spend.utm_medium, '') as medium_key,
         true as has_utm,
         'none' as referrer_class,
         '' as type_key
@@ -49,8 +49,9 @@ final as (
         keyed.clicks
     from keyed
     left join channels
-        on keyed.source_key = channels.source_key
-        and keyed.medium_key = channels.medium_key
+        on
+            keyed.source_key = channels.source_key
+            and keyed.medium_key = channels.medium_key
     {{ fx_join('keyed.currency', 'keyed.spend_date') }}
 
 )

@@ -32,18 +32,23 @@ keyed as (
 
     select
         deduplicated.*,
-        coalesce(utm_source, '') as source_key,
-        coalesce(utm_medium, '') as medium_key,
-        coalesce(touchpoint_type, '') as type_key,
-        coalesce(page_host, '') as page_host_key,
-        (utm_source is not null or utm_medium is not null or utm_campaign is not null) as has_utm
+        coalesce(deduplicated.utm_source, '') as source_key,
+        coalesce(deduplicated.utm_medium, '') as medium_key,
+        coalesce(deduplicated.touchpoint_type, '') as type_key,
+        coalesce(deduplicated.page_host, '') as page_host_key,
+        (
+            deduplicated.utm_source is not null
+            or deduplicated.utm_medium is not null
+            or deduplicated.utm_campaign is not null
+        ) as has_utm
     from deduplicated
 
 ),
 
 referrer_hosts as (
 
-    select distinct referrer_host, page_host_key as page_host from keyed where referrer_host is not null
+    select distinct referrer_host, page_host_key as page_host from keyed
+    where referrer_host is not null
 
 ),
 
@@ -60,8 +65,9 @@ with_referrer_class as (
         coalesce(referrers_classified.referrer_class, 'none') as referrer_class
     from keyed
     left join referrers_classified
-        on keyed.referrer_host = referrers_classified.referrer_host
-        and keyed.page_host_key = referrers_classified.page_host
+        on
+            keyed.referrer_host = referrers_classified.referrer_host
+            and keyed.page_host_key = referrers_classified.page_host
 
 ),
 
@@ -103,11 +109,12 @@ final as (
         touches._loaded_at
     from with_referrer_class as touches
     left join channels
-        on touches.source_key = channels.source_key
-        and touches.medium_key = channels.medium_key
-        and touches.has_utm = channels.has_utm
-        and touches.referrer_class = channels.referrer_class
-        and touches.type_key = channels.type_key
+        on
+            touches.source_key = channels.source_key
+            and touches.medium_key = channels.medium_key
+            and touches.has_utm = channels.has_utm
+            and touches.referrer_class = channels.referrer_class
+            and touches.type_key = channels.type_key
 
 )
 

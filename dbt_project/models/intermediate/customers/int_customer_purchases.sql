@@ -1,7 +1,8 @@
--- One row per purchase (key `purchase_id`): a won deal or an order, with its person and its value in the base
--- currency (docs/metrics.md *Customers, LTV and RFM*). The person of a won deal is the person of its lead; the person of an order is the person of
--- its lead when the lead is known, else of its email, else of its phone. Purchases without a person are left out.
--- gross_margin: the order's own where it carries one, else closedloop__default_gross_margin (won deals carry none).
+-- One row per purchase (key `purchase_id`): a won deal or an order, with its person and its value in the base currency
+-- (docs/metrics.md *Customers, LTV and RFM*). The person of a won deal is the person of its lead; the person of an
+-- order is the person of its lead when the lead is known, else of its email, else of its phone. Purchases without a
+-- person are left out. gross_margin: the order's own where it carries one, else closedloop__default_gross_margin (won
+-- deals carry none).
 {%- set default_margin = number_setting('closedloop__default_gross_margin') %}
 with
 
@@ -74,7 +75,7 @@ orders_of_people as (
         cast(coalesce(orders_valued.gross_margin, {{ default_margin }}) as {{ type_double() }}) as gross_margin,
         orders_valued.gross_margin is not null as has_recorded_margin
     from orders_valued
-    left join lead_people as by_lead on by_lead.lead_id = orders_valued.lead_id
+    left join lead_people as by_lead on orders_valued.lead_id = by_lead.lead_id
     left join identity_people as by_email on by_email.identifier = {{ identifier('email', 'orders_valued.email') }}
     left join identity_people as by_phone on by_phone.identifier = {{ identifier('phone', 'orders_valued.phone') }}
 

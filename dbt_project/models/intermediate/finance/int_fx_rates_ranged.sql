@@ -5,7 +5,8 @@ with
 rates as (
 
     select * from {{ ref('stg_finance__fx_rates') }}
-    where {{ not_quarantined('fx_rates', composite_key(['rate_date', 'currency'])) }}
+    where
+        {{ not_quarantined('fx_rates', composite_key(['rate_date', 'currency'])) }}
         and rate_date is not null and rate_to_base is not null
 
 ),

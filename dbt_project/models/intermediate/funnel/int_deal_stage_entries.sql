@@ -3,11 +3,11 @@
 {%- set snapshot_relation = adapter.get_relation(
     database=target.database, schema='intermediate', identifier='snap_crm__deals') if execute else none -%}
 -- depends_on: {{ ref('snap_crm__deals') }}
--- One row per deal × stage it is known to have been in, with when it first entered it (docs/metrics.md *Funnel and speed-to-lead*). From the
--- delivered deal_stage_history for the deals it covers; for the others from the dbt snapshot of deals
--- (snap_crm__deals: a version per change, entered at the CRM's updated_at). The deal's current stage is always an
--- entry (entered_at null when no history or snapshot dates it). Before the snapshot has ever been taken, the
--- deals' current versions stand in for it.
+-- One row per deal × stage it is known to have been in, with when it first entered it (docs/metrics.md *Funnel and
+-- speed-to-lead*). From the delivered deal_stage_history for the deals it covers; for the others from the dbt snapshot
+-- of deals (snap_crm__deals: a version per change, entered at the CRM's updated_at). The deal's current stage is always
+-- an entry (entered_at null when no history or snapshot dates it). Before the snapshot has ever been taken, the deals'
+-- current versions stand in for it.
 with
 
 deals as (
@@ -20,7 +20,8 @@ deals as (
 history as (
 
     select deal_id, stage, entered_at from {{ ref('stg_crm__deal_stage_history') }}
-    where {{ not_quarantined('deal_stage_history', composite_key(['deal_id', 'stage', 'entered_at'])) }}
+    where
+        {{ not_quarantined('deal_stage_history', composite_key(['deal_id', 'stage', 'entered_at'])) }}
         and stage is not null
 
 ),
@@ -30,7 +31,7 @@ snapshotted as (
     {% if snapshot_relation is not none %}
     select deal_id, stage, dbt_valid_from as entered_at from {{ ref('snap_crm__deals') }}
     {% else %}
-    select deal_id, stage, coalesce(updated_at, created_at) as entered_at from deals
+        select deal_id, stage, coalesce(updated_at, created_at) as entered_at from deals
     {% endif %}
 
 ),
@@ -70,7 +71,7 @@ final as (
         stage,
         case stage
             {%- for stage in stages %}
-            when '{{ stage }}' then {{ loop.index }}
+                when '{{ stage }}' then {{ loop.index }}
             {%- endfor %}
         end as stage_order,
         min(entered_at) as entered_at,

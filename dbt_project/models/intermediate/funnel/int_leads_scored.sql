@@ -1,7 +1,8 @@
 {%- set window_days = int_setting('closedloop__lead_score_window_days') -%}
 {%- set threshold = int_setting('closedloop__mql_threshold') -%}
--- One row per lead with its score, MQL moment, intent tier and handoff readiness (docs/metrics.md *Funnel and speed-to-lead*). Touches belong to the
--- lead's person (int_touchpoint_people): a merged duplicate lead sees the same touches as the person's first lead.
+-- One row per lead with its score, MQL moment, intent tier and handoff readiness (docs/metrics.md *Funnel and
+-- speed-to-lead*). Touches belong to the lead's person (int_touchpoint_people): a merged duplicate lead sees the same
+-- touches as the person's first lead.
 --   lead_score: points (seed lead_scoring_points) of the touches in the window (default 90 days) up to the as-of
 --     point (int_funnel_as_of, the data's end); score_at_creation: the same, up to the lead's creation.
 --   mql_at: the first moment at or after creation when the window's score reached the threshold: the creation
@@ -37,8 +38,10 @@ handoffs as (
 
     select
         leads.lead_id,
-        case when first_activities.first_activity_at < leads.created_at then leads.created_at
-            else first_activities.first_activity_at end as handoff_at
+        case
+            when first_activities.first_activity_at < leads.created_at then leads.created_at
+            else first_activities.first_activity_at
+        end as handoff_at
     from leads
     inner join first_activities on leads.lead_id = first_activities.lead_id
 
@@ -88,7 +91,8 @@ person_touches as (
         touchpoint_people.occurred_at,
         coalesce(scoring.points, 0) as points,
         case scoring.intent_tier when 'high' then 3 when 'medium' then 2 else 1 end as intent_rank,
-        (coalesce(scoring.is_content_interaction, false) or touchpoints.content_id is not null) as is_content_interaction
+        (coalesce(scoring.is_content_interaction, false) or touchpoints.content_id is not null)
+            as is_content_interaction
     from touchpoint_people
     inner join lead_persons on touchpoint_people.person_id = lead_persons.person_id
     inner join touchpoints on touchpoint_people.touchpoint_id = touchpoints.touchpoint_id
@@ -119,18 +123,28 @@ leads_touched as (
     select
         leads.lead_id,
         sum(case
-            when touches.occurred_at <= leads.created_at
+            when
+                touches.occurred_at <= leads.created_at
                 and touches.occurred_at >= {{ dbt.dateadd('day', -window_days, 'leads.created_at') }}
-            then touches.points else 0 end) as score_at_creation,
+                then touches.points
+            else 0
+        end) as score_at_creation,
         min(case
             when touches.occurred_at > leads.created_at and touches.window_score >= {{ threshold }}
-            then touches.occurred_at end) as qualified_after_creation_at,
+                then touches.occurred_at
+        end) as qualified_after_creation_at,
         sum(case
             when touches.occurred_at >= {{ dbt.dateadd('day', -window_days, 'as_of.as_of_at') }}
-            then touches.points else 0 end) as lead_score,
+                then touches.points
+            else 0
+        end) as lead_score,
         max(case when touches.occurred_at <= leads.created_at then touches.intent_rank end) as intent_rank,
-        max(case when touches.is_content_interaction
-            and touches.occurred_at <= coalesce(handoffs.handoff_at, as_of.as_of_at) then 1 else 0 end)
+        max(case
+            when
+                touches.is_content_interaction
+                and touches.occurred_at <= coalesce(handoffs.handoff_at, as_of.as_of_at) then 1
+            else 0
+        end)
             as has_content_interaction
     from leads
     inner join lead_people on leads.lead_id = lead_people.lead_id
@@ -164,8 +178,10 @@ leads_scored as (
         end as mql_at,
         case coalesce(leads_touched.intent_rank, 1) when 3 then 'high' when 2 then 'medium' else 'low' end
             as intent_tier,
-        (leads.source_channel is not null and leads.source_campaign is not null
-            and leads.source_detail is not null) as has_origin,
+        (
+            leads.source_channel is not null and leads.source_campaign is not null
+            and leads.source_detail is not null
+        ) as has_origin,
         coalesce(leads_touched.has_content_interaction = 1, false) as has_content_interaction,
         (leads.declared_need is not null or leads.product_interest is not null) as has_declared_need
     from leads
@@ -179,7 +195,12 @@ final as (
 
     select
         leads_scored.*,
-        case when has_origin and has_content_interaction and has_declared_need then 'ready' else 'preparation' end
+        case
+            when
+                leads_scored.has_origin and leads_scored.has_content_interaction and leads_scored.has_declared_need
+                then 'ready'
+            else 'preparation'
+        end
             as handoff_readiness
     from leads_scored
 

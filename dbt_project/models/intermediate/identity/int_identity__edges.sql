@@ -82,13 +82,16 @@ record_identifiers as (
 paired as (
 
     select hub as left_identifier, email as right_identifier
-    from record_identifiers where hub is not null and email is not null
+    from record_identifiers
+    where hub is not null and email is not null
     union all
     select hub, phone
-    from record_identifiers where hub is not null and phone is not null
+    from record_identifiers
+    where hub is not null and phone is not null
     union all
     select email, phone
-    from record_identifiers where hub is null and email is not null and phone is not null
+    from record_identifiers
+    where hub is null and email is not null and phone is not null
 
 ),
 
@@ -96,7 +99,8 @@ alone as (
 
     select coalesce(hub, email, phone) as left_identifier, cast(null as {{ dbt.type_string() }}) as right_identifier
     from record_identifiers
-    where (case when hub is null then 0 else 1 end)
+    where
+        (case when hub is null then 0 else 1 end)
         + (case when email is null then 0 else 1 end)
         + (case when phone is null then 0 else 1 end) = 1
 

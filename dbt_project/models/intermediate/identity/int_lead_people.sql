@@ -1,5 +1,5 @@
--- One row per lead with its person (docs/identity.md: the lead_id → person_id mapping of merged duplicates). The person's
--- leads are numbered by creation (ties by lead_id); every lead after the first is a merged duplicate.
+-- One row per lead with its person (docs/identity.md: the lead_id → person_id mapping of merged duplicates). The
+-- person's leads are numbered by creation (ties by lead_id); every lead after the first is a merged duplicate.
 with
 
 leads as (
@@ -32,7 +32,9 @@ leads_numbered as (
         lead_id,
         person_id,
         created_at,
-        row_number() over (partition by person_id order by created_at asc nulls last, lead_id asc) as person_lead_number,
+        row_number()
+            over (partition by person_id order by created_at asc nulls last, lead_id asc)
+            as person_lead_number,
         count(*) over (partition by person_id) as person_lead_count
     from leads_matched
 

@@ -1,8 +1,8 @@
--- One row per conversion × path touch × model (docs/attribution.md and docs/marts.md): the touch's share of the conversion and of its value.
--- Heuristic shares come from int_conversion_touches (which carries the conversion's and the touch's columns);
--- markov and shapley shares are the channel's weight for the conversion's channel set
--- (intermediate.attribution_channel_weights) split equally over the channel's touches, or linear where the weight
--- is null or missing.
+-- One row per conversion × path touch × model (docs/attribution.md and docs/marts.md): the touch's share of the
+-- conversion and of its value. Heuristic shares come from int_conversion_touches (which carries the conversion's and
+-- the touch's columns); markov and shapley shares are the channel's weight for the conversion's channel set
+-- (intermediate.attribution_channel_weights) split equally over the channel's touches, or linear where the weight is
+-- null or missing.
 with
 
 touches as (
@@ -31,7 +31,7 @@ weights as (
 ),
 
 models as (
-{{ attribution_models_relation() }}
+    {{ attribution_models_relation() }}
 
 ),
 
@@ -39,8 +39,8 @@ models as (
 current_touches as (
 
     select touches.*, paths.channel_set from touches
-    inner join conversions on conversions.conversion_id = touches.conversion_id
-    inner join paths on paths.conversion_id = touches.conversion_id
+    inner join conversions on touches.conversion_id = conversions.conversion_id
+    inner join paths on touches.conversion_id = paths.conversion_id
 
 ),
 
@@ -51,17 +51,18 @@ shares as (
         models.model,
         case models.model
             {%- for model in attribution_models() if model not in ('markov', 'shapley') %}
-            when '{{ model }}' then current_touches.share_{{ model }}
+                when '{{ model }}' then current_touches.share_{{ model }}
             {%- endfor %}
             else coalesce(weights.weight / current_touches.channel_touches, 1.0 / current_touches.path_length)
         end as share
     from current_touches
     cross join models
     left join weights
-        on weights.conversion_type = current_touches.conversion_type
-        and weights.channel_set = current_touches.channel_set
-        and weights.channel = current_touches.channel
-        and weights.model = models.model
+        on
+            current_touches.conversion_type = weights.conversion_type
+            and current_touches.channel_set = weights.channel_set
+            and current_touches.channel = weights.channel
+            and models.model = weights.model
 
 ),
 

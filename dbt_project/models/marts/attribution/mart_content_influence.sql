@@ -41,7 +41,7 @@ open_deal_people as (
     select distinct opened.person_id
     from conversions as opened
     left join conversions as closed
-        on closed.deal_id = opened.deal_id and closed.conversion_type in ('deal_won', 'deal_lost')
+        on opened.deal_id = closed.deal_id and closed.conversion_type in ('deal_won', 'deal_lost')
     where opened.conversion_type = 'opportunity_created' and closed.deal_id is null
 
 ),
@@ -49,18 +49,23 @@ open_deal_people as (
 other_leads as (
 
     select distinct conversions.person_id from conversions
-    left join won_people on won_people.person_id = conversions.person_id
-    left join open_deal_people on open_deal_people.person_id = conversions.person_id
-    where conversions.conversion_type = 'lead_created' and won_people.person_id is null
+    left join won_people on conversions.person_id = won_people.person_id
+    left join open_deal_people on conversions.person_id = open_deal_people.person_id
+    where
+        conversions.conversion_type = 'lead_created' and won_people.person_id is null
         and open_deal_people.person_id is null
 
 ),
 
 content_people as (
 
-    select touches.content_kind, touches.content_key, touch_people.person_id, min(touch_people.occurred_at) as first_touched_at
+    select
+        touches.content_kind,
+        touches.content_key,
+        touch_people.person_id,
+        min(touch_people.occurred_at) as first_touched_at
     from touch_people
-    inner join touches on touches.touchpoint_id = touch_people.touchpoint_id
+    inner join touches on touch_people.touchpoint_id = touches.touchpoint_id
     group by touches.content_kind, touches.content_key, touch_people.person_id
 
 ),
@@ -70,12 +75,14 @@ reach as (
     select
         content_people.content_kind,
         content_people.content_key,
-        count(distinct case when content_people.first_touched_at <= won_people.first_won_at
-            then won_people.person_id end) as won_customers_touched,
+        count(distinct case
+            when content_people.first_touched_at <= won_people.first_won_at
+                then won_people.person_id
+        end) as won_customers_touched,
         count(distinct other_leads.person_id) as other_leads_touched
     from content_people
-    left join won_people on won_people.person_id = content_people.person_id
-    left join other_leads on other_leads.person_id = content_people.person_id
+    left join won_people on content_people.person_id = won_people.person_id
+    left join other_leads on content_people.person_id = other_leads.person_id
     group by content_people.content_kind, content_people.content_key
 
 ),
@@ -95,15 +102,21 @@ final as (
         reach.content_kind,
         cast(reach.won_customers_touched as bigint) as won_customers_touched,
         cast(totals.won_customers as bigint) as won_customers,
-        cast(case when totals.won_customers > 0
-            then 1.0 * reach.won_customers_touched / totals.won_customers end as {{ type_double() }}) as won_share,
+        cast(case
+            when totals.won_customers > 0
+                then 1.0 * reach.won_customers_touched / totals.won_customers
+        end as {{ type_double() }}) as won_share,
         cast(reach.other_leads_touched as bigint) as other_leads_touched,
         cast(totals.other_leads as bigint) as other_leads,
-        cast(case when totals.other_leads > 0
-            then 1.0 * reach.other_leads_touched / totals.other_leads end as {{ type_double() }}) as other_share,
-        cast(case when reach.other_leads_touched > 0 and totals.won_customers > 0
-            then (1.0 * reach.won_customers_touched / totals.won_customers)
-                / (1.0 * reach.other_leads_touched / totals.other_leads)
+        cast(case
+            when totals.other_leads > 0
+                then 1.0 * reach.other_leads_touched / totals.other_leads
+        end as {{ type_double() }}) as other_share,
+        cast(case
+            when reach.other_leads_touched > 0 and totals.won_customers > 0
+                then
+                    (1.0 * reach.won_customers_touched / totals.won_customers)
+                    / (1.0 * reach.other_leads_touched / totals.other_leads)
         end as {{ type_double() }}) as lift
     from reach
     cross join totals

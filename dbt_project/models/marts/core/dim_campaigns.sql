@@ -69,13 +69,15 @@ final as (
         coalesce(spend_campaigns.spend, 0) as spend
     from campaigns
     left join touch_campaigns
-        on campaigns.source_key = touch_campaigns.source_key
-        and campaigns.medium_key = touch_campaigns.medium_key
-        and campaigns.utm_campaign = touch_campaigns.utm_campaign
+        on
+            campaigns.source_key = touch_campaigns.source_key
+            and campaigns.medium_key = touch_campaigns.medium_key
+            and campaigns.utm_campaign = touch_campaigns.utm_campaign
     left join spend_campaigns
-        on campaigns.source_key = spend_campaigns.source_key
-        and campaigns.medium_key = spend_campaigns.medium_key
-        and campaigns.utm_campaign = spend_campaigns.utm_campaign
+        on
+            campaigns.source_key = spend_campaigns.source_key
+            and campaigns.medium_key = spend_campaigns.medium_key
+            and campaigns.utm_campaign = spend_campaigns.utm_campaign
 
 )
 

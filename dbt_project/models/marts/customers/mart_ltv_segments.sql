@@ -56,12 +56,14 @@ with_cac as (
         end as cac_basis,
         case when inputs.segment_type = 'acquisition_channel' then channel_cac.spend else blended_cac.spend end
             as cac_spend,
-        case when inputs.segment_type = 'acquisition_channel' then channel_cac.new_customers
-            else blended_cac.new_customers end as cac_new_customers
+        case
+            when inputs.segment_type = 'acquisition_channel' then channel_cac.new_customers
+            else blended_cac.new_customers
+        end as cac_new_customers
     from inputs
     cross join blended_cac
     left join channel_cac
-        on inputs.segment_type = 'acquisition_channel' and channel_cac.channel = inputs.segment_value
+        on inputs.segment_type = 'acquisition_channel' and inputs.segment_value = channel_cac.channel
 
 ),
 
@@ -69,15 +71,20 @@ formulas as (
 
     select
         with_cac.*,
-        case when with_cac.cac_basis <> 'no_paid_cost'
-            then cast(with_cac.cac_spend as {{ type_double() }}) / nullif(with_cac.cac_new_customers, 0) end as cac,
+        case
+            when with_cac.cac_basis <> 'no_paid_cost'
+                then cast(with_cac.cac_spend as {{ type_double() }}) / nullif(with_cac.cac_new_customers, 0)
+        end as cac,
         1.0 / with_cac.monthly_churn as expected_lifetime_months,
         with_cac.arpu_monthly / with_cac.monthly_churn as ltv_arpu_lifetime,
         with_cac.aov * with_cac.purchases_per_year * (1.0 / with_cac.monthly_churn / 12.0) as ltv_aov_frequency,
         with_cac.arpu_monthly * with_cac.recurring_gross_margin / with_cac.monthly_churn as ltv_margin_churn,
         0
         {%- for t in range(1, years + 1) %}
-            + coalesce(with_cac.revenue_per_customer_year_{{ t }} * with_cac.gross_margin_year_{{ t }} / {{ (1 + rate) ** t }}, 0)
+            + coalesce(
+                with_cac.revenue_per_customer_year_{{ t }} * with_cac.gross_margin_year_{{ t }} / {{ (1 + rate) ** t }},
+                0
+            )
         {%- endfor %} as ltv_3y,
         with_cac.retained_revenue_per_customer * with_cac.gross_margin as ltv_subsegments
     from with_cac
@@ -127,8 +134,8 @@ final as (
         {{ round_float('rated.gross_margin', 4) }} as gross_margin,
         cast({{ rate }} as {{ type_double() }}) as annual_discount_rate,
         {%- for t in range(1, years + 1) %}
-        {{ round_float('rated.revenue_per_customer_year_' ~ t) }} as revenue_per_customer_year_{{ t }},
-        {{ round_float('rated.gross_margin_year_' ~ t, 4) }} as gross_margin_year_{{ t }},
+            {{ round_float('rated.revenue_per_customer_year_' ~ t) }} as revenue_per_customer_year_{{ t }},
+            {{ round_float('rated.gross_margin_year_' ~ t, 4) }} as gross_margin_year_{{ t }},
         {%- endfor %}
         {{ round_float('rated.retained_revenue_per_customer') }} as retained_revenue_per_customer,
         {{ round_float('rated.ltv_arpu_lifetime') }} as ltv_arpu_lifetime,
@@ -164,8 +171,10 @@ final as (
         nullif(substr(rated.reasons, 3), '') as confidence_reasons
     from rated
     left join benchmarks
-        on benchmarks.industry = case when rated.segment_type = 'segment' then rated.segment_value
-            else '{{ var("closedloop__ltv_benchmark_industry") }}' end
+        on benchmarks.industry = case
+            when rated.segment_type = 'segment' then rated.segment_value
+            else '{{ var("closedloop__ltv_benchmark_industry") }}'
+        end
 
 )
 

@@ -2,7 +2,8 @@
 {%- set min_attempts = int_setting('closedloop__sla_min_attempts') -%}
 {%- set attempts_hours = int_setting('closedloop__sla_attempts_window_hours') -%}
 {%- set recycle_days = int_setting('closedloop__recycle_after_days') -%}
--- One row per lead: speed-to-lead against the SLAs of docs/metrics.md *Funnel and speed-to-lead*, in business time (int_business_calendar).
+-- One row per lead: speed-to-lead against the SLAs of docs/metrics.md *Funnel and speed-to-lead*, in business time
+-- (int_business_calendar).
 --   first response: high intent within closedloop__sla_high_intent_business_minutes (60) business minutes, medium
 --     intent by the close of the business day it arrived on (the next business day when it came outside hours),
 --     low intent no target;
@@ -55,10 +56,16 @@ lead_activities as (
         leads.lead_id,
         count(*) as activity_count,
         min(activities.occurred_at) as first_activity_at,
-        sum(case when activities.occurred_at <= {{ dbt.dateadd('hour', attempts_hours, 'leads.created_at') }}
-            then 1 else 0 end) as attempts_in_window,
-        sum(case when activities.occurred_at <= {{ dbt.dateadd('day', recycle_days, 'leads.created_at') }}
-            then 1 else 0 end) as attempts_before_recycle,
+        sum(case
+            when activities.occurred_at <= {{ dbt.dateadd('hour', attempts_hours, 'leads.created_at') }}
+                then 1
+            else 0
+        end) as attempts_in_window,
+        sum(case
+            when activities.occurred_at <= {{ dbt.dateadd('day', recycle_days, 'leads.created_at') }}
+                then 1
+            else 0
+        end) as attempts_before_recycle,
         min(case when activities.outcome in ('connected', 'replied', 'scheduled') then activities.occurred_at end)
             as first_connected_at
     from leads
@@ -69,7 +76,8 @@ lead_activities as (
 
 lead_deals as (
 
-    select lead_id, min(created_at) as first_deal_at from deals group by lead_id
+    select lead_id, min(created_at) as first_deal_at from deals
+    group by lead_id
 
 ),
 
@@ -120,14 +128,20 @@ measured as (
     select
         business_timed.*,
         -- an activity logged before the lead's creation answered it at once
-        greatest(first_activity_business_second - created_business_second, 0) as business_seconds_to_first_activity,
-        case intent_tier
+        greatest(business_timed.first_activity_business_second - business_timed.created_business_second, 0)
+            as business_seconds_to_first_activity,
+        case business_timed.intent_tier
             when 'high' then 'within_business_hour'
             when 'medium' then 'same_business_day'
             else 'none'
         end as first_response_target,
-        (first_connected_at is not null and first_connected_at <= recycle_due_at)
-            or (first_deal_at is not null and first_deal_at <= recycle_due_at) as is_handled_before_recycle
+        (
+            business_timed.first_connected_at is not null
+            and business_timed.first_connected_at <= business_timed.recycle_due_at
+        )
+        or (
+            business_timed.first_deal_at is not null and business_timed.first_deal_at <= business_timed.recycle_due_at
+        ) as is_handled_before_recycle
     from business_timed
 
 ),
@@ -137,28 +151,36 @@ judged as (
     select
         measured.*,
         case
-            when first_response_target = 'none' then 'no_target'
-            when first_response_target = 'within_business_hour' then case
-                when first_activity_at is not null and business_seconds_to_first_activity <= {{ high_seconds }}
-                    then 'met'
-                when first_activity_at is not null then 'missed'
-                when as_of_business_second - created_business_second > {{ high_seconds }} then 'missed'
-                else 'pending'
-            end
-            else case
-                when first_activity_at is not null and first_activity_business_day <= due_business_day then 'met'
-                when first_activity_at is not null then 'missed'
-                when as_of_business_day > due_business_day then 'missed'
-                else 'pending'
-            end
+            when measured.first_response_target = 'none' then 'no_target'
+            when measured.first_response_target = 'within_business_hour'
+                then case
+                    when
+                        measured.first_activity_at is not null
+                        and measured.business_seconds_to_first_activity <= {{ high_seconds }}
+                        then 'met'
+                    when measured.first_activity_at is not null then 'missed'
+                    when
+                        measured.as_of_business_second - measured.created_business_second > {{ high_seconds }}
+                        then 'missed'
+                    else 'pending'
+                end
+            when
+                measured.first_activity_at is not null
+                and measured.first_activity_business_day <= measured.due_business_day
+                then 'met'
+            when measured.first_activity_at is not null then 'missed'
+            when measured.as_of_business_day > measured.due_business_day then 'missed'
+            else 'pending'
         end as first_response_status,
         case
-            when attempts_in_window >= {{ min_attempts }} then 'met'
-            when first_connected_at is not null and first_connected_at <= attempts_due_at then 'met'
-            when as_of_at > attempts_due_at then 'missed'
+            when measured.attempts_in_window >= {{ min_attempts }} then 'met'
+            when
+                measured.first_connected_at is not null and measured.first_connected_at <= measured.attempts_due_at
+                then 'met'
+            when measured.as_of_at > measured.attempts_due_at then 'missed'
             else 'pending'
         end as attempts_status,
-        (not is_handled_before_recycle and as_of_at >= recycle_due_at) as is_recycled,
+        (not measured.is_handled_before_recycle and measured.as_of_at >= measured.recycle_due_at) as is_recycled,
         coalesce(handoff_readiness = 'preparation', false) as is_marketing_owned
     from measured
 
@@ -177,7 +199,13 @@ final as (
         intent_tier,
         handoff_readiness,
         first_activity_at,
-        cast(case when first_activity_at is not null then cast(business_seconds_to_first_activity as {{ type_double() }}) / 60.0 end as {{ type_double() }})
+        cast(
+            case
+                when
+                    first_activity_at is not null
+                    then cast(business_seconds_to_first_activity as {{ type_double() }}) / 60.0
+            end as {{ type_double() }}
+        )
             as business_minutes_to_first_activity,
         first_response_target,
         case when is_marketing_owned then 'not_applicable' else first_response_status end as first_response_status,

@@ -51,11 +51,15 @@ final as (
         cast(sla_pending as bigint) as sla_pending,
         cast(recycled as bigint) as recycled,
         cast(never_followed_up as bigint) as never_followed_up,
-        cast(case when sla_met + sla_missed > 0 then sla_met * 1.0 / (sla_met + sla_missed) end as {{ type_double() }}) as sla_met_rate,
-        cast(case when first_response_met + first_response_missed > 0
-            then first_response_met * 1.0 / (first_response_met + first_response_missed) end as {{ type_double() }})
+        cast(case when sla_met + sla_missed > 0 then sla_met * 1.0 / (sla_met + sla_missed) end as {{ type_double() }})
+            as sla_met_rate,
+        cast(case
+            when first_response_met + first_response_missed > 0
+                then first_response_met * 1.0 / (first_response_met + first_response_missed)
+        end as {{ type_double() }})
             as first_response_met_rate,
-        cast(median_business_minutes_to_first_activity as {{ type_double() }}) as median_business_minutes_to_first_activity
+        cast(median_business_minutes_to_first_activity as {{ type_double() }})
+            as median_business_minutes_to_first_activity
     from summarised
 
 )

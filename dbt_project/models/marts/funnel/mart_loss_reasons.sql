@@ -53,7 +53,11 @@ final as (
         cast(summarised.lost_deals_without_value as bigint) as lost_deals_without_value,
         summarised.lost_value,
         cast(summarised.lost_deals * 1.0 / totals.all_lost_deals as {{ type_double() }}) as share_of_lost_deals,
-        cast(case when totals.all_lost_value > 0 then summarised.lost_value / totals.all_lost_value end as {{ type_double() }})
+        cast(
+            case
+                when totals.all_lost_value > 0 then summarised.lost_value / totals.all_lost_value
+            end as {{ type_double() }}
+        )
             as share_of_lost_value
     from summarised
     cross join totals

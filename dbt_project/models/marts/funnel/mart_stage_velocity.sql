@@ -35,18 +35,18 @@ people as (
 durations as (
 
     {%- for from_stage, from_at, to_stage, to_at in transitions %}
-    select
-        {{ loop.index }} as transition_order,
-        '{{ from_stage }}' as from_stage,
-        '{{ to_stage }}' as to_stage,
-        lead_created_month,
-        source_channel,
-        source_campaign,
-        owner,
-        {{ days_between(from_at, to_at) }} as days
-    from people
-    where {{ from_at }} is not null and {{ to_at }} is not null and {{ from_at }} <= {{ to_at }}
-    {% if not loop.last %}union all{% endif %}
+        select
+            {{ loop.index }} as transition_order,
+            '{{ from_stage }}' as from_stage,
+            '{{ to_stage }}' as to_stage,
+            lead_created_month,
+            source_channel,
+            source_campaign,
+            owner,
+            {{ days_between(from_at, to_at) }} as days
+        from people
+        where {{ from_at }} is not null and {{ to_at }} is not null and {{ from_at }} <= {{ to_at }}
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
 ),
@@ -54,19 +54,19 @@ durations as (
 summarised as (
 
     {%- for breakdown, value in breakdowns %}
-    select
-        transition_order,
-        from_stage,
-        to_stage,
-        '{{ breakdown }}' as breakdown,
-        {{ value }} as breakdown_value,
-        count(*) as people,
-        {{ percentile('days', 0.5) }} as median_days,
-        {{ percentile('days', 0.9) }} as p90_days,
-        {{ exact_sum('days') }} / count(days) as mean_days
-    from durations
-    group by transition_order, from_stage, to_stage{{ ', ' ~ value if breakdown != 'all' }}
-    {% if not loop.last %}union all{% endif %}
+        select
+            transition_order,
+            from_stage,
+            to_stage,
+            '{{ breakdown }}' as breakdown,
+            {{ value }} as breakdown_value,
+            count(*) as people,
+            {{ percentile('days', 0.5) }} as median_days,
+            {{ percentile('days', 0.9) }} as p90_days,
+            {{ exact_sum('days') }} / count(days) as mean_days
+        from durations
+        group by transition_order, from_stage, to_stage{{ ', ' ~ value if breakdown != 'all' }}
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
 ),
