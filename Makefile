@@ -16,7 +16,7 @@ run: install  ## install, generate a sample landing zone if data/landing is empt
 	fi
 	$(BIN)/closedloop run
 
-test: install system-deps  ## install everything the tests need and run them
+test: install system-deps lint  ## install everything the tests need, lint, and run them
 	$(BIN)/python -m pytest -n auto --dist loadfile  # a file's tests share their scenario: one worker each
 
 # the whole-night engine parity and the real-run PostgreSQL serving check: several nights each, over the budget of
