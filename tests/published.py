@@ -4,13 +4,17 @@ and rows, without the columns that record when a run built a row, rows sorted so
 from __future__ import annotations
 
 import math
+import os
 import shutil
+import subprocess
+import sys
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 
+CLOSEDLOOP = str(Path(sys.executable).parent / "closedloop")
 # when a run loaded or built the row: two runs happen at different moments
 RUN_TIME_COLUMNS = {"built_at", "person_since", "last_assigned_at", "loaded_at"}
 
@@ -22,6 +26,21 @@ def deliver(generated: Path, landing: Path, months: set[str]) -> None:
             target = landing / path.parent.name / path.name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(path, target)
+
+
+def run_night(landing: Path, data: Path, env: dict[str, str], timeout: int) -> subprocess.CompletedProcess:
+    """`closedloop run` on a landing zone and data dir, with `env` over the environment; its output is also appended
+    to `<data dir>.log` beside the data dir (the stage times, to read after a slow or failed run)."""
+    result = subprocess.run(
+        [CLOSEDLOOP, "run", "--landing", str(landing), "--data-dir", str(data)],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    with (data.parent / f"{data.name}.log").open("a") as log:
+        log.write(result.stdout + result.stderr)
+    return result
 
 
 def marts(serving: Path) -> dict[str, dict]:

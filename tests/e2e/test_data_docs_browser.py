@@ -12,20 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, CHROMIUM_FLAGS
 
 CLOSEDLOOP = str(Path(sys.executable).parent / "closedloop")
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "landing_small"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 HARNESS = """<!DOCTYPE html><html><head><title>harness</title></head><body><pre id="out"></pre><script>
 const urls = URLS, out = document.getElementById('out');
 let left = urls.length;

@@ -7,35 +7,24 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import psycopg2
 import pytest
-from published import deliver, differences, marts
+from published import CLOSEDLOOP, deliver, differences, marts, run_night
 
 from orchestration.lib.generate import generate_landing
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.long]
 
-CLOSEDLOOP = str(Path(sys.executable).parent / "closedloop")
 ENGINES = ("duckdb", "postgres")
 PII_KEY = "whole-night-parity"  # one key for both data dirs, so the people's hashes compare equal
 
 
 def run(engine: str, landing: Path, data: Path, pg_env: dict[str, str]) -> subprocess.CompletedProcess:
-    env = {**os.environ, **pg_env, "CLOSEDLOOP_DBT_TARGET": engine, "CLOSEDLOOP_PII_KEY": PII_KEY}
-    result = subprocess.run(
-        [CLOSEDLOOP, "run", "--landing", str(landing), "--data-dir", str(data)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    with (data.parent / f"{engine}.log").open("a") as log:  # the stage times, to read after a slow or failed run
-        log.write(result.stdout + result.stderr)
-    return result
+    env = {**pg_env, "CLOSEDLOOP_DBT_TARGET": engine, "CLOSEDLOOP_PII_KEY": PII_KEY}
+    return run_night(landing, data, env, timeout=900)
 
 
 @pytest.fixture(scope="module")

@@ -7,36 +7,24 @@ take minutes each: `make test-long`."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
-from published import deliver, differences, marts
+from published import deliver, differences, marts, run_night
 
 from orchestration.lib.generate import generate_landing
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.long]
 
-CLOSEDLOOP = str(Path(sys.executable).parent / "closedloop")
 ENGINES = ("duckdb", "spark")
 PII_KEY = "whole-night-parity"  # one key for every data dir, so the people's hashes compare equal
 
 
 def run(engine: str, landing: Path, data: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CLOSEDLOOP_DBT_TARGET": engine, "CLOSEDLOOP_PII_KEY": PII_KEY}
-    result = subprocess.run(
-        [CLOSEDLOOP, "run", "--landing", str(landing), "--data-dir", str(data)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    with (data.parent / f"{data.name}.log").open("a") as log:  # the stage times, to read after a slow or failed run
-        log.write(result.stdout + result.stderr)
-    return result
+    env = {"CLOSEDLOOP_DBT_TARGET": engine, "CLOSEDLOOP_PII_KEY": PII_KEY}
+    return run_night(landing, data, env, timeout=1800)
 
 
 @pytest.fixture(scope="module")
