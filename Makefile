@@ -55,7 +55,7 @@ lint: install
 	@py="$$(git ls-files '*.py' | grep -vxFf .lint-pending)"; \
 	$(BIN)/ruff check $$py && $(BIN)/ruff format --check $$py
 	@sql="$$(git ls-files 'dbt_project/models/*.sql' | grep -vxFf .lint-pending)"; \
-	CLOSEDLOOP_DATA_DIR="$${CLOSEDLOOP_DATA_DIR:-$$(mktemp -d)}" $(BIN)/sqlfluff lint $$sql
+	CLOSEDLOOP_DATA_DIR="$${CLOSEDLOOP_DATA_DIR:-$$(mktemp -d)}" $(BIN)/sqlfluff lint --processes 0 $$sql
 
 # A real PostgreSQL server, a real browser and Java for Spark, for the tests (Debian packages; needs root or sudo).
 system-deps:
