@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from orchestration.lib.sql import qualified, quote_ident, table_names
 from orchestration.settings import Settings
 
 
@@ -117,52 +118,30 @@ def active_session():
     return session
 
 
-def copy_raw_to_spark(warehouse_path: Path, session, replace_all: bool = False) -> dict[str, int]:
+def copy_raw_to_spark(warehouse_path: Path, session) -> dict[str, int]:
     """Copies the raw rows of landing files Spark's `raw._loaded_files` does not list yet from the DuckDB file;
     the small bookkeeping tables (no `_file_hash`) are replaced whole, and so is a table whose rows Spark has
-    but DuckDB no longer does (an erasure). `replace_all` copies every table whole. Returns rows copied per table."""
+    but DuckDB no longer does (an erasure). Returns rows copied per table."""
     import duckdb
 
     session.sql("create database if not exists raw")
     present = _spark_tables(session, "raw")
+    known: set[str] = set()
+    if "_loaded_files" in present:
+        known = {row[0] for row in session.sql("select file_hash from raw._loaded_files").collect()}
     copied: dict[str, int] = {}
     with duckdb.connect(str(warehouse_path), read_only=True) as duck:
-        tables = [
-            name
-            for (name,) in duck.execute(
-                "select table_name from information_schema.tables where table_schema = 'raw' order by table_name"
-            ).fetchall()
-        ]
-        columns = {
-            name: [
-                c
-                for (c,) in duck.execute(
-                    "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?"
-                    " order by ordinal_position",
-                    [name],
-                ).fetchall()
-            ]
-            for name in tables
-        }
-        known: set[str] = set()
-        if "_loaded_files" in present and not replace_all:
-            known = {row[0] for row in session.sql("select file_hash from raw._loaded_files").collect()}
-        for name in tables:
-            incremental = "_file_hash" in columns[name] or name == "_loaded_files"
-            whole = replace_all or name not in present or not incremental
+        duck.register("_known", _hash_table(known))
+        for name in table_names(duck, "raw"):
+            table = qualified(f"raw.{name}")
             hash_column = "file_hash" if name == "_loaded_files" else "_file_hash"
-            query = f'select * from raw."{name}"'
-            duck.register("_known", _hash_table(known))
+            new_files = f"{quote_ident(hash_column)} not in (select file_hash from _known)"
+            whole = name not in present or hash_column not in duck.table(table).columns
             if not whole:
-                kept = duck.execute(
-                    f'select count(*) from raw."{name}" where "{hash_column}" in (select file_hash from _known)'
-                ).fetchall()[0][0]
+                kept = duck.execute(f"select count(*) from {table} where not ({new_files})").fetchall()[0][0]
                 # rows Spark has that DuckDB no longer has (an erasure in between): copy the table whole
                 whole = kept != session.table(f"raw.{name}").count()
-            if not whole:
-                query += f' where "{hash_column}" not in (select file_hash from _known)'
-            rows = duck.sql(query).to_arrow_table()
-            duck.unregister("_known")
+            rows = duck.sql(f"select * from {table}" + ("" if whole else f" where {new_files}")).to_arrow_table()
             if whole or rows.num_rows:
                 save(session, f"raw.{name}", rows, "overwrite" if whole else "append")
             copied[name] = rows.num_rows
@@ -219,9 +198,9 @@ def copy_spark_to_duckdb(session, duck, catalog: str, names: list[str]) -> dict[
     for name in names:
         schema, table = name.split(".")
         rows = session.table(name).toArrow()
-        duck.execute(f'create schema if not exists "{catalog}"."{schema}"')
+        duck.execute(f"create schema if not exists {qualified(f'{catalog}.{schema}')}")
         duck.register("_rows", rows)
-        duck.execute(f'create or replace table "{catalog}"."{schema}"."{table}" as select * from _rows')
+        duck.execute(f"create or replace table {qualified(f'{catalog}.{schema}.{table}')} as select * from _rows")
         duck.unregister("_rows")
         counts[name] = rows.num_rows
     return counts
