@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -41,6 +42,21 @@ def run_night(landing: Path, data: Path, env: dict[str, str], timeout: int) -> s
     with (data.parent / f"{data.name}.log").open("a") as log:
         log.write(result.stdout + result.stderr)
     return result
+
+
+def two_nights(
+    generated: Path, root: Path, engine: str, run: Callable[[str, Path, Path], subprocess.CompletedProcess]
+) -> tuple[dict, dict]:
+    """A full night (every generated month but the last) then an incremental one (the last month delivered) on
+    `engine`, in `root/<engine>` from `root/landing_<engine>`: ({night: run result}, {night: `marts`})."""
+    months = sorted({path.stem.rsplit("_", 1)[1] for path in generated.rglob("*.csv")})
+    landing, results, published = root / f"landing_{engine}", {}, {}
+    for night, delivered in (("full", set(months[:-1])), ("incremental", set(months))):
+        deliver(generated, landing, delivered)
+        result = results[night] = run(engine, landing, root / engine)
+        assert result.returncode == 0, f"{night} night on {engine}:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
+        published[night] = marts(root / engine / "serving.duckdb")
+    return results, published
 
 
 def marts(serving: Path) -> dict[str, dict]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from published import deliver, differences, marts, run_night
+from published import differences, marts, run_night, two_nights
 
 from orchestration.lib.generate import generate_landing
 
@@ -32,18 +32,11 @@ def nights(tmp_path_factory):
     root = tmp_path_factory.mktemp("whole_night_spark")
     generated = root / "generated"
     generate_landing(generated, leads=150, days=60, seed=7)
-    months = sorted({p.stem.rsplit("_", 1)[1] for p in generated.rglob("*.csv")})
     published, results = {}, {}
     for engine in ENGINES:
-        landing = root / f"landing_{engine}"
-        for night, delivered in (("full", set(months[:-1])), ("incremental", set(months))):
-            deliver(generated, landing, delivered)
-            result = run(engine, landing, root / engine)
-            results[night, engine] = result
-            assert result.returncode == 0, (
-                f"{night} night on {engine}:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
-            )
-            published[night, engine] = marts(root / engine / "serving.duckdb")
+        runs, marts_of = two_nights(generated, root, engine, run)
+        results |= {(night, engine): result for night, result in runs.items()}
+        published |= {(night, engine): tables for night, tables in marts_of.items()}
     return {"root": root, "published": published, "results": results}
 
 
