@@ -1,25 +1,25 @@
-"""Times each stage of the nightly pipeline on generated data and prints a table.
+"""What a night costs: three `closedloop run` nights on generated data, beside the floor, and the growth with size.
 
-    python benchmarks/pipeline.py --leads 100000 [--days 365] [--workdir DIR] [--target duckdb|postgres|spark]
+    python benchmarks/pipeline.py --leads 100000 [1000000] [--days 365] [--workdir DIR] [--target duckdb|postgres|spark]
 
-Stages: generate, extract (landing → raw), dbt staging, the quality gate, identity resolution, dbt intermediate,
-the Python models (Markov/Shapley attribution, probabilistic CLV), dbt marts, publish (+ exports and report); then
-the same on a second night: the newest month of files is held back from the first night and delivered on the second,
-to time the incremental path. Each stage runs in its own process so its peak memory (max RSS) is its own. After the
-nights: the slowest dbt models of each night, and the Markov solve beside the `ChannelAttribution` package on the
-same aggregated paths (when it is installed: `pip install -e '.[test]'`).
+For each size: generate N leads with the newest month of files held back, then run `closedloop run` three times:
+a full night, a night with one new month delivered, and a night with nothing new. Each night gives its seconds,
+its stage times (from the run's progress lines: startup, dbt parse, extract, dbt staging, the quality gate,
+identity, dbt intermediate, attribution, customers, dbt marts, publish), its peak memory (the largest sum of the
+resident memory of the run's processes: Python, dbt and, on spark, the JVM, sampled every half second) and its
+slowest dbt nodes. The floor is measured on the same files in the same run: one DuckDB pass over every landing
+file plus one synced write of the published bytes (the serving file and the Parquet exports). Given two sizes, the
+growth exponent k of the full night (time ∝ leads^k) is printed last.
 
-`--target postgres` builds on the server of the CLOSEDLOOP_PG_* settings (an empty database: the benchmark drops
-nothing), with one more stage, `copy` (the new raw rows to the server), as `closedloop run` does.
-
-`--target spark` runs each night as one `closedloop run` (Spark's session and metastore belong to one process, so the
-stages cannot run apart): the stage times come from the run's progress lines, and the peak memory is the largest
-sum of the resident memory of the run's processes (Python, the JVM, dbt), sampled every half second.
+`--stages` times each stage of a full and an incremental night in its own process instead (duckdb and postgres),
+with the dbt seconds per model folder and the Markov solve beside the `ChannelAttribution` package. On postgres
+the database of the CLOSEDLOOP_PG_* settings is used (an empty one: the benchmark drops nothing).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -281,6 +281,7 @@ def run_stage(name: str, work: Path, args) -> tuple[float, float, dict]:
 
 # the progress line prefixes of `closedloop run`, in order, and the stage each begins
 RUN_STAGES = (
+    ("dbt parse", "dbt_parse"),
     ("extract", "extract"),
     ("dbt staging", "dbt_staging"),
     ("quality gate", "gate"),
@@ -290,6 +291,8 @@ RUN_STAGES = (
     ("customers", "clv"),
     ("dbt marts", "dbt_marts"),
     ("publish", "publish"),
+    ("report", "publish"),
+    ("dbt docs", "publish"),
 )
 
 
@@ -309,7 +312,7 @@ def run_night(work: Path, target: str) -> tuple[list[tuple[str, float]], float, 
     peak = [0.0]
     sampler = threading.Thread(target=_sample_memory, args=(process, peak), daemon=True)
     sampler.start()
-    begun: list[tuple[str, float]] = []
+    begun: list[tuple[str, float]] = [("startup", 0.0)]  # Python and Dagster imports, before the first line
     with (work / "run.log").open("a") as log:
         for line in process.stdout:
             log.write(line)
@@ -317,7 +320,7 @@ def run_night(work: Path, target: str) -> tuple[list[tuple[str, float]], float, 
                 continue
             at, text = float(line[1 : line.index("s]")]), line[line.index("s] ") + 3 :]
             stage = next((name for prefix, name in RUN_STAGES if text.startswith(prefix)), None)
-            if stage and (not begun or begun[-1][0] != stage):
+            if stage and begun[-1][0] != stage:
                 begun.append((stage, at))
     if process.wait() != 0:
         raise SystemExit(f"closedloop run failed: see {work / 'run.log'}")
@@ -326,16 +329,15 @@ def run_night(work: Path, target: str) -> tuple[list[tuple[str, float]], float, 
     return [(stage, end - at) for (stage, at), end in zip(begun, ends, strict=True)], total, peak[0]
 
 
-def keep_run_results(work: Path, night: str) -> None:
-    """Keeps the run_results.json of the night's three dbt invocations (the job's per-invocation folders)."""
-    folders = (work / "data" / "dbt" / "target").glob("dbt_*")
+def keep_run_results(work: Path, night: str, since: float) -> None:
+    """Keeps the run_results.json of the night's dbt invocations (the job's per-invocation folders written since
+    `since`, a time.time())."""
+    root = work / "data" / "dbt" / "target"
     for stage in ("dbt_staging", "dbt_intermediate", "dbt_marts"):
-        newest = max(
-            (f for f in folders if f.name.startswith(stage + "-")), key=lambda f: f.stat().st_mtime, default=None
-        )
+        folders = [f for f in root.glob(stage + "-*") if f.stat().st_mtime >= since]
+        newest = max(folders, key=lambda f: f.stat().st_mtime, default=None)
         if newest and (newest / "run_results.json").exists():
             shutil.copy(newest / "run_results.json", work / f"run_results_{night}_{stage}.json")
-        folders = (work / "data" / "dbt" / "target").glob("dbt_*")
 
 
 def _sample_memory(process: subprocess.Popen, peak: list[float]) -> None:
@@ -382,17 +384,170 @@ def deliver(held: Path, landing: Path) -> None:
             shutil.move(str(file), landing / folder.name / file.name)
 
 
+def read_floor(landing: Path) -> float:
+    """Seconds of one DuckDB pass over every landing file (each parsed whole, as text): the least any night that
+    reads its input can cost."""
+    import duckdb
+
+    readers = {
+        ".csv": "read_csv({}, all_varchar = true, union_by_name = true)",
+        ".jsonl": "read_json({}, format = 'newline_delimited', union_by_name = true)",
+        ".parquet": "read_parquet({}, union_by_name = true)",
+    }
+    started = time.perf_counter()
+    with duckdb.connect() as con:
+        for folder in sorted(f for f in landing.iterdir() if f.is_dir()):
+            for suffix, reader in readers.items():
+                files = sorted(str(f) for f in folder.glob(f"*{suffix}"))
+                if files:
+                    con.execute(f"select count(*) from {reader.format(files)}").fetchone()
+    return time.perf_counter() - started
+
+
+def write_floor(published: list[Path], scratch: Path) -> float:
+    """Seconds to write the published bytes (the serving file and the Parquet exports) once, synced to disk."""
+    started = time.perf_counter()
+    for index, path in enumerate(published):
+        copy = scratch / f"floor-{index}"
+        shutil.copyfile(path, copy)
+        with copy.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        copy.unlink()
+    return time.perf_counter() - started
+
+
+def published_files(data: Path) -> list[Path]:
+    return [data / "serving.duckdb", *sorted((data / "exports").glob("*.parquet"))]
+
+
+NIGHTS = ("full", "one new month", "nothing new")
+
+
+def benchmark_size(args, leads: int) -> dict:
+    """Three `closedloop run` nights on `leads` generated leads: a full night (the newest month of files held
+    back), one new month delivered, then nothing new; with the floor measured on the same files."""
+    work = (args.workdir or REPO / "benchmarks" / "out") / f"leads_{leads}"
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "data").mkdir(parents=True)
+    args.leads = leads
+    seconds, _, generated = run_stage("generate", work, args)
+    hold_back_newest_month(work / "landing", work / "held")
+    nights = {}
+    for night in NIGHTS:
+        if night == "one new month":
+            deliver(work / "held", work / "landing")
+        since = time.time()
+        stages, total, peak = run_night(work, args.target)
+        keep_run_results(work, night, since)
+        nights[night] = {"stages": stages, "seconds": total, "peak_mb": peak}
+    read = read_floor(work / "landing")
+    write = write_floor(published_files(work / "data"), work)
+    published = sum(f.stat().st_size for f in published_files(work / "data"))
+    result = {
+        "leads": leads,
+        "touchpoints": generated.get("touchpoints", 0),
+        "generate_seconds": seconds,
+        "nights": nights,
+        "floor": {"read": read, "write": write, "published_bytes": published},
+    }
+    (work / "results.json").write_text(json.dumps(result, indent=1))
+    return result
+
+
+def report_size(result: dict, work: Path) -> None:
+    nights, floor = result["nights"], result["floor"]
+    full = nights["full"]["seconds"]
+    floor_seconds = floor["read"] + floor["write"]
+    print(
+        f"\n{result['leads']:,} leads, {result['touchpoints']:,} touchpoints; floor {floor_seconds:.2f} s"
+        f" (one read of the landing files {floor['read']:.2f} s + one write of the"
+        f" {floor['published_bytes'] / 1e6:,.0f} MB published {floor['write']:.2f} s)"
+    )
+    print(f"{'night':<16}{'seconds':>10}{'of full':>10}{'÷ floor':>10}{'peak MB':>10}")
+    for night, measured in nights.items():
+        print(
+            f"{night:<16}{measured['seconds']:>10.1f}{measured['seconds'] / full:>10.0%}"
+            f"{measured['seconds'] / floor_seconds:>10.1f}{measured['peak_mb']:>10.0f}"
+        )
+    print(
+        "stage seconds: "
+        + "; ".join(
+            f"{night}: " + ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in measured["stages"])
+            for night, measured in nights.items()
+        )
+    )
+    for night in nights:
+        slowest = sorted(dbt_timings(work, night), key=lambda t: -t[1])[:8]
+        if slowest:
+            print(
+                f"slowest dbt nodes, {night}: "
+                + ", ".join(f"{name.split('.')[-1]} {seconds:.1f}s" for name, seconds in slowest)
+            )
+
+
+def growth_exponent(small: dict, large: dict) -> float:
+    """The exponent k in time ∝ leads^k between two sizes' full nights (1: linear)."""
+    import math
+
+    ratio = large["nights"]["full"]["seconds"] / small["nights"]["full"]["seconds"]
+    return math.log(ratio) / math.log(large["leads"] / small["leads"])
+
+
+def stages_benchmark(args) -> None:
+    """--stages: each stage of a full and an incremental night in its own process (duckdb, postgres)."""
+    work = args.workdir or REPO / "benchmarks" / "out" / f"stages_{args.leads}"
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "data").mkdir(parents=True)
+    rows = []
+    seconds, rss, generated = run_stage("generate", work, args)
+    rows.append(("generate", seconds, rss, generated.get("rows")))
+    hold_back_newest_month(work / "landing", work / "held")
+    for night in ("full", "incremental"):
+        if night == "incremental":
+            deliver(work / "held", work / "landing")
+        args.night = night
+        for stage in STAGES:
+            if stage == "copy" and args.target != "postgres":
+                continue
+            seconds, rss, output = run_stage(stage, work, args)
+            rows.append((f"{night}: {stage}", seconds, rss, output.get("rows")))
+            if stage.startswith("dbt_") and (work / "target" / "run_results.json").exists():
+                shutil.copy(work / "target" / "run_results.json", work / f"run_results_{night}_{stage}.json")
+
+    print(
+        f"\nclosedloop pipeline benchmark, stage by stage ({args.target}): {args.leads:,} leads,"
+        f" {generated.get('touchpoints', 0):,} touchpoints, {os.cpu_count()} cores"
+    )
+    print(f"{'stage':<28}{'seconds':>10}{'peak MB':>10}{'rows':>14}")
+    for name, seconds, rss, count in rows:
+        print(f"{name:<28}{seconds:>10.1f}{rss:>10.0f}{(f'{count:,}' if count is not None else ''):>14}")
+    for night in ("full", "incremental"):
+        slowest = sorted(dbt_timings(work, night), key=lambda t: -t[1])[:8]
+        print(
+            f"slowest dbt nodes, {night} night: "
+            + ", ".join(f"{name.split('.')[-1]} {seconds:.1f}s" for name, seconds in slowest)
+        )
+        print(
+            f"dbt seconds per folder, {night} night: "
+            + ", ".join(f"{name} {seconds:.1f}" for name, seconds in area_seconds(work, night).items())
+        )
+    if args.target == "duckdb":  # it reads the paths from the DuckDB file
+        print(markov_versus_channelattribution(work))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--leads", type=int, default=100_000)
+    parser.add_argument("--leads", type=int, nargs="+", default=[100_000])
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--workdir", type=Path)
-    parser.add_argument("--stage")
-    parser.add_argument("--night", default="full")
+    parser.add_argument("--stages", action="store_true", help="time each stage in its own process instead")
+    parser.add_argument("--stage", help=argparse.SUPPRESS)
+    parser.add_argument("--night", default="full", help=argparse.SUPPRESS)
     parser.add_argument("--target", choices=("duckdb", "postgres", "spark"), default="duckdb")
     args = parser.parse_args()
 
     if args.stage:
+        args.leads = args.leads[0]
         work = args.workdir
         result = {
             "generate": lambda: stage_generate(work, args.leads, args.days),
@@ -409,57 +564,23 @@ def main() -> None:
         }[args.stage]()
         (work / f"{args.stage}.json").write_text(json.dumps(result))
         return
-
-    work = args.workdir or REPO / "benchmarks" / "out" / f"leads_{args.leads}"
-    shutil.rmtree(work, ignore_errors=True)
-    (work / "data").mkdir(parents=True)
-    rows = []
-    seconds, rss, generated = run_stage("generate", work, args)
-    rows.append(("generate", seconds, rss, generated.get("rows")))
-    hold_back_newest_month(work / "landing", work / "held")
-    for night in ("full", "incremental"):
-        if night == "incremental":
-            deliver(work / "held", work / "landing")
-        args.night = night
+    if args.stages:
         if args.target == "spark":
-            stages, total, peak = run_night(work, args.target)
-            rows.extend((f"{night}: {stage}", seconds, None, None) for stage, seconds in stages)
-            rows.append((f"{night}: whole run", total, peak, None))
-            keep_run_results(work, night)
-            continue
-        for stage in STAGES:
-            if stage == "copy" and args.target != "postgres":
-                continue
-            seconds, rss, output = run_stage(stage, work, args)
-            rows.append((f"{night}: {stage}", seconds, rss, output.get("rows")))
-            if stage.startswith("dbt_") and (work / "target" / "run_results.json").exists():
-                shutil.copy(work / "target" / "run_results.json", work / f"run_results_{night}_{stage}.json")
+            raise SystemExit("--stages: Spark's session belongs to one run; time spark without --stages")
+        args.leads = args.leads[0]
+        stages_benchmark(args)
+        return
 
-    print(
-        f"\nclosedloop pipeline benchmark ({args.target}): {args.leads:,} leads,"
-        f" {generated.get('touchpoints', 0):,} touchpoints, {os.cpu_count()} cores"
-    )
-    print(f"{'stage':<28}{'seconds':>10}{'peak MB':>10}{'rows':>14}")
-    for name, seconds, rss, count in rows:
-        memory = f"{rss:>10.0f}" if rss is not None else f"{'':>10}"
-        print(f"{name:<28}{seconds:>10.1f}{memory}{(f'{count:,}' if count is not None else ''):>14}")
-    for night in ("full", "incremental"):
-        slowest = sorted(dbt_timings(work, night), key=lambda t: -t[1])[:8]
+    sizes = sorted(args.leads)
+    results = [benchmark_size(args, leads) for leads in sizes]
+    print(f"\nclosedloop nightly benchmark ({args.target}), `closedloop run` per night, {os.cpu_count()} cores")
+    for result in results:
+        report_size(result, (args.workdir or REPO / "benchmarks" / "out") / f"leads_{result['leads']}")
+    for small, large in itertools.pairwise(results):
         print(
-            f"slowest dbt nodes, {night} night: "
-            + ", ".join(f"{name.split('.')[-1]} {seconds:.1f}s" for name, seconds in slowest)
+            f"growth exponent of the full night, {small['leads']:,} → {large['leads']:,} leads:"
+            f" {growth_exponent(small, large):.2f} (1.0 = linear)"
         )
-        print(
-            f"dbt seconds per folder, {night} night: "
-            + ", ".join(f"{name} {seconds:.1f}" for name, seconds in area_seconds(work, night).items())
-        )
-    if args.target == "duckdb":  # it reads the paths from the DuckDB file
-        print(markov_versus_channelattribution(work))
-    warehouse = work / "data" / "warehouse.duckdb"
-    print(
-        f"warehouse size: {warehouse.stat().st_size / 1e6:,.0f} MB; serving size:"
-        f" {(work / 'data' / 'serving.duckdb').stat().st_size / 1e6:,.0f} MB"
-    )
 
 
 if __name__ == "__main__":

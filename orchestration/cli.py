@@ -64,13 +64,19 @@ def _parser() -> argparse.ArgumentParser:
 
     run = command(
         "run",
-        "Run the nightly job once, in-process: load new landing files, build, gate, publish. "
-        "Exit 0 published, 1 data refused, 2 unusable arguments or the data dir busy, 3 unexpected failure.",
+        "Run the nightly job once, in-process: load new landing files, build, gate, publish (a night with nothing new "
+        "since the last published one stops at once). Exit 0 published or nothing new, 1 data refused, "
+        "2 unusable arguments or the data dir busy, 3 unexpected failure.",
     )
     run.add_argument(
         "--landing", type=Path, help="landing directory (default: CLOSEDLOOP_LANDING_DIR, else <data dir>/landing)"
     )
     run.add_argument("--data-dir", type=Path, help="data directory (default: CLOSEDLOOP_DATA_DIR, else data/)")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="run even when nothing is new since the last published night (by default such a night stops at once)",
+    )
     run.set_defaults(handler=_run)
 
     erase = command("erase", "Erase a person: purge their rows everywhere and suppress them on every later load.")
@@ -145,6 +151,13 @@ def _run(args) -> int:
         ensure_free(settings.lock_path)  # fail before the parse; the job itself takes the lock for the run
     except LockBusy as exc:
         raise UsageError(f"{exc}: one writer at a time; wait for it to finish") from exc
+    if not args.force:
+        from orchestration.lib.night_state import nothing_new
+
+        last_run = nothing_new(settings)
+        if last_run is not None:
+            _print_nothing_new(settings, last_run)
+            return EXIT_OK
     prepare_dbt_manifest()
     return _execute(settings)
 
@@ -192,6 +205,20 @@ def _print_summary(settings: Settings, run_id: str) -> None:
         print(f"    {name:<{width}} {rows:>12,} rows")
     if gate:
         print(f"  quality gate:       passed; {gate[0]:,} rows checked, {gate[1]:,} quarantined (quality.quarantine)")
+    _print_paths(settings)
+    _print_ltv_against_truth(settings)
+
+
+def _print_nothing_new(settings: Settings, last_run: str) -> None:
+    print(f"closedloop run: nothing new since the published night {last_run}; nothing rebuilt or republished")
+    print(
+        "  every landing file was loaded before, and the dbt project, the settings, the code and the serving file are"
+        " those of that night (closedloop run --force runs anyway)"
+    )
+    _print_paths(settings)
+
+
+def _print_paths(settings: Settings) -> None:
     megabytes = settings.serving_path.stat().st_size / 1e6
     print(f"  serving file (BI):  {settings.serving_path} ({megabytes:,.1f} MB; open it read-only)")
     if settings.serving_url:
@@ -218,7 +245,6 @@ def _print_summary(settings: Settings, run_id: str) -> None:
     else:
         print(f"  build warehouse:    {settings.warehouse_path}")
     print(f"  run logs:           {settings.dagster_home} (closedloop ui shows them)")
-    _print_ltv_against_truth(settings)
 
 
 def _print_ltv_against_truth(settings: Settings) -> None:

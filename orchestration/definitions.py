@@ -14,6 +14,7 @@ from orchestration.defs.publish.assets import (
     serving_dbt_docs,
     serving_exports,
     serving_marts,
+    serving_night_recorded,
     serving_postgres,
     serving_report,
 )
@@ -36,6 +37,7 @@ defs = dg.Definitions(
         serving_exports,
         serving_report,
         serving_dbt_docs,
+        serving_night_recorded,
     ],
     jobs=[nightly_job],
     schedules=[nightly_schedule],

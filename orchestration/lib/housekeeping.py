@@ -76,6 +76,18 @@ def share_parse_cache(manifest_dir: Path, dbt_target_dir: Path) -> bool:
     return True
 
 
+def keep_parse_cache(invocation_dir: Path, dbt_target_dir: Path) -> bool:
+    """Keeps the parse cache a dbt invocation left in its folder as the data dir's own. dbt's cache is valid only
+    for the profile it was parsed with, and the profile names the data dir: a cache shared from a parse made for
+    another data dir makes dbt parse the whole project again on every invocation, and this stops that after the
+    first."""
+    source, target = invocation_dir / "partial_parse.msgpack", dbt_target_dir / "partial_parse.msgpack"
+    if not source.exists() or (target.exists() and target.read_bytes() == source.read_bytes()):
+        return False
+    atomic_replace(target, lambda temporary: shutil.copy2(source, temporary))
+    return True
+
+
 def fail_crashed_runs(instance, run_id: str) -> list[str]:
     import dagster as dg
 

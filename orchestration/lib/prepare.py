@@ -34,7 +34,7 @@ def prepare_dbt_manifest() -> None:
     # parsed with the vars the night's dbt commands pass, so their partial parse is reused, not redone
     vars_args = load_settings().dbt_vars_args()
     manifest, stamp = target / "manifest.json", target / "manifest.fingerprint"
-    fingerprint = _dbt_project_fingerprint()
+    fingerprint = dbt_project_fingerprint()
     with waiting_lock(target / ".parse.lock"):
         if manifest.exists() and stamp.exists() and stamp.read_text() == fingerprint:
             return
@@ -69,22 +69,39 @@ def prepare_dbt_manifest() -> None:
         atomic_write_text(stamp, fingerprint)
 
 
-def _dbt_project_fingerprint() -> str:
+def dbt_project_fingerprint() -> str:
     """The dbt project's files, the vars the job passes (`Settings.dbt_vars`) and the environment variables the
     files read (`env_var(...)`), but not where the data lives: that is read at run time, and every data dir shares
     one manifest."""
     import hashlib
-    import re
 
-    digest, names = hashlib.sha256(), set()
-    files = [DBT_PROJECT_DIR / "dbt_project.yml", *sorted((DBT_PROJECT_DIR / "dbt_project").rglob("*"))]
-    for path in files:
-        if path.is_file() and path.suffix in (".yml", ".sql", ".csv", ".md"):
-            content = path.read_bytes()
-            digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + b"\0" + content + b"\0")
-            names |= set(re.findall(rb"env_var\(\s*['\"]([A-Za-z0-9_]+)['\"]", content))
-    digest.update(b"vars\0" + " ".join(load_settings().dbt_vars_args()).encode() + b"\0")
-    for name in sorted(n.decode() for n in names):
+    digest = hashlib.sha256(dbt_project_digest().encode())
+    for name in sorted(_project_env_vars()):
         if name not in ("CLOSEDLOOP_LANDING_DIR", "CLOSEDLOOP_DATA_DIR"):
             digest.update(f"{name}={os.environ.get(name, '')}\0".encode())
     return digest.hexdigest()
+
+
+def dbt_project_digest() -> str:
+    """The dbt project's files and the vars the job passes: what the models compute, whatever the process."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in _project_files():
+        digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(b"vars\0" + " ".join(load_settings().dbt_vars_args()).encode() + b"\0")
+    return digest.hexdigest()
+
+
+def _project_files() -> list[Path]:
+    files = [DBT_PROJECT_DIR / "dbt_project.yml", *sorted((DBT_PROJECT_DIR / "dbt_project").rglob("*"))]
+    return [path for path in files if path.is_file() and path.suffix in (".yml", ".sql", ".csv", ".md")]
+
+
+def _project_env_vars() -> set[str]:
+    import re
+
+    names: set[str] = set()
+    for path in _project_files():
+        names |= {n.decode() for n in re.findall(rb"env_var\(\s*['\"]([A-Za-z0-9_]+)['\"]", path.read_bytes())}
+    return names

@@ -11,6 +11,7 @@ marts' keys as constraints (`serving_docs`).
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import shutil
 import struct
@@ -131,7 +132,7 @@ def remove_leftovers(serving_path: Path) -> list[Path]:
 def ensure_no_writer(serving_path: Path) -> None:
     """Refuses while a process holds DuckDB's write lock on the serving file (a BI session opened read-write);
     read-only readers take a shared lock and never stand in the way."""
-    holder = _write_lock_holder(serving_path)
+    holder = write_lock_holder(serving_path)
     if holder is not None:
         raise ServingBusy(
             f"{serving_path} is open for writing by process {holder} (a BI or DuckDB session opened read-write?),"
@@ -152,8 +153,8 @@ def export_parquet(serving_path: Path, exports_dir: Path, schemas: tuple[str, ..
             if schema not in schemas:
                 continue
             target = exports_dir / f"{table if schema == 'marts' else f'{schema}_{table}'}.parquet"
-            _write_parquet(con, name, docs.get(name, TableDoc()), target)
-            written.append(target)
+            if _write_parquet(con, name, docs.get(name, TableDoc()), target):
+                written.append(target)
     return written
 
 
@@ -207,15 +208,21 @@ def _replace(new_path: Path, serving_path: Path) -> None:
     replace_synced(new_path, serving_path)
 
 
-def _write_parquet(con, name: str, doc: TableDoc, target: Path) -> None:
+def _write_parquet(con, name: str, doc: TableDoc, target: Path) -> bool:
+    """Writes the table to `target`, unless the file there already holds the same rows, columns and descriptions
+    (its `closedloop_fingerprint` metadata says so); whether it wrote."""
     relation = con.sql(f"select * from {name}")
+    fingerprint = _fingerprint(con, name, relation, doc)
+    if target.exists() and (pq.read_schema(target).metadata or {}).get(b"closedloop_fingerprint") == fingerprint:
+        return False
     # DuckDB 1.4 renamed fetch_arrow_reader to to_arrow_reader
     open_reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
     reader = open_reader(1_000_000)
     fields = [
         f.with_metadata({"description": doc.columns[f.name]}) if doc.columns.get(f.name) else f for f in reader.schema
     ]
-    schema = pa.schema(fields, metadata={"description": doc.description} if doc.description else None)
+    metadata = {"closedloop_fingerprint": fingerprint, **({"description": doc.description} if doc.description else {})}
+    schema = pa.schema(fields, metadata=metadata)
 
     def write(temporary: Path) -> None:
         with pq.ParquetWriter(temporary, schema) as writer:
@@ -223,9 +230,19 @@ def _write_parquet(con, name: str, doc: TableDoc, target: Path) -> None:
                 writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
 
     atomic_replace(target, write)
+    return True
 
 
-def _write_lock_holder(path: Path) -> int | None:
+def _fingerprint(con, name: str, relation, doc: TableDoc) -> bytes:
+    """The table's row count and hash sum, column names and types, and descriptions, hashed."""
+    row_hash = f"hash({', '.join(_ident(c) for c in relation.columns)})"
+    # fetched whole: the export's reader runs on this connection next
+    count, total = con.execute(f"select count(*), sum({row_hash}::hugeint) from {name}").fetchall()[0]
+    described = [relation.columns, [str(t) for t in relation.types], doc.description, sorted(doc.columns.items())]
+    return hashlib.sha256(repr((count, total, described)).encode()).hexdigest().encode()
+
+
+def write_lock_holder(path: Path) -> int | None:
     """The pid of a process holding a write lock on `path` (DuckDB locks the whole file with fcntl), or None."""
     if not path.exists():
         return None

@@ -145,10 +145,42 @@ def test_first_run_publishes_everything(workspace):
 
 
 def test_same_files_again_change_nothing(workspace):
+    serving = workspace["data"] / "serving.duckdb"
+    inode = serving.stat().st_ino
     result = closedloop("run", *workspace["args"])
     assert result.returncode == 0, result.stderr
-    assert "nothing new" in result.stdout
-    assert snapshot(workspace["data"] / "serving.duckdb") == workspace["first"]
+    assert "nothing new since the published night" in result.stdout and "nothing rebuilt" in result.stdout
+    assert serving.stat().st_ino == inode, "a night with nothing new republished"
+    assert snapshot(serving) == workspace["first"]
+    # --force runs the whole night anyway: every file was loaded before, and the marts come out the same
+    dbt_log = workspace["data"] / "logs" / "dbt.log"
+    full_parses = dbt_log.read_text(errors="replace").count("Starting full parse") + dbt_log.read_text(
+        errors="replace"
+    ).count("profile has changed")
+    forced = closedloop("run", "--force", *workspace["args"])
+    assert forced.returncode == 0, forced.stderr
+    assert "every landing file was loaded before" in forced.stdout
+    assert serving.stat().st_ino != inode and snapshot(serving) == workspace["first"]
+    # the data dir keeps its own dbt parse cache: no invocation of the second night parses the project again
+    text = dbt_log.read_text(errors="replace")
+    assert text.count("Starting full parse") + text.count("profile has changed") == full_parses
+
+
+def test_the_schedule_skips_a_night_with_nothing_new(workspace, monkeypatch):
+    import dagster as dg
+
+    from orchestration.defs.automation.jobs import nightly_schedule
+
+    monkeypatch.setenv("CLOSEDLOOP_DATA_DIR", str(workspace["data"]))
+    monkeypatch.setenv("CLOSEDLOOP_LANDING_DIR", str(workspace["landing"]))
+    skipped = nightly_schedule(dg.build_schedule_context())
+    assert isinstance(skipped, dg.SkipReason) and "nothing new" in skipped.skip_message
+    late = workspace["landing"] / "touchpoints" / "touchpoints_late.csv"
+    late.write_text(next((workspace["landing"] / "touchpoints").glob("*.csv")).read_text().splitlines()[0] + "\n")
+    try:
+        assert isinstance(nightly_schedule(dg.build_schedule_context()), dg.RunRequest)
+    finally:
+        late.unlink()
 
 
 def test_malformed_file_is_refused_and_the_marts_untouched(workspace):

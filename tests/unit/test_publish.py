@@ -125,3 +125,17 @@ def test_parquet_exports_carry_the_descriptions(warehouse, tmp_path):
     assert schema.metadata[b"description"] == b"One row per thing (key `thing_id`)."
     assert schema.field("size").metadata == {b"description": b"Its size."}
     assert pq.read_table(tmp_path / "exports" / "dim_things.parquet").num_rows == 5
+
+
+def test_unchanged_parquet_exports_are_not_written_again(warehouse, tmp_path):
+    serving, exports = tmp_path / "serving.duckdb", tmp_path / "exports"
+    publish(warehouse, serving, "run1", DOCS)
+    export_parquet(serving, exports)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("insert into marts.dim_things values ('t9', 9)")
+    publish(warehouse, serving, "run2", DOCS)
+    assert [p.name for p in export_parquet(serving, exports)] == ["dim_things.parquet"]
+    assert pq.read_table(exports / "dim_things.parquet").num_rows == 6
+    changed = dict(DOCS, **{"marts.fct_events": TableDoc("Now described otherwise.", {}, ("event_id", "kind"), False)})
+    publish(warehouse, serving, "run3", changed)
+    assert [p.name for p in export_parquet(serving, exports)] == ["fct_events.parquet"]

@@ -9,6 +9,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.defs.dbt.translator import ClosedloopTranslator
 from orchestration.defs.resources import ClosedloopSettings, dbt_project
+from orchestration.lib.housekeeping import keep_parse_cache
 from orchestration.lib.progress import progress
 
 # by folder (fqn), not path: path selectors are relative to the working directory, and `closedloop run` may be
@@ -31,12 +32,14 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Clo
     log_dir.mkdir(parents=True, exist_ok=True)
     progress(f"dbt {label}: building")
     with open(log_dir / "dbt.log", "a") as log, contextlib.redirect_stdout(log):
-        for event in dbt.cli(["build", *cfg.dbt_vars_args(), "--exclude", NOT_UNIT_TESTS], context=context).stream():
+        invocation = dbt.cli(["build", *cfg.dbt_vars_args(), "--exclude", NOT_UNIT_TESTS], context=context)
+        for event in invocation.stream():
             if isinstance(event, dg.Output):
                 progress(f"dbt {label}: built {context.asset_key_for_output(event.output_name).to_user_string()}")
             elif isinstance(event, dg.AssetCheckResult) and not event.passed:
                 progress(f"dbt {label}: check failed {event.check_name} on {'.'.join(event.asset_key.path)}")
             yield event
+    keep_parse_cache(invocation.target_path, cfg.dbt_target_dir)
 
 
 @dbt_assets(

@@ -16,6 +16,7 @@ import duckdb
 from orchestration.defs.resources import ClosedloopSettings
 from orchestration.lib.contract import CONTRACTS
 from orchestration.lib.landing import complete_files, discover, ensure_raw_tables, load_source
+from orchestration.lib.night_state import remember_landing_hashes
 from orchestration.lib.privacy import pii_key
 from orchestration.lib.progress import progress
 from orchestration.settings import REQUIRED_SOURCES, SOURCES
@@ -45,6 +46,7 @@ def build_extract_asset(source: str, deps: list[dg.AssetsDefinition] | None = No
     )
     def extract(context: dg.AssetExecutionContext, settings: ClosedloopSettings) -> dg.MaterializeResult:
         cfg = settings.get()
+        remember_landing_hashes(cfg)
         files, deferred = complete_files(
             discover(cfg.landing_dir, source), cfg.landing_settle_seconds, cfg.landing_ready_marker
         )

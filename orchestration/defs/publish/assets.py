@@ -10,6 +10,7 @@ from orchestration.defs.resources import ClosedloopSettings, dbt_project
 from orchestration.lib.credit import record_credit_conservation
 from orchestration.lib.dbt_docs import write_dbt_docs
 from orchestration.lib.landing import loaded_in_run
+from orchestration.lib.night_state import record_published_night
 from orchestration.lib.personal_data import published_hashes
 from orchestration.lib.privacy import pii_key
 from orchestration.lib.progress import progress
@@ -29,6 +30,7 @@ from orchestration.lib.warehouse import open_warehouse
 )
 def serving_marts(context: dg.AssetExecutionContext, settings: ClosedloopSettings) -> dg.MaterializeResult:
     cfg = settings.get()
+    progress(f"publish: writing {cfg.serving_path.name}")
     # recorded before the copy, so the serving file's quality.results carries tonight's row
     with open_warehouse(cfg.dbt_target, cfg.warehouse_path) as warehouse:
         credit = record_credit_conservation(warehouse, context.run_id)
@@ -70,12 +72,13 @@ def serving_postgres(settings: ClosedloopSettings) -> dg.MaterializeResult:
     deps=[serving_marts],
     group_name="publish",
     kinds={"parquet"},
-    description="Parquet copies of the published marts in <data dir>/exports/.",
+    description="Parquet copies of the published marts in <data dir>/exports/ (a table whose content did not change"
+    " keeps its file).",
 )
 def serving_exports(settings: ClosedloopSettings) -> dg.MaterializeResult:
     cfg = settings.get()
-    written = export_parquet(cfg.serving_path, cfg.exports_dir)
-    return dg.MaterializeResult(metadata={"files": len(written), "dir": str(cfg.exports_dir)})
+    written = export_parquet(cfg.serving_path, cfg.exports_dir)  # the tables whose content changed
+    return dg.MaterializeResult(metadata={"files_written": len(written), "dir": str(cfg.exports_dir)})
 
 
 @dg.asset(
@@ -118,3 +121,15 @@ def serving_dbt_docs(settings: ClosedloopSettings, dbt: DbtCliResource) -> dg.Ma
     return dg.MaterializeResult(
         metadata={"path": dg.MetadataValue.path(str(site / "index.html")), "regenerated": regenerated}
     )
+
+
+@dg.asset(
+    key=["serving", "night_recorded"],
+    deps=[serving_marts, serving_postgres, serving_exports, serving_report, serving_dbt_docs],
+    group_name="publish",
+    description="state/published_night.json: what tonight's published marts were built from (landing files, "
+    "project, settings, code), so that a night with nothing new stops before it starts (docs/operations.md).",
+)
+def serving_night_recorded(context: dg.AssetExecutionContext, settings: ClosedloopSettings) -> dg.MaterializeResult:
+    path = record_published_night(settings.get(), context.run_id)
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
