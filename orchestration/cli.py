@@ -1,7 +1,8 @@
 """The `closedloop` command: generate, run, erase, ui.
 
-Exit codes of `run`: 0 published; 1 data refused (nothing published, the reason printed); 2 unusable arguments
-or configuration; 3 an unexpected failure of closedloop itself (nothing published; the log says where).
+Exit codes of `run`: 0 published, or nothing new; 1 data refused (nothing published, the reason printed); 2
+unusable arguments or configuration; 3 an unexpected failure of closedloop itself (nothing published; the log
+says where).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import sys
 import textwrap
 import traceback
@@ -27,6 +29,9 @@ class UsageError(Exception):
 
 
 def main(argv: list[str] | None = None) -> int:
+    # a reader that stops early (`closedloop run | head`) ends the command quietly, as with any Unix tool; the
+    # summary is printed only once the night's work is done
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     parser = _parser()
     args = parser.parse_args(argv)
     try:

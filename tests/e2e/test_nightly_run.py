@@ -5,6 +5,7 @@ stay as they were → a new day of files is loaded incrementally while a BI read
 """
 
 import json
+import shlex
 import shutil
 import subprocess
 import sys
@@ -152,6 +153,11 @@ def test_same_files_again_change_nothing(workspace):
     assert "nothing new since the published night" in result.stdout and "nothing rebuilt" in result.stdout
     assert serving.stat().st_ino == inode, "a night with nothing new republished"
     assert snapshot(serving) == workspace["first"]
+    # a reader that stops after the first line ends the command quietly
+    piped = subprocess.run(
+        f"{shlex.join([CLOSEDLOOP, 'run', *workspace['args']])} | head -1", shell=True, capture_output=True, text=True
+    )
+    assert piped.stdout.startswith("closedloop run: nothing new") and "Traceback" not in piped.stderr
     # --force runs the whole night anyway: every file was loaded before, and the marts come out the same
     dbt_log = workspace["data"] / "logs" / "dbt.log"
     full_parses = dbt_log.read_text(errors="replace").count("Starting full parse") + dbt_log.read_text(
