@@ -24,13 +24,6 @@ import pyarrow.parquet as pq
 
 from orchestration.lib.files import atomic_replace, remove_database, replace_synced
 from orchestration.lib.serving_docs import TableDoc, docs_from_duckdb
-from orchestration.lib.serving_patch import (
-    Definition,
-    can_start_from,
-    drop_unpublished,
-    existing_definition,
-    patch_rows,
-)
 from orchestration.lib.sql import quote_ident as _ident
 from orchestration.lib.sql import sql_literal, table_names
 
@@ -51,8 +44,7 @@ class ServingBusy(Exception):
 @dataclass
 class Published:
     path: Path
-    tables: dict[str, int]  # rows
-    written: dict[str, int]  # rows written tonight: all of them, or (a kept table) the new and changed ones
+    tables: dict[str, int]
 
 
 def publish(
@@ -63,32 +55,28 @@ def publish(
     target: str = "duckdb",
     hashed: dict[str, tuple[str, ...]] | None = None,
     key: bytes | None = None,
-    memory_limit: str | None = None,
 ) -> Published:
     """Every published table of the warehouse of dbt target `target` into a new serving file, renamed over the
     old one; `docs` (from `serving_docs.docs_from_manifest`) become its comments and keys. The columns `hashed`
     names per table (`personal_data.published_hashes`) are published as their keyed hash with `key`, here, in
-    DuckDB, whatever engine built the warehouse (`privacy.published_query`). `memory_limit`: DuckDB's, for the
-    comparison of kept tables (beyond it DuckDB spills beside the serving file)."""
+    DuckDB, whatever engine built the warehouse (`privacy.published_query`)."""
     from orchestration.lib.privacy import published_query
 
     hashed = hashed or {}
-    with connect_in_memory(serving_path, run_id, memory_limit) as con:
+    with connect_in_memory(serving_path, run_id) as con:
         attach_warehouse(con, target, warehouse_path)
         tables = {
             name: published_query(f"warehouse.{name}", hashed.get(name, ()), key)
             for name in _published_tables(con, "warehouse")
         }
-        return write_and_replace(con, serving_path, run_id, tables, docs or {}, keep_unchanged=True)
+        return write_and_replace(con, serving_path, run_id, tables, docs or {})
 
 
-def connect_in_memory(serving_path: Path, run_id: str, memory_limit: str | None = None):
+def connect_in_memory(serving_path: Path, run_id: str):
     """A DuckDB connection to attach files to; what it spills goes beside the serving file (removed with the other
     leftovers of a publish), not into whatever the working directory is."""
     spill = serving_path.with_name(f".{serving_path.name}.{run_id}.tmp.spill")
-    return duckdb.connect(
-        config={"temp_directory": str(spill), **({"memory_limit": memory_limit} if memory_limit else {})}
-    )
+    return duckdb.connect(config={"temp_directory": str(spill)})
 
 
 def attach_warehouse(
@@ -114,17 +102,10 @@ def attach_warehouse(
 
 
 def write_and_replace(
-    con,
-    serving_path: Path,
-    run_id: str,
-    tables: dict[str, str],
-    docs: dict[str, TableDoc],
-    keep_unchanged: bool = False,
+    con, serving_path: Path, run_id: str, tables: dict[str, str], docs: dict[str, TableDoc]
 ) -> Published:
     """Writes `tables` (`schema.table` → a query on `con`) into a new file beside serving_path, checks it and
-    renames it over serving_path. Used by publishing, a refused night's quality update and erasure. With
-    `keep_unchanged` the new file starts as a copy of the old one and large tables get only the rows that changed
-    (serving_patch); erasure never does, so the rows it removes leave no bytes behind."""
+    renames it over serving_path. Used by publishing, a refused night's quality update and erasure."""
     if not tables:
         raise PublishError("the warehouse has no marts to publish")
     serving_path.parent.mkdir(parents=True, exist_ok=True)
@@ -132,14 +113,12 @@ def write_and_replace(
     ensure_no_writer(serving_path)
     staging_path = serving_path.with_name(f".{serving_path.name}.{run_id}.tmp")
     try:
-        previous = serving_path if keep_unchanged and can_start_from(serving_path) else None
-        counts = _write(con, staging_path, tables, docs, previous)
-        rows = {name: total for name, (total, _) in counts.items()}
-        _check(staging_path, rows)
+        counts = _write(con, staging_path, tables, docs)
+        _check(staging_path, counts)
         _replace(staging_path, serving_path)
     finally:
         remove_database(staging_path)
-    return Published(serving_path, rows, {name: written for name, (_, written) in counts.items()})
+    return Published(serving_path, counts)
 
 
 def remove_leftovers(serving_path: Path) -> list[Path]:
@@ -179,73 +158,38 @@ def export_parquet(serving_path: Path, exports_dir: Path, schemas: tuple[str, ..
     return written
 
 
-def _write(
-    con, path: Path, tables: dict[str, str], docs: dict[str, TableDoc], previous: Path | None
-) -> dict[str, tuple[int, int]]:
-    """Writes `tables` into a new file at `path`, or (given the `previous` serving file) into a copy of it that
-    keeps the rows that did not change (serving_patch); table → (rows, rows written)."""
-    if previous is not None:
-        shutil.copyfile(previous, path)
-        con.execute(f"attach {sql_literal(path)} as serving")
-    else:
-        con.execute(f"attach {sql_literal(path)} as serving (storage_version '{STORAGE_VERSION}')")
+def _write(con, path: Path, tables: dict[str, str], docs: dict[str, TableDoc]) -> dict[str, int]:
+    con.execute(f"attach {sql_literal(path)} as serving (storage_version '{STORAGE_VERSION}')")
     try:
-        if previous is not None:
-            drop_unpublished(con, list(tables))
         counts = {}
         for name, query in tables.items():
-            counts[name] = _write_table(con, name, query, docs.get(name, TableDoc()), patch=previous is not None)
+            counts[name] = _write_table(con, name, query, docs.get(name, TableDoc()))
         con.execute("checkpoint serving")
     finally:
         con.execute("detach serving")
     return counts
 
 
-def _write_table(con, name: str, query: str, doc: TableDoc, patch: bool = False) -> tuple[int, int]:
-    """The table `name` filled with `query`'s rows: patched where the copied file has it with the same definition
-    (`patch`), else created whole; with its comments; (rows, rows written)."""
+def _write_table(con, name: str, query: str, doc: TableDoc) -> int:
     schema, table = name.split(".")
     target = f"serving.{_ident(schema)}.{_ident(table)}"
-    definition = _definition(con, query, doc)
-    counts = None
-    if patch and existing_definition(con, target, schema, table) == definition:
-        counts = patch_rows(con, target, query, [column for column, _ in definition.columns])
-    if counts is None:
-        rows = _create_table(con, name, target, query, definition)
-        counts = (rows, rows)
-    _comment(con, target, doc, definition)
-    return counts
-
-
-def _comment(con, target: str, doc: TableDoc, definition: Definition) -> None:
-    """The dbt descriptions as comments (null, so none, where a kept table's column lost its description)."""
-    described = [(f"table {target}", doc.description)] + [
-        (f"column {target}.{_ident(column)}", doc.columns.get(column)) for column, _ in definition.columns
-    ]
-    for on, text in described:
-        con.execute(f"comment on {on} is {sql_literal(text) if text else 'null'}")
-
-
-def _definition(con, query: str, doc: TableDoc) -> Definition:
-    """The columns of `query` and the key `doc` declares, as the table's definition in the serving file."""
-    columns = tuple((row[0], row[1]) for row in con.execute(f"describe {query}").fetchall())
+    columns = [(row[0], row[1]) for row in con.execute(f"describe {query}").fetchall()]
+    definition = [f"{_ident(column)} {data_type}" for column, data_type in columns]
     if doc.key and set(doc.key) <= {column for column, _ in columns}:
-        return Definition(columns, "PRIMARY KEY" if doc.key_not_null else "UNIQUE", tuple(doc.key))
-    return Definition(columns, None, ())
-
-
-def _create_table(con, name: str, target: str, query: str, definition: Definition) -> int:
-    schema = name.split(".")[0]
-    listed = [f"{_ident(column)} {data_type}" for column, data_type in definition.columns]
-    if definition.key_kind:
-        listed.append(f"{definition.key_kind.lower()} ({', '.join(_ident(c) for c in definition.key)})")
-    con.execute(f"drop table if exists {target}")
+        kind = "primary key" if doc.key_not_null else "unique"
+        definition.append(f"{kind} ({', '.join(_ident(c) for c in doc.key)})")
     con.execute(f"create schema if not exists serving.{_ident(schema)}")
-    con.execute(f"create table {target} ({', '.join(listed)})")
+    con.execute(f"create table {target} ({', '.join(definition)})")
     try:
-        return con.execute(f"insert into {target} {query}").fetchone()[0]
+        rows = con.execute(f"insert into {target} {query}").fetchone()[0]
     except duckdb.ConstraintException as exc:
-        raise PublishError(f"{name}: its key ({', '.join(definition.key)}) is not unique: {exc}") from exc
+        raise PublishError(f"{name}: its key ({', '.join(doc.key)}) is not unique: {exc}") from exc
+    if doc.description:
+        con.execute(f"comment on table {target} is {sql_literal(doc.description)}")
+    for column, _ in columns:
+        if doc.columns.get(column):
+            con.execute(f"comment on column {target}.{_ident(column)} is {sql_literal(doc.columns[column])}")
+    return rows
 
 
 def _check(path: Path, expected: dict[str, int]) -> None:

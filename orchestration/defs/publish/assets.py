@@ -40,18 +40,10 @@ def serving_marts(context: dg.AssetExecutionContext, settings: ClosedloopSetting
     # personal data the dbt YAML says to publish hashed (fct_touchpoints' cookie ids): keyed hashes in serving
     hashed = published_hashes(dbt_project.manifest_path)
     published = publish(
-        cfg.warehouse_path,
-        cfg.serving_path,
-        context.run_id,
-        docs,
-        cfg.dbt_target,
-        hashed,
-        pii_key(cfg),
-        cfg.duckdb_memory_limit,
+        cfg.warehouse_path, cfg.serving_path, context.run_id, docs, cfg.dbt_target, hashed, pii_key(cfg)
     )
-    total, written = sum(published.tables.values()), sum(published.written.values())
-    progress(f"publish: {len(published.tables)} tables → {published.path} ({written:,} of {total:,} rows written)")
-    return dg.MaterializeResult(metadata={"path": str(published.path), "rows_written": written, **published.tables})
+    progress(f"publish: {len(published.tables)} marts → {published.path}")
+    return dg.MaterializeResult(metadata={"path": str(published.path), **published.tables})
 
 
 @dg.asset(
