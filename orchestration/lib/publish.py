@@ -256,9 +256,10 @@ def write_lock_holder(path: Path) -> int | None:
 
 
 def _published_tables(con, catalog: str) -> list[str]:
+    """The published tables of `catalog`; views too (fct_attribution is a view in a DuckDB build warehouse)."""
     names = []
     for schema, wanted in PUBLISHED.items():
-        for table in table_names(con, schema, catalog=catalog, base_only=True):
+        for table in table_names(con, schema, catalog=catalog):
             if wanted is None or table in wanted:
                 names.append(f"{schema}.{table}")
     return names
