@@ -316,6 +316,10 @@ def test_the_nightly_invariants_catch_a_broken_fact(warehouse, tmp_path):
     data = tmp_path / "broken"
     shutil.copytree(warehouse.parent, data)
     with duckdb.connect(str(data / "warehouse.duckdb")) as con:
+        # a view on DuckDB: its rows become a table that can be broken
+        con.execute("create table marts.fct_broken as from marts.fct_attribution")
+        con.execute("drop view marts.fct_attribution")
+        con.execute("alter table marts.fct_broken rename to fct_attribution")
         con.execute(
             "insert into marts.fct_attribution select * from marts.fct_attribution"
             " where deal_id = 'DC' and model = 'linear' and touch_position = 2"

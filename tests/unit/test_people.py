@@ -57,6 +57,11 @@ def test_primary_email_is_the_first_on_a_lead_and_hashed_without_prefix():
     assert len(hashes) == 2
 
 
+def test_an_edge_without_a_left_identifier_stops_identity_resolution():
+    with pytest.raises(ValueError, match="1 edge"):
+        edges([*EDGES, (None, "email:x@corp.io")])
+
+
 def test_duplicate_contacts_counts_leads_beyond_a_persons_first():
     result = duplicate_contacts(people_from_edges(edges(), ["test@test.com"]))
     assert (result.leads, result.people_with_leads, result.merged_leads) == (3, 2, 1)
