@@ -112,8 +112,9 @@ def resolve_identity(
 def edges_frame(edges: pa.Table) -> pd.DataFrame:
     """The edges (left_identifier, right_identifier) as Arrow-backed string columns. A null left identifier is a
     broken edge view: checked here, on the rows read anyway, not by a dbt test that would compute the view again."""
-    if edges.column("left_identifier").null_count:
-        raise ValueError(f"{EDGES}: {edges.column('left_identifier').null_count} edge(s) without a left_identifier")
+    missing = edges.column("left_identifier").null_count
+    if missing:
+        raise ValueError(f"{EDGES}: {missing} edge(s) without a left_identifier")
     return edges.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
 
 
