@@ -7,7 +7,20 @@
    each value removes, so a total that falls on a half (…0.0000005) rounds alike everywhere. #}
 {% macro exact_sum(expr) -%}
     case when count({{ expr }}) > 0 then
-        coalesce(cast(round(sum(case when abs({{ expr }}) < 1e20 then round(cast({{ expr }} as numeric(38, 18)), 12) end), 6) as {{ type_double() }}), 0)
-        + coalesce(sum(case when not (abs({{ expr }}) < 1e20) then cast({{ expr }} as {{ type_double() }}) end), 0)
+        {{ exact_sum_total(exact_sum_decimal(expr), exact_sum_overflow(expr)) }}
     end
+{%- endmacro %}
+
+{# exact_sum in two steps, for a sum over partial sums (the same digits as one exact_sum over the rows): first
+   exact_sum_decimal and exact_sum_overflow of the rows, grouped finely; then exact_sum_total of sums of those. #}
+{% macro exact_sum_decimal(expr) -%}
+    sum(case when abs({{ expr }}) < 1e20 then round(cast({{ expr }} as numeric(38, 18)), 12) end)
+{%- endmacro %}
+
+{% macro exact_sum_overflow(expr) -%}
+    sum(case when not (abs({{ expr }}) < 1e20) then cast({{ expr }} as {{ type_double() }}) end)
+{%- endmacro %}
+
+{% macro exact_sum_total(decimal_sum, overflow_sum) -%}
+    coalesce(cast(round({{ decimal_sum }}, 6) as {{ type_double() }}), 0) + coalesce({{ overflow_sum }}, 0)
 {%- endmacro %}

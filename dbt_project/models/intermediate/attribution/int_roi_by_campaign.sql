@@ -1,13 +1,15 @@
 {{ config(tags=['after_python']) }}
 -- One row per month × channel × campaign (utm_source, utm_medium, utm_campaign) × model: the conversions and value
 -- attributed under the model (in the month they happen) beside the spend (in the month it is spent); a grain with
--- spend and no conversions shows zeros for every model. Tagged after_python: it reads fct_attribution, which the
--- Markov/Shapley step feeds, so the nightly run builds it with the marts.
+-- spend and no conversions shows zeros for every model. It sums int_attribution_touches, one row per path touch
+-- with a share column per model, in one pass (a tenth of fct_attribution's rows, no unpivot), into partial exact
+-- sums per conversion type and new-customer flag, then unpivots those few rows by model. Tagged after_python: the
+-- Markov and Shapley shares come from the Python step, so the nightly run builds it with the marts.
 with
 
-attribution as (
+touches as (
 
-    select * from {{ ref('fct_attribution') }}
+    select * from {{ ref('int_attribution_touches') }}
 
 ),
 
@@ -29,47 +31,87 @@ models as (
 
 ),
 
-credited as (
+-- every model's share and attributed value, summed per month, campaign, conversion type and new-customer flag
+-- (exact_sum's first step)
+summed as (
 
     select
-        attribution.channel,
-        attribution.utm_source,
-        attribution.utm_medium,
-        attribution.utm_campaign,
-        attribution.model,
-        attribution.conversion_type,
-        attribution.share,
-        attribution.attributed_value,
+        {% for model in attribution_models() %}
+            {% set value = 'cast(touches.share_' ~ model ~ ' * touches.value as ' ~ type_double() ~ ')' %}
+            {{ exact_sum_decimal('touches.share_' ~ model) }} as share_decimal_{{ model }},
+            {{ exact_sum_overflow('touches.share_' ~ model) }} as share_overflow_{{ model }},
+            {{ exact_sum_decimal(value) }} as value_decimal_{{ model }},
+            {{ exact_sum_overflow(value) }} as value_overflow_{{ model }},
+        {% endfor %}
+        touches.channel,
+        touches.utm_source,
+        touches.utm_medium,
+        touches.utm_campaign,
+        touches.conversion_type,
         conversions.is_new_customer,
-        cast({{ dbt.date_trunc('month', 'attribution.converted_at') }} as date) as month
-    from attribution
-    inner join conversions on attribution.conversion_id = conversions.conversion_id
+        cast({{ dbt.date_trunc('month', 'touches.converted_at') }} as date) as month
+    from touches
+    inner join conversions on touches.conversion_id = conversions.conversion_id
+    group by
+        touches.channel,
+        touches.utm_source,
+        touches.utm_medium,
+        touches.utm_campaign,
+        touches.conversion_type,
+        conversions.is_new_customer,
+        cast({{ dbt.date_trunc('month', 'touches.converted_at') }} as date)
+
+),
+
+summed_by_model as (
+
+    select
+        {% for part in ['share_decimal', 'share_overflow', 'value_decimal', 'value_overflow'] %}
+            case models.model
+                {% for model in attribution_models() %}
+                    when '{{ model }}' then summed.{{ part }}_{{ model }}
+                {% endfor %}
+            end as {{ part }},
+        {% endfor %}
+        summed.month,
+        summed.channel,
+        summed.utm_source,
+        summed.utm_medium,
+        summed.utm_campaign,
+        summed.conversion_type,
+        summed.is_new_customer,
+        models.model
+    from summed
+    cross join models
 
 ),
 
 attributed as (
 
     select
+        {% for measure, part, condition in [
+            ('attributed_leads', 'share', "conversion_type = 'lead_created'"),
+            ('attributed_opportunities', 'share', "conversion_type = 'opportunity_created'"),
+            ('attributed_pipeline', 'value', "conversion_type = 'opportunity_created'"),
+            ('attributed_won_deals', 'share', "conversion_type = 'deal_won'"),
+            ('attributed_new_customers', 'share', 'is_new_customer'),
+            ('attributed_revenue', 'value', "conversion_type = 'deal_won'"),
+            ('attributed_lost_deals', 'share', "conversion_type = 'deal_lost'"),
+            ('attributed_lost_value', 'value', "conversion_type = 'deal_lost'"),
+        ] %}
+            {{ exact_sum_total(
+                'sum(case when ' ~ condition ~ ' then ' ~ part ~ '_decimal end)',
+                'sum(case when ' ~ condition ~ ' then ' ~ part ~ '_overflow end)'
+            ) }} as {{ measure }},
+        {% endfor %}
         month,
         channel,
         utm_source,
         utm_medium,
         utm_campaign,
-        model,
-        {{ exact_sum("case when conversion_type = 'lead_created' then share else 0 end") }} as attributed_leads,
-        {{ exact_sum("case when conversion_type = 'opportunity_created' then share else 0 end") }}
-            as attributed_opportunities,
-        {{ exact_sum("case when conversion_type = 'opportunity_created' then attributed_value else 0 end") }}
-            as attributed_pipeline,
-        {{ exact_sum("case when conversion_type = 'deal_won' then share else 0 end") }} as attributed_won_deals,
-        {{ exact_sum("case when is_new_customer then share else 0 end") }} as attributed_new_customers,
-        {{ exact_sum("case when conversion_type = 'deal_won' then attributed_value else 0 end") }}
-            as attributed_revenue,
-        {{ exact_sum("case when conversion_type = 'deal_lost' then share else 0 end") }} as attributed_lost_deals,
-        {{ exact_sum("case when conversion_type = 'deal_lost' then attributed_value else 0 end") }}
-            as attributed_lost_value
-    from credited
-    group by 1, 2, 3, 4, 5, 6
+        model
+    from summed_by_model
+    group by month, channel, utm_source, utm_medium, utm_campaign, model
 
 ),
 
@@ -83,7 +125,12 @@ spend as (
         utm_campaign,
         {{ exact_sum('spend_base') }} as spend
     from spend_rows
-    group by 1, 2, 3, 4, 5
+    group by
+        cast({{ dbt.date_trunc('month', 'spend_date') }} as date),
+        channel,
+        utm_source,
+        utm_medium,
+        utm_campaign
 
 ),
 
