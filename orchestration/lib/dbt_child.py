@@ -12,12 +12,15 @@ import sys
 PR_SET_PDEATHSIG = 1
 
 
-def main() -> None:
-    from orchestration.settings import DBT_EXECUTABLE
+# read when this module loads, before the imports below: a parent killed while they run must not go unnoticed
+PARENT = os.getppid()
 
-    parent = os.getppid()
+
+def main() -> None:
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before the request took effect
+    if os.getppid() != PARENT:  # the parent died before the request took effect
         sys.exit(1)
+    from orchestration.settings import DBT_EXECUTABLE
+
     os.execv(DBT_EXECUTABLE, [DBT_EXECUTABLE, *sys.argv[1:]])
