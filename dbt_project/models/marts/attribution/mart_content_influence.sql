@@ -57,6 +57,16 @@ other_leads as (
 
 ),
 
+-- the people either share counts (the two groups are disjoint): most touches are anonymous visitors', which
+-- count in neither, so they are left out before the content × person grouping, not after
+compared_people as (
+
+    select person_id from won_people
+    union all
+    select person_id from other_leads
+
+),
+
 content_people as (
 
     select
@@ -65,6 +75,7 @@ content_people as (
         touch_people.person_id,
         min(touch_people.occurred_at) as first_touched_at
     from touch_people
+    inner join compared_people on touch_people.person_id = compared_people.person_id
     inner join touches on touch_people.touchpoint_id = touches.touchpoint_id
     group by touches.content_kind, touches.content_key, touch_people.person_id
 
