@@ -30,6 +30,9 @@ from orchestration.lib.sql import sql_literal, table_names
 STORAGE_VERSION = "v1.0.0"
 # schema → the tables published from it (None: all); quality.quarantined_keys is the gate's working state
 PUBLISHED = {"marts": None, "quality": ("runs", "results", "quarantine")}
+# marts the serving file holds as a view over another published table: fct_attribution is fct_attribution_wide (one
+# row per path touch, a share column per model) unpivoted by model, so a night writes a tenth of its rows
+SERVED_AS_VIEWS = {"marts.fct_attribution": "marts.fct_attribution_wide"}
 
 
 class PublishError(Exception):
@@ -92,20 +95,27 @@ def attach_warehouse(
 
         session = active_session()
         con.execute("attach ':memory:' as warehouse")
-        copy_spark_to_duckdb(session, con, "warehouse", spark_tables(session, schemas))
+        copy_spark_to_duckdb(session, con, "warehouse", _not_views(spark_tables(session, schemas)))
         return
     from orchestration.lib.postgres import copy_postgres_to_duckdb, postgres_settings_from_env, postgres_tables
 
     conninfo = postgres_settings_from_env()
     con.execute("attach ':memory:' as warehouse")
-    copy_postgres_to_duckdb(conninfo, con, "warehouse", postgres_tables(conninfo, schemas))
+    copy_postgres_to_duckdb(conninfo, con, "warehouse", _not_views(postgres_tables(conninfo, schemas)))
+
+
+def _not_views(names: list[str]) -> list[str]:
+    """The names the serving file holds as tables (a mart served as a view is built from another table)."""
+    return [name for name in names if name not in SERVED_AS_VIEWS]
 
 
 def write_and_replace(
     con, serving_path: Path, run_id: str, tables: dict[str, str], docs: dict[str, TableDoc]
 ) -> Published:
-    """Writes `tables` (`schema.table` → a query on `con`) into a new file beside serving_path, checks it and
-    renames it over serving_path. Used by publishing, a refused night's quality update and erasure."""
+    """Writes `tables` (`schema.table` → a query on `con`) into a new file beside serving_path, with the views of
+    SERVED_AS_VIEWS over them (a query given for such a view is not used), checks it and renames it over
+    serving_path. Used by publishing, a refused night's quality update and erasure."""
+    tables = {name: query for name, query in tables.items() if name not in SERVED_AS_VIEWS}
     if not tables:
         raise PublishError("the warehouse has no marts to publish")
     serving_path.parent.mkdir(parents=True, exist_ok=True)
@@ -114,7 +124,7 @@ def write_and_replace(
     staging_path = serving_path.with_name(f".{serving_path.name}.{run_id}.tmp")
     try:
         counts = _write(con, staging_path, tables, docs)
-        _check(staging_path, counts)
+        counts |= _check(staging_path, counts)
         _replace(staging_path, serving_path)
     finally:
         remove_database(staging_path)
@@ -164,6 +174,9 @@ def _write(con, path: Path, tables: dict[str, str], docs: dict[str, TableDoc]) -
         counts = {}
         for name, query in tables.items():
             counts[name] = _write_table(con, name, query, docs.get(name, TableDoc()))
+        for name, base in SERVED_AS_VIEWS.items():
+            if base in counts:
+                _write_view(con, name, base, docs.get(name, TableDoc()))
         con.execute("checkpoint serving")
     finally:
         con.execute("detach serving")
@@ -192,12 +205,47 @@ def _write_table(con, name: str, query: str, doc: TableDoc) -> int:
     return rows
 
 
-def _check(path: Path, expected: dict[str, int]) -> None:
+def _write_view(con, name: str, base: str, doc: TableDoc) -> None:
+    """The view `name` over the table `base` of the new serving file, with its comments. Its query names the table
+    without a catalog, so it reads the file it is in whatever the file is called (DuckDB before 1.2 resolves such a
+    name in the default database: a client of that age reads it with the serving file opened, not attached)."""
+    schema, table = name.split(".")
+    base_schema, base_table = base.split(".")
+    columns = [row[0] for row in con.execute(f"describe serving.{_ident(base_schema)}.{_ident(base_table)}").fetchall()]
+    query = attribution_long_form(f"{_ident(base_schema)}.{_ident(base_table)}", columns)
+    target = f"serving.{_ident(schema)}.{_ident(table)}"
+    con.execute(f"create view {target} as {query}")
+    if doc.description:
+        con.execute(f"comment on view {target} is {sql_literal(doc.description)}")
+    for column in (row[0] for row in con.execute(f"describe {target}").fetchall()):
+        if doc.columns.get(column):
+            con.execute(f"comment on column {target}.{_ident(column)} is {sql_literal(doc.columns[column])}")
+
+
+def attribution_long_form(relation: str, columns: list[str]) -> str:
+    """fct_attribution from fct_attribution_wide's `columns`: one branch per `share_<model>` column, in their order,
+    with the columns before the shares, the model, its share and share × value (as the dbt model computes them)."""
+    shares = [column for column in columns if column.startswith("share_")]
+    keys = ", ".join(_ident(column) for column in columns if column not in shares and column != "value")
+    return " union all ".join(
+        f"select {keys}, {sql_literal(share.removeprefix('share_'))} as model, {_ident(share)} as share,"
+        f" cast({_ident(share)} * value as double) as attributed_value from {relation}"
+        for share in shares
+    )
+
+
+def _check(path: Path, expected: dict[str, int]) -> dict[str, int]:
+    """Checks the rows of every written table; returns the rows of the views over them."""
     with duckdb.connect(str(path), read_only=True) as con:
         for name, rows in expected.items():
             found = con.execute(f"select count(*) from {name}").fetchone()[0]
             if found != rows:
                 raise PublishError(f"{name}: {found} rows in the new serving file, {rows} written")
+        return {
+            name: con.execute(f"select count(*) from {name}").fetchone()[0]
+            for name, base in SERVED_AS_VIEWS.items()
+            if base in expected
+        }
 
 
 def _replace(new_path: Path, serving_path: Path) -> None:

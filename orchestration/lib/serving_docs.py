@@ -47,10 +47,12 @@ def docs_from_manifest(manifest_path: Path) -> dict[str, TableDoc]:
 
 
 def docs_from_duckdb(con, catalog: str) -> dict[str, TableDoc]:
-    """The documentation a DuckDB file carries: table and column comments, primary key or unique constraint."""
+    """The documentation a DuckDB file carries: table, view and column comments, primary key or unique constraint."""
     docs: dict[str, TableDoc] = {}
     for schema, table, comment in con.execute(
-        "select schema_name, table_name, comment from duckdb_tables() where database_name = ?", [catalog]
+        "select schema_name, table_name, comment from duckdb_tables() where database_name = ? union all"
+        " select schema_name, view_name, comment from duckdb_views() where database_name = ? and not internal",
+        [catalog, catalog],
     ).fetchall():
         docs[f"{schema}.{table}"] = TableDoc(description=comment or "")
     for schema, table, column, comment in con.execute(

@@ -144,11 +144,14 @@ def _build(duck, pg, schema: str, scratch: Path) -> dict[str, int]:
 
 
 def serving_tables(duck, schema: str) -> list[ServingTable]:
-    """The tables of one schema of the serving file, as its catalog declares them."""
+    """The tables of one schema of the serving file, as its catalog declares them; its views too, which become
+    tables on the server (a BI server gets fct_attribution's rows to index and plan on, not an unpivot per query)."""
     tables = duck.execute(
         "select table_name, comment from duckdb_tables()"
-        " where database_name = current_database() and schema_name = ? order by table_name",
-        [schema],
+        " where database_name = current_database() and schema_name = ? union all"
+        " select view_name, comment from duckdb_views()"
+        " where database_name = current_database() and schema_name = ? and not internal order by 1",
+        [schema, schema],
     ).fetchall()
     return [ServingTable(name, comment, *_columns_and_key(duck, schema, name)) for name, comment in tables]
 

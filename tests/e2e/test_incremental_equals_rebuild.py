@@ -79,8 +79,12 @@ def test_fingerprints_tell_a_changed_mart_apart(replayed, tmp_path):
     copy.write_bytes((root / "rebuild" / "serving.duckdb").read_bytes())
     with duckdb.connect(str(copy)) as con:
         con.execute(
-            "update marts.fct_attribution set share = share + 1e-6"
-            " where rowid = (select min(rowid) from marts.fct_attribution)"
+            "update marts.fct_attribution_wide set share_linear = share_linear + 1e-6"
+            " where rowid = (select min(rowid) from marts.fct_attribution_wide)"
         )
     changed = mart_fingerprints(copy)
-    assert [name for name in changed if changed[name] != result.rebuild[name]] == ["marts.fct_attribution"]
+    # fct_attribution is a view over fct_attribution_wide in the serving file: one changed share shows in both
+    assert [name for name in changed if changed[name] != result.rebuild[name]] == [
+        "marts.fct_attribution",
+        "marts.fct_attribution_wide",
+    ]

@@ -351,3 +351,34 @@ def test_the_nightly_invariants_catch_a_broken_fact(warehouse, tmp_path):
         problems = set(con.execute("select problem from dbt_test__audit.assert_attribution_reconciles").fetchall())
     assert ("touches not numbered 1..path_length once each",) in problems
     assert ("shares do not sum to 1",) in problems
+
+
+def test_the_serving_file_holds_attribution_wide_with_the_long_form_as_a_view(warehouse, tmp_path):
+    from orchestration.lib.publish import publish
+    from orchestration.lib.serving_docs import TableDoc, docs_from_duckdb
+
+    serving = tmp_path / "serving.duckdb"
+    doc = TableDoc("One row per conversion × path touch × model.", {"attributed_value": "share × value."})
+    published = publish(warehouse, serving, "run1", {"marts.fct_attribution": doc})
+    with duckdb.connect(str(serving), read_only=True) as con:
+        con.execute(f"attach '{warehouse}' as built (read_only)")
+        kinds = dict(
+            con.execute(
+                "select table_name, table_type from information_schema.tables"
+                " where table_catalog = 'serving' and table_name like 'fct_attribution%'"
+            ).fetchall()
+        )
+        assert kinds == {"fct_attribution": "VIEW", "fct_attribution_wide": "BASE TABLE"}
+        # the same rows, columns and types as the long form dbt built, none missing or extra
+        for left, right in (("marts", "built.marts"), ("built.marts", "marts")):
+            extra = f"select * from {left}.fct_attribution except all select * from {right}.fct_attribution"
+            assert con.execute(f"select count(*) from ({extra})").fetchone()[0] == 0
+        assert (
+            con.execute("describe marts.fct_attribution").fetchall()
+            == con.execute("describe built.marts.fct_attribution").fetchall()
+        )
+        rows = con.execute("select count(*) from built.marts.fct_attribution").fetchone()[0]
+        assert published.tables["marts.fct_attribution"] == rows > published.tables["marts.fct_attribution_wide"]
+        # the view keeps the comments BI tools show
+        docs = docs_from_duckdb(con, "serving")
+    assert docs["marts.fct_attribution"] == doc

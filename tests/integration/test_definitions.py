@@ -75,7 +75,8 @@ def test_python_models_sit_between_intermediate_and_marts(defs):
 
     assert "intermediate/int_attribution_paths_counted" in parents("intermediate/attribution_channel_weights")
     assert "intermediate/attribution_channel_weights" in parents("intermediate/int_attribution_touches")
-    assert "intermediate/int_attribution_touches" in parents("marts/fct_attribution")
+    assert "intermediate/int_attribution_touches" in parents("marts/fct_attribution_wide")
+    assert "marts/fct_attribution_wide" in parents("marts/fct_attribution")
     assert "intermediate/attribution_removal_effects" in parents("marts/mart_markov_removal_effects")
     # the CLV step's three tables come from one step after int_customers_summarised; the LTV inputs that read
     # them (tag after_python) build with the marts

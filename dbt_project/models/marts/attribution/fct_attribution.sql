@@ -1,17 +1,15 @@
 {{ config(materialized='view' if target.type == 'duckdb' else 'table') }}
 -- One row per conversion × path touch × model (docs/attribution.md and docs/marts.md): the touch's share of the
--- conversion and of its value, int_attribution_touches (one row per path touch, a share column per model)
--- unpivoted by model.
--- A view on DuckDB: its rows are int_conversion_touches' (already incremental) unpivoted by model, plus the Markov
--- and Shapley shares from the small weights table, so a night need not write 10 rows per path touch to the build
--- warehouse (at 1 M leads, 107 M rows, the slowest mart) only for publishing to copy them again; its readers
--- (publishing, the tests) compute it as they read. A table on PostgreSQL and Spark, whose planners would redo the
--- unpivot for every reader.
+-- conversion and of its value: fct_attribution_wide (one row per path touch, a share column per model) unpivoted by
+-- model. The serving file holds this as a view over fct_attribution_wide (orchestration/lib/publish.py).
+-- A view on DuckDB: a night need not write 10 rows per path touch to the build warehouse (at 1 M leads, 107 M rows)
+-- only for publishing to copy them; its readers (the credit check, the tests) compute it as they read. A table on
+-- PostgreSQL and Spark, whose planners would redo the unpivot for every reader.
 with
 
 touches as (
 
-    select * from {{ ref('int_attribution_touches') }}
+    select * from {{ ref('fct_attribution_wide') }}
 
 ),
 
