@@ -12,26 +12,42 @@ RESULTS_TABLE = "quality.results"
 RULE = "credit_conservation"
 SAMPLE_SIZE = 5
 
-# per conversion × model, whether it conserves credit (engine-neutral SQL)
-FLAGGED = """
-with per_model as (
-    select attribution.conversion_id, attribution.model, sum(attribution.share) as share_total,
-           sum(attribution.attributed_value) as value_total, max(conversions.value) as value
-    from marts.fct_attribution as attribution
-    inner join marts.fct_conversions as conversions on conversions.conversion_id = attribution.conversion_id
-    group by attribution.conversion_id, attribution.model
-)
-select model, conversion_id,
-       case when abs(share_total - 1) > 1e-9 or abs(value_total - value) > 1e-6 * (1 + abs(value))
-            then 1 else 0 end as failing
-from per_model
-"""
-# counted in the engine: at 1 M leads there are 15 M pairs, which Python need not see
-COUNT_SQL = f"select count(*) as checked, coalesce(sum(failing), 0) as failed from ({FLAGGED}) as flagged"
-SAMPLE_SQL = (
-    f"select model, conversion_id from ({FLAGGED}) as flagged where failing = 1"
-    f" order by model, conversion_id limit {SAMPLE_SIZE}"
-)
+WIDE = "marts.fct_attribution_wide"  # fct_attribution's rows once per path touch, a share_<model> column each
+
+
+def flagged_sql(models: list[str]) -> str:
+    """Per conversion × model, whether it conserves credit (engine-neutral SQL): one pass over fct_attribution_wide,
+    a tenth of fct_attribution's rows, then each conversion's sums crossed with the models."""
+    sums = ", ".join(
+        f"sum(attribution.share_{m}) as share_{m}, sum(attribution.share_{m} * attribution.value) as value_{m}"
+        for m in models
+    )
+    names = " union all ".join(f"select '{m}' as model" for m in models)
+    failing = " ".join(
+        f"when '{m}' then case when abs(share_{m} - 1) > 1e-9"
+        f" or abs(value_{m} - value) > 1e-6 * (1 + abs(value)) then 1 else 0 end"
+        for m in models
+    )
+    return (
+        f"with per_conversion as (select attribution.conversion_id, max(conversions.value) as value, {sums}"
+        f" from {WIDE} as attribution"
+        " inner join marts.fct_conversions as conversions on conversions.conversion_id = attribution.conversion_id"
+        " group by attribution.conversion_id)"
+        f" select models.model, per_conversion.conversion_id, case models.model {failing} end as failing"
+        f" from per_conversion cross join ({names}) as models"
+    )
+
+
+def count_sql(models: list[str]) -> str:
+    """Pairs checked and failing, counted in the engine: at 1 M leads there are 15 M, which Python need not see."""
+    return f"select count(*) as checked, coalesce(sum(failing), 0) as failed from ({flagged_sql(models)}) as flagged"
+
+
+def sample_sql(models: list[str]) -> str:
+    return (
+        f"select model, conversion_id from ({flagged_sql(models)}) as flagged where failing = 1"
+        f" order by model, conversion_id limit {SAMPLE_SIZE}"
+    )
 
 
 def result_row(checked: int, failed: int, sample: list[str], run_id: str, checked_at: datetime) -> pa.Table:
@@ -57,11 +73,13 @@ def result_row(checked: int, failed: int, sample: list[str], run_id: str, checke
 
 def record_credit_conservation(warehouse, run_id: str, now: datetime | None = None) -> pa.Table:
     """Checks the built fct_attribution in `warehouse` (orchestration.lib.warehouse) and appends the result."""
-    counts = warehouse.read_text(COUNT_SQL)
+    columns = warehouse.read_text(f"select * from {WIDE} where 1 = 0").column_names
+    models = [column.removeprefix("share_") for column in columns if column.startswith("share_")]
+    counts = warehouse.read_text(count_sql(models))
     checked, failed = int(counts.column("checked")[0].as_py()), int(counts.column("failed")[0].as_py())
     sample = []
     if failed:
-        found = warehouse.read_text(SAMPLE_SQL)
+        found = warehouse.read_text(sample_sql(models))
         models, conversions = found.column("model").to_pylist(), found.column("conversion_id").to_pylist()
         sample = [f"{m}:{c}" for m, c in zip(models, conversions, strict=True)]
     row = result_row(checked, failed, sample, run_id, (now or datetime.now(UTC)).replace(tzinfo=None))

@@ -312,19 +312,20 @@ def test_second_night_recounts_only_the_people_whose_touches_changed(second_nigh
 
 
 def test_the_nightly_invariants_catch_a_broken_fact(warehouse, tmp_path):
-    """The singular tests fail when fct_attribution is off: a duplicated touch and a share that no longer sums to 1."""
+    """The singular tests fail when the attribution is off: a duplicated touch and a share that no longer sums to 1.
+    They read fct_attribution_wide, whose rows fct_attribution and the serving file's view repeat once per model."""
     data = tmp_path / "broken"
     shutil.copytree(warehouse.parent, data)
     with duckdb.connect(str(data / "warehouse.duckdb")) as con:
-        # a view on DuckDB: its rows become a table that can be broken
-        con.execute("create table marts.fct_broken as from marts.fct_attribution")
-        con.execute("drop view marts.fct_attribution")
-        con.execute("alter table marts.fct_broken rename to fct_attribution")
+        # a view on DuckDB: its rows become a table that can be broken (fct_attribution, a view over it, follows)
+        con.execute("create table marts.wide_broken as from marts.fct_attribution_wide")
+        con.execute("drop view marts.fct_attribution_wide cascade")
+        con.execute("alter table marts.wide_broken rename to fct_attribution_wide")
         con.execute(
-            "insert into marts.fct_attribution select * from marts.fct_attribution"
-            " where deal_id = 'DC' and model = 'linear' and touch_position = 2"
+            "insert into marts.fct_attribution_wide select * from marts.fct_attribution_wide"
+            " where deal_id = 'DC' and touch_position = 2"
         )
-        con.execute("update marts.fct_attribution set share = share * 2 where deal_id = 'DB' and model = 'markov'")
+        con.execute("update marts.fct_attribution_wide set share_markov = share_markov * 2 where deal_id = 'DB'")
     env = {**os.environ, "CLOSEDLOOP_DATA_DIR": str(data), "CLOSEDLOOP_DBT_TARGET": "duckdb"}
     result = subprocess.run(
         [

@@ -92,7 +92,7 @@ def test_python_models_sit_between_intermediate_and_marts(defs):
     }
     assert "intermediate/int_ltv_segment_inputs" in marts_step
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
-    assert ("marts/fct_attribution", "assert_attribution_reconciles") in checks
+    assert ("marts/fct_attribution_wide", "assert_attribution_reconciles") in checks
 
 
 def test_every_asset_holds_the_writer_lock_through_the_settings_resource(defs):

@@ -20,10 +20,10 @@ def test_credit_conservation_is_recorded_with_the_offenders(tmp_path):
             " select * from (values ('c1', 100.0), ('c2', 50.0)) t(conversion_id, value)"
         )
         # c1 is split 1/3 + 2/3 under linear and whole under first_touch; c2 loses a sliver under linear
-        con.execute("""create table marts.fct_attribution as select * from (values
-            ('c1', 'linear', 1 / 3, 100 / 3), ('c1', 'linear', 2 / 3, 200 / 3), ('c1', 'first_touch', 1.0, 100.0),
-            ('c2', 'linear', 0.5, 25.0), ('c2', 'linear', 0.49, 24.5), ('c2', 'first_touch', 1.0, 50.0)
-            ) t(conversion_id, model, share, attributed_value)""")
+        con.execute("""create table marts.fct_attribution_wide as select * from (values
+            ('c1', 1, 1.0, 1 / 3, 100.0), ('c1', 2, 0.0, 2 / 3, 100.0),
+            ('c2', 1, 1.0, 0.5, 50.0), ('c2', 2, 0.0, 0.49, 50.0)
+            ) t(conversion_id, touch_position, share_first_touch, share_linear, value)""")
     with open_warehouse("duckdb", path) as warehouse:
         record_credit_conservation(warehouse, "run-1", now=datetime(2026, 3, 1))
     with duckdb.connect(str(path)) as con:
