@@ -3,9 +3,10 @@
 BI readers of the old file keep reading it (they hold its inode); new readers see the new file whole. The build
 warehouse is only read here, and the serving file is never opened for writing in place.
 
-The file is written in DuckDB's v1.0.0 storage format, which every DuckDB from 1.0 on reads (JDBC/ODBC drivers
+The file is written in DuckDB's v1.0.0 storage format, which every DuckDB from 1.1 on reads (JDBC/ODBC drivers
 and BI plugins lag the Python client by months), with the dbt descriptions as table and column comments and the
-marts' keys as constraints (`serving_docs`).
+marts' keys as constraints (`serving_docs`). DuckDB 1.0.0 reads the format but not the keys DuckDB writes into it
+now (`Serialization Error … field id: 103`, checked by hand), so 1.1 is the oldest client.
 """
 
 from __future__ import annotations

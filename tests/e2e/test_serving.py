@@ -23,7 +23,7 @@ from orchestration.lib.generate import generate_landing
 from orchestration.lib.lock import exclusive_lock
 
 CLOSEDLOOP = str(Path(sys.executable).parent / "closedloop")
-OLD_DUCKDB = "1.1.3"  # BI drivers lag the Python client: the oldest DuckDB the serving file promises to open in
+OLD_DUCKDB = "1.1.0"  # BI drivers lag the Python client: the oldest DuckDB the serving file promises to open in
 
 pytestmark = pytest.mark.slow
 

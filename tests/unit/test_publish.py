@@ -66,7 +66,7 @@ def test_the_serving_file_carries_comments_and_keys(warehouse, tmp_path):
     assert docs["marts.fct_events"].key == ("event_id", "kind") and not docs["marts.fct_events"].key_not_null
     assert docs["marts.fct_events"].columns == {"kind": "Kind of event."}
     assert "quality.quarantined_keys" not in docs
-    # the file header's storage version: 64 is what DuckDB 1.0 writes, and every DuckDB from 1.0 on reads
+    # the file header's storage version: 64 is what DuckDB 1.0 writes (DuckDB 1.1 and later read the file whole)
     header = serving.read_bytes()[:20]
     assert header[8:12] == b"DUCK" and int.from_bytes(header[12:20], "little") == 64
 

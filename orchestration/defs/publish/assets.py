@@ -25,7 +25,7 @@ from orchestration.lib.warehouse import open_warehouse
     deps=mart_keys(),
     group_name="publish",
     kinds={"duckdb"},
-    description="serving.duckdb: the marts and quality tables copied into a new file (readable by DuckDB 1.0 on, "
+    description="serving.duckdb: the marts and quality tables copied into a new file (readable by DuckDB 1.1 on, "
     "dbt descriptions as comments, keys declared), checked, and renamed over the old one in one step.",
 )
 def serving_marts(context: dg.AssetExecutionContext, settings: ClosedloopSettings) -> dg.MaterializeResult:
