@@ -198,11 +198,7 @@ def _write_table(con, name: str, query: str, doc: TableDoc) -> int:
         rows = con.execute(f"insert into {target} {query}").fetchone()[0]
     except duckdb.ConstraintException as exc:
         raise PublishError(f"{name}: its key ({', '.join(doc.key)}) is not unique: {exc}") from exc
-    if doc.description:
-        con.execute(f"comment on table {target} is {sql_literal(doc.description)}")
-    for column, _ in columns:
-        if doc.columns.get(column):
-            con.execute(f"comment on column {target}.{_ident(column)} is {sql_literal(doc.columns[column])}")
+    _comment(con, "table", target, [column for column, _ in columns], doc)
     return rows
 
 
@@ -216,9 +212,14 @@ def _write_view(con, name: str, base: str, doc: TableDoc) -> None:
     query = attribution_long_form(f"{_ident(base_schema)}.{_ident(base_table)}", columns)
     target = f"serving.{_ident(schema)}.{_ident(table)}"
     con.execute(f"create view {target} as {query}")
+    _comment(con, "view", target, [row[0] for row in con.execute(f"describe {target}").fetchall()], doc)
+
+
+def _comment(con, kind: str, target: str, columns: list[str], doc: TableDoc) -> None:
+    """The description of the table or view `target` and of its documented `columns`, as comments."""
     if doc.description:
-        con.execute(f"comment on view {target} is {sql_literal(doc.description)}")
-    for column in (row[0] for row in con.execute(f"describe {target}").fetchall()):
+        con.execute(f"comment on {kind} {target} is {sql_literal(doc.description)}")
+    for column in columns:
         if doc.columns.get(column):
             con.execute(f"comment on column {target}.{_ident(column)} is {sql_literal(doc.columns[column])}")
 
