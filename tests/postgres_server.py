@@ -84,14 +84,16 @@ class PostgresServer:
             "CLOSEDLOOP_PG_DATABASE": database,
         }
 
-    def create_database(self, name: str) -> dict[str, str | int]:
-        """A new empty database owned by the test role (tests keep out of each other's way)."""
+    def create_database(self, name: str, icu_locale: str | None = None) -> dict[str, str | int]:
+        """A new empty database owned by the test role (tests keep out of each other's way); with `icu_locale`
+        (e.g. `en-US`) its text sorts by that language's rules, as on most production servers, not by bytes."""
         con = psycopg2.connect(**self.settings("postgres"))
         try:
             con.autocommit = True
             with con.cursor() as cur:
                 cur.execute(f'drop database if exists "{name}"')
-                cur.execute(f'create database "{name}" owner {ROLE}')
+                locale = f" template template0 locale_provider icu icu_locale '{icu_locale}'" if icu_locale else ""
+                cur.execute(f'create database "{name}" owner {ROLE}{locale}')
         finally:
             con.close()
         self._databases.add(name)

@@ -1,30 +1,31 @@
-"""People as connected components over identifiers (docs/identity.md), on aggregated edges, never row by row.
+"""People as connected components over identifiers (docs/identity.md), computed in SQL inside the warehouse engine.
 
 Identifiers are typed strings (`email:ann@gmail.com`, `phone:+14155550101`, `anon:c-123`), already normalised.
-Every record (lead, touchpoint, order) that carries two identifiers links them; the caller sends the distinct
-pairs, which are far fewer than the records. Blocklisted identifiers never link anybody: junk emails listed in the
-seed `dbt_project/seeds/identity_blocklist.csv` (read from the warehouse by the pipeline) and phones whose number
-is one digit repeated (a rule, here). The person of a component is keyed by a hash of its smallest identifier, so
-the result does not depend on input order.
+Every record (lead, touchpoint, order) that carries two identifiers links them (the view
+`int_identity__edges` lists the distinct pairs). Blocklisted identifiers never link anybody: junk emails listed in
+the seed `dbt_project/seeds/identity_blocklist.csv` and phones whose number is one digit repeated (a rule, here).
 
-The pipeline step around it (edges in, people and hashes out) is `orchestration/lib/people.py`.
+The components are found by min-label propagation with pointer jumping: every linked identifier starts labelled
+with itself; each round it takes the smallest label among itself and its neighbours, then the label of that label.
+Labels only fall and always name a member of the component, so when a round changes nothing every identifier
+carries its component's smallest identifier; pointer jumping makes the rounds few (logarithmic in the longest chain).
+Each round is one join and one group-by, so it runs wherever the edges are: DuckDB, PostgreSQL or a Spark cluster.
+
+A person is keyed by `p_` + the first 16 hex digits of the MD5 of its smallest identifier (every engine has md5):
+the same every run and on every engine, whatever the order of the data.
+
+The statements here are written once, in SQL that DuckDB and PostgreSQL both run (Spark gets them translated, see
+`warehouse.py`); `engine` only decides how strings compare. The pipeline step around them is `people.py`.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-
-STRING = "string[pyarrow]"  # Arrow-backed strings: vectorised kernels, far faster than Python objects
 BLOCKLIST_SEED = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "identity_blocklist.csv"
+WORK = "intermediate.identity_work_"  # prefix of the scratch tables of one resolution
+MAX_ROUNDS = 64  # pointer jumping needs about log2(longest chain) rounds; more means a broken label table
 
 
 def read_blocklist_seed(path: Path = BLOCKLIST_SEED) -> tuple[str, ...]:
@@ -33,77 +34,156 @@ def read_blocklist_seed(path: Path = BLOCKLIST_SEED) -> tuple[str, ...]:
         return tuple(row["pattern"] for row in csv.DictReader(handle) if row["pattern"])
 
 
-def blocked(identifiers: pd.Series, blocked_emails: Iterable[str] = ()) -> pd.Series:
-    """True for junk identifiers: emails matching a blocklist pattern — a whole address (`test@test.com`), a
-    domain (`@example.com`) or a mailbox at any domain (`noreply@`) — and phones whose number is one digit
-    repeated (after the country code: the last seven or more digits are the same)."""
-    return pd.Series(_blocked(arrow_strings(identifiers), blocked_emails), index=identifiers.index)
-
-
-def _blocked(text: pa.Array, blocked_emails: Iterable[str]) -> np.ndarray:
-    """`blocked` on an Arrow array: hash lookups and one regex pass over the emails and phones only."""
-    patterns = [p.strip().lower() for p in blocked_emails if p and p.strip()]
-    addresses = pa.array([p for p in patterns if not p.startswith("@") and not p.endswith("@")], pa.string())
-    domains = pa.array([p[1:] for p in patterns if p.startswith("@")], pa.string())
-    mailboxes = pa.array([p[:-1] for p in patterns if p.endswith("@") and not p.startswith("@")], pa.string())
-    result = np.zeros(len(text), dtype=bool)
-
-    email_rows = np.flatnonzero(pc.fill_null(pc.starts_with(text, "email:"), False).to_numpy(zero_copy_only=False))
-    emails = pc.utf8_slice_codeunits(text.take(email_rows), len("email:"))
-    parts = pc.extract_regex(emails, r"^(?P<mailbox>[^@]*)@(?P<domain>.*)$")  # null when there is no @
-    junk = pc.or_kleene(
-        pc.is_in(emails, value_set=addresses),
-        pc.or_kleene(
-            pc.is_in(pc.struct_field(parts, "domain"), value_set=domains),
-            pc.is_in(pc.struct_field(parts, "mailbox"), value_set=mailboxes),
+def blocked_sql(identifiers: str, patterns: str, binary: str = "") -> str:
+    """The query of the blocked rows of relation `identifiers` (column `identifier`): emails matching a pattern of
+    relation `patterns` (column `pattern`) — a whole address (`test@test.com`), a domain (`@example.com`) or a
+    mailbox at any domain (`noreply@`), compared lowercased and trimmed — and phones whose number is one digit
+    repeated (the last seven or more digits are the same). Semi-joins on equality, no pattern matching per row.
+    `binary`: the collation clause of the identifiers, given to the patterns so that the two compare."""
+    digits = "regexp_replace(identifier, '[^0-9]', '', 'g')"
+    return f"""
+        with patterns as (
+            select distinct lower(trim(pattern)){binary} as pattern from {patterns}
+            where pattern is not null and trim(pattern) <> ''
         ),
-    )
-    result[email_rows] = pc.fill_null(junk, False).to_numpy(zero_copy_only=False)
+        emails as (
+            select identifier, substr(identifier, 7) as address, strpos(substr(identifier, 7), '@') as at_sign
+            from {identifiers} where identifier like 'email:%'
+        )
+        select identifier from emails
+        where address in (select pattern from patterns where pattern not like '@%' and pattern not like '%@')
+        union
+        select identifier from emails
+        where at_sign > 0
+            and substr(address, at_sign + 1) in (select substr(pattern, 2) from patterns where pattern like '@%')
+        union
+        select identifier from emails
+        where at_sign > 0 and substr(address, 1, at_sign - 1) in (
+            select substr(pattern, 1, length(pattern) - 1) from patterns
+            where pattern like '%@' and pattern not like '@%'
+        )
+        union
+        select identifier from {identifiers}
+        where identifier like 'phone:%' and length({digits}) >= 7 and right({digits}, 7) = repeat(right({digits}, 1), 7)
+    """
 
-    phone_rows = np.flatnonzero(pc.fill_null(pc.starts_with(text, "phone:"), False).to_numpy(zero_copy_only=False))
-    digits = pc.replace_substring_regex(text.take(phone_rows), r"\D", "")
-    last7 = pc.utf8_slice_codeunits(digits, -7)
-    one_digit_repeated = pc.equal(last7, pc.binary_repeat(pc.utf8_slice_codeunits(last7, -1), 7))
-    junk = pc.and_kleene(pc.greater_equal(pc.utf8_length(digits), 7), one_digit_repeated)
-    result[phone_rows] = pc.fill_null(junk, False).to_numpy(zero_copy_only=False)
-    return result
 
+class ComponentsSql:
+    """The statements of one resolution on `engine` (duckdb, postgres, spark), over the scratch tables `WORK*`."""
 
-def arrow_strings(values) -> pa.Array:
-    """Identifiers as one Arrow string array (no Python loop for a Series backed by Arrow)."""
-    if isinstance(values, pd.Series):
-        array = pa.array(values.astype(STRING).array)
-    else:
-        array = pa.array(list(values), pa.string())
-    array = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
-    return array.cast(pa.string())
+    edges = WORK + "edges"  # the distinct pairs read once from the edges view (right null: seen alone)
+    nodes = WORK + "nodes"  # every identifier that is not blocked
+    links = WORK + "links"  # both directions of every pair of two nodes
+    people = WORK + "people"  # identifier → person_id
+    scratch = (edges, nodes, links, WORK + "labels_0", WORK + "labels_1", people)
 
+    def __init__(self, engine: str):
+        # PostgreSQL compares text by the database's locale; identifiers are ordered by their bytes everywhere
+        self.binary = ' collate "C"' if engine == "postgres" else ""
+        self.default = ' collate "default"' if engine == "postgres" else ""
 
-def resolve_people(
-    pairs: pd.DataFrame, singles: Iterable[str] = (), blocked_emails: Iterable[str] = ()
-) -> pd.DataFrame:
-    """`pairs` has columns `left` and `right` (identifiers seen together); `singles` are identifiers seen alone;
-    `blocked_emails` the blocklist's email patterns (see `blocked`).
-    Returns one row per non-blocked identifier: `identifier`, `person_id`."""
-    pairs = pairs.dropna(subset=["left", "right"])
-    left, right = arrow_strings(pairs["left"]), arrow_strings(pairs["right"])
-    everything = pa.concat_arrays([left, right, arrow_strings(singles)]).drop_null()
-    # the blocklist is checked once per distinct identifier; sorted, so a component's first is its smallest
-    distinct = pc.unique(everything)
-    distinct = distinct.take(pc.array_sort_indices(distinct))
-    identifiers = distinct.filter(pa.array(~_blocked(distinct, blocked_emails)))
-    # position of each side among the identifiers; null (-1) for a blocked one, and such a pair links nothing
-    a = pc.fill_null(pc.index_in(left, value_set=identifiers), -1).to_numpy()
-    b = pc.fill_null(pc.index_in(right, value_set=identifiers), -1).to_numpy()
-    linked = (a >= 0) & (b >= 0)
-    n = len(identifiers)
-    graph = coo_matrix((np.ones(int(linked.sum()), dtype=np.int8), (a[linked], b[linked])), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    first = pd.Series(np.arange(n)).groupby(labels).transform("min").to_numpy()
-    smallest = pd.Series(pd.arrays.ArrowStringArray(identifiers.take(first)), dtype=STRING)
-    hashed = pd.util.hash_pandas_object(smallest, index=False).to_numpy()
-    # hex of every hash in one go: big-endian bytes → one hex string → fixed 16-character slices
-    hex16 = np.frombuffer(hashed.astype(">u8").tobytes().hex().encode(), dtype="S16").astype(str)
-    person_id = pd.Series(np.char.add("p_", hex16), dtype=STRING)
-    identifiers = pd.Series(pd.arrays.ArrowStringArray(identifiers), dtype=STRING)
-    return pd.DataFrame({"identifier": identifiers, "person_id": person_id})
+    @staticmethod
+    def labels(round_: int) -> str:
+        return f"{WORK}labels_{round_ % 2}"
+
+    def read_edges(self, view: str) -> str:
+        return f"select distinct left_identifier{self.binary} as a, right_identifier{self.binary} as b from {view}"
+
+    def missing_left(self) -> str:
+        return f"select count(*) as n from {self.edges} where a is null"
+
+    def select_nodes(self, blocklist: str) -> str:
+        identifiers = f"(select a as identifier from {self.edges} union select b from {self.edges} where b is not null)"
+        return f"""
+            with identifiers as {identifiers},
+            blocked as ({blocked_sql("identifiers", blocklist, self.binary)})
+            select i.identifier from identifiers i left join blocked b on b.identifier = i.identifier
+            where b.identifier is null
+        """
+
+    def select_links(self) -> str:
+        return f"""
+            with pairs as (select a, b from {self.edges} where b is not null and a <> b),
+            both_ways as (select a, b from pairs union select b, a from pairs)
+            select w.a, w.b from both_ways w
+            join {self.nodes} na on na.identifier = w.a
+            join {self.nodes} nb on nb.identifier = w.b
+        """
+
+    def first_labels(self) -> str:
+        """Round 0: every linked identifier labelled with the smallest of itself and its neighbours."""
+        return f"select a as node, least(a, min(b)) as label from {self.links} group by a"
+
+    def next_labels(self, labels: str) -> str:
+        """One round: the smallest label among an identifier's and its neighbours', then that label's own label."""
+        return f"""
+            with hop as (
+                select l.a as node, min(p.label) as label from {self.links} l
+                join {labels} p on p.node = l.b group by l.a
+            ),
+            stepped as (
+                select p.node, least(p.label, h.label) as label from {labels} p join hop h on h.node = p.node
+            )
+            select s.node, least(s.label, j.label) as label from stepped s join stepped j on j.node = s.label
+        """
+
+    @staticmethod
+    def changed(new: str, old: str) -> str:
+        return f"select count(*) as n from {new} n join {old} o on o.node = n.node where n.label <> o.label"
+
+    def select_people(self, labels: str) -> str:
+        """Every node with the key of its component; an identifier with no link is a component of its own."""
+        return f"""
+            select n.identifier, 'p_' || substr(md5(coalesce(l.label, n.identifier)), 1, 16) as person_id
+            from {self.nodes} n left join {labels} l on l.node = n.identifier
+        """
+
+    def published_people(self) -> str:
+        return f"select identifier{self.default} as identifier, person_id from {self.people}"
+
+    def primaries(self) -> str:
+        """Per person and kind (email, phone), the primary value: the first, by its bytes, among those seen on a
+        lead (paired with a `lead:` identifier), else among all the person's; without its `kind:` prefix."""
+        return f"""
+            with on_lead as (
+                select b as identifier from {self.edges} where a like 'lead:%' and b is not null
+                union
+                select a from {self.edges} where b like 'lead:%'
+            ),
+            candidates as (
+                select p.person_id, p.identifier, substr(p.identifier, 1, 5) as kind,
+                    case when o.identifier is null then 1 else 0 end as off_lead
+                from {self.people} p left join on_lead o on o.identifier = p.identifier
+                where p.identifier like 'email:%' or p.identifier like 'phone:%'
+            ),
+            ranked as (
+                select person_id, kind, identifier,
+                    row_number() over (partition by person_id, kind order by off_lead, identifier) as n
+                from candidates
+            )
+            select person_id, kind, substr(identifier, 7) as value from ranked where n = 1
+        """
+
+    def figures(self) -> str:
+        """Identifiers, people, people with only cookies (anonymous visitors), leads and the people with leads."""
+        return f"""
+            with per_person as (
+                select person_id, count(*) as identifiers,
+                    sum(case when identifier like 'anon:%' then 0 else 1 end) as known,
+                    sum(case when identifier like 'lead:%' then 1 else 0 end) as leads
+                from {self.people} group by person_id
+            )
+            select sum(identifiers) as identifiers, count(*) as people,
+                sum(case when known = 0 then 1 else 0 end) as anonymous_people,
+                sum(leads) as leads, sum(case when leads > 0 then 1 else 0 end) as people_with_leads
+            from per_person
+        """
+
+    def shared_leads(self, limit: int) -> str:
+        """The first lead ids, by their bytes, of leads that share their person with another lead."""
+        return f"""
+            with leads as (select person_id, substr(identifier, 6) as lead_id from {self.people}
+                where identifier like 'lead:%'),
+            shared as (select person_id from leads group by person_id having count(*) > 1)
+            select l.lead_id from leads l join shared s on s.person_id = l.person_id order by l.lead_id limit {limit}
+        """

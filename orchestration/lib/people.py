@@ -1,27 +1,29 @@
 """Identity resolution as a pipeline step (docs/identity.md): the identity graph's edges in, the people out.
 
-Reads `intermediate.int_identity__edges` (a dbt view over staging that leaves out what the quality gate
-quarantined) and the blocklist seed, resolves people as connected components (`identity.resolve_people`), and
-writes, in one transaction on the dbt target's warehouse (`warehouse.py`):
+Everything heavy runs inside the warehouse engine (`identity.ComponentsSql`), so the edge list never leaves it:
+the edges of `intermediate.int_identity__edges` (a dbt view over staging that leaves out what the quality gate
+quarantined) are read once into a scratch table, blocklisted identifiers (the seed `seeds.identity_blocklist`, and
+the phone rule) dropped, and the connected components labelled in a few rounds. Then, in one transaction:
 - `intermediate.identity_people` (identifier, person_id), one row per non-blocklisted identifier;
 - `intermediate.identity_hashes` (person_id, email_hash, phone_hash), keyed hashes (HMAC-SHA256) of each
-  person's primary email and phone: the alphabetically first of those on a CRM lead, else of all the person's;
+  person's primary email and phone: the first, by its bytes, of those on a CRM lead, else of all the person's;
 - one row of `quality.results`: the duplicate-contact rate, (leads − people with leads) ÷ leads, a warning.
-Everything is column-wise; the only per-value Python is one HMAC per distinct primary email or phone.
+Python reads only the primaries (one row per person with an email or phone: one HMAC each, with the key that must
+not reach the engine) and a few figures.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from orchestration.lib.identity import arrow_strings, resolve_people
+from orchestration.lib.identity import MAX_ROUNDS, ComponentsSql
 from orchestration.lib.privacy import keyed_hash
 
 EDGES = "intermediate.int_identity__edges"
@@ -77,100 +79,84 @@ class IdentityOutcome:
 def resolve_identity(
     warehouse, key: bytes, run_id: str, max_duplicate_contact_rate: float, now: datetime | None = None
 ) -> IdentityOutcome:
-    """Reads the edges and the blocklist from `warehouse` (see `warehouse.open_warehouse`), writes the people, their
-    hashes and the duplicate-contact result; returns the figures."""
+    """Resolves people on `warehouse` (see `warehouse.open_warehouse`): writes the people, their hashes and the
+    duplicate-contact result; returns the figures."""
     started = time.perf_counter()
-    edges = edges_frame(warehouse.read_text(f"select left_identifier, right_identifier from {EDGES}"))
-    blocklist = warehouse.read_text(f"select pattern from {BLOCKLIST}").column("pattern").to_pylist()
-    people = people_from_edges(edges, blocklist)
-    hashes = primary_hashes(people, edges, key)
-    duplicates = duplicate_contacts(people)
-    checked_at = (now or datetime.now(UTC)).replace(tzinfo=None)
-    warehouse.write(
-        replace={
-            PEOPLE_TABLE: pa.Table.from_pandas(people, preserve_index=False).cast(
-                pa.schema([("identifier", pa.string()), ("person_id", pa.string())])
-            ),
-            HASHES_TABLE: pa.Table.from_pandas(hashes, preserve_index=False).cast(
-                pa.schema([("person_id", pa.string()), ("email_hash", pa.string()), ("phone_hash", pa.string())])
-            ),
-        },
-        append={RESULTS_TABLE: result_row(run_id, duplicates, max_duplicate_contact_rate, checked_at)},
-    )
-    only_cookies = people["identifier"].str.startswith("anon:").groupby(people["person_id"], sort=False).all()
+    sql = ComponentsSql(warehouse.engine)
+    with warehouse.hold(), scratch_tables(warehouse, sql):
+        warehouse.create_table_as(sql.edges, sql.read_edges(EDGES))
+        missing = int(warehouse.read_text(sql.missing_left()).column("n")[0].as_py())
+        if missing:  # a broken edge view: checked on the rows read anyway, not by a dbt test computing it again
+            raise ValueError(f"{EDGES}: {missing} edge(s) without a left_identifier")
+        warehouse.create_table_as(sql.nodes, sql.select_nodes(BLOCKLIST))
+        warehouse.create_table_as(sql.links, sql.select_links())
+        labels = label_components(warehouse, sql)
+        warehouse.create_table_as(sql.people, sql.select_people(labels))
+        hashes = primary_hashes(warehouse.read_text(sql.primaries()), key)
+        figures = warehouse.read_text(sql.figures()).to_pylist()[0]
+        duplicates = DuplicateContacts(
+            leads=int(figures["leads"] or 0),
+            people_with_leads=int(figures["people_with_leads"] or 0),
+            sample_lead_ids=warehouse.read_text(sql.shared_leads(SAMPLE_SIZE)).column("lead_id").to_pylist(),
+        )
+        checked_at = (now or datetime.now(UTC)).replace(tzinfo=None)
+        warehouse.write(
+            replace={HASHES_TABLE: hashes},
+            append={RESULTS_TABLE: result_row(run_id, duplicates, max_duplicate_contact_rate, checked_at)},
+            replace_with={PEOPLE_TABLE: sql.published_people()},
+        )
     return IdentityOutcome(
-        people=len(only_cookies),
-        identifiers=len(people),
-        anonymous_people=int(only_cookies.sum()),
-        hashed_people=len(hashes),
+        people=int(figures["people"] or 0),
+        identifiers=int(figures["identifiers"] or 0),
+        anonymous_people=int(figures["anonymous_people"] or 0),
+        hashed_people=hashes.num_rows,
         duplicates=duplicates,
         max_duplicate_contact_rate=max_duplicate_contact_rate,
         seconds=time.perf_counter() - started,
     )
 
 
-def edges_frame(edges: pa.Table) -> pd.DataFrame:
-    """The edges (left_identifier, right_identifier) as Arrow-backed string columns. A null left identifier is a
-    broken edge view: checked here, on the rows read anyway, not by a dbt test that would compute the view again."""
-    missing = edges.column("left_identifier").null_count
-    if missing:
-        raise ValueError(f"{EDGES}: {missing} edge(s) without a left_identifier")
-    return edges.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+@contextmanager
+def scratch_tables(warehouse, sql: ComponentsSql) -> Iterator[None]:
+    """The resolution's scratch tables, dropped before (an interrupted run's) and after, whatever happens."""
+    for name in sql.scratch:
+        warehouse.drop_table(name)
+    try:
+        yield
+    finally:
+        for name in sql.scratch:
+            warehouse.drop_table(name)
 
 
-def people_from_edges(edges: pd.DataFrame, blocked_emails: list[str]) -> pd.DataFrame:
-    """`edges` has left_identifier and right_identifier (null: seen alone); returns identifier, person_id."""
-    alone = edges["right_identifier"].isna()
-    pairs = edges.loc[~alone].rename(columns={"left_identifier": "left", "right_identifier": "right"})
-    return resolve_people(pairs, edges.loc[alone, "left_identifier"], blocked_emails)
+def label_components(warehouse, sql: ComponentsSql) -> str:
+    """Labels every linked identifier with its component's smallest identifier; returns the labels table."""
+    warehouse.create_table_as(sql.labels(0), sql.first_labels())
+    for round_ in range(1, MAX_ROUNDS + 1):
+        new, old = sql.labels(round_), sql.labels(round_ - 1)
+        warehouse.create_table_as(new, sql.next_labels(old))
+        if int(warehouse.read_text(sql.changed(new, old)).column("n")[0].as_py()) == 0:
+            return new
+    raise RuntimeError(f"identity resolution: labels still changing after {MAX_ROUNDS} rounds")
 
 
-def primary_hashes(people: pd.DataFrame, edges: pd.DataFrame, key: bytes) -> pd.DataFrame:
-    """One row per person with an email or phone: the keyed hash of the primary one of each (the alphabetically
-    first among those seen on a lead, else among all), hashed in its canonical form (no `email:` prefix)."""
-    left, right = arrow_strings(edges["left_identifier"]), arrow_strings(edges["right_identifier"])
-    on_lead = pa.concat_arrays(
-        [
-            right.filter(pc.starts_with(left, "lead:")),
-            left.filter(pc.fill_null(pc.starts_with(right, "lead:"), False)),
-        ]
-    ).drop_null()
-    table = pa.table(
-        {"identifier": arrow_strings(people["identifier"]), "person_id": arrow_strings(people["person_id"])}
-    )
+def primary_hashes(primaries: pa.Table, key: bytes) -> pa.Table:
+    """One row per person with an email or phone: the keyed hash of each primary value (one HMAC per value; a
+    value belongs to one person), sorted by person."""
     hashed = None
     for kind in ("email", "phone"):
-        prefix = f"{kind}:"
-        of_kind = table.filter(pc.starts_with(table["identifier"], prefix))
-        of_kind = of_kind.append_column("off_lead", pc.invert(pc.is_in(of_kind["identifier"], value_set=on_lead)))
-        ordered = of_kind.sort_by([("person_id", "ascending"), ("off_lead", "ascending"), ("identifier", "ascending")])
-        person = ordered["person_id"].combine_chunks()
-        first_of_person = np.ones(len(person), dtype=bool)  # rows sorted by person: the first row of each
-        if len(person) > 1:
-            first_of_person[1:] = pc.not_equal(person.slice(1), person.slice(0, len(person) - 1)).to_numpy(False)
-        primary = ordered.filter(pa.array(first_of_person))
-        # primaries are distinct (one value belongs to one person): one HMAC each
-        values = pc.utf8_slice_codeunits(primary["identifier"], len(prefix)).to_pylist()
+        of_kind = primaries.filter(pc.equal(primaries["kind"], kind))
+        values = of_kind["value"].to_pylist()
         column = pa.table(
             {
-                "person_id": primary["person_id"],
+                "person_id": of_kind["person_id"],
                 f"{kind}_hash": pa.array([keyed_hash(value, key) for value in values], pa.string()),
             }
         )
         hashed = column if hashed is None else hashed.join(column, "person_id", join_type="full outer")
-    hashed = hashed.sort_by("person_id").select(["person_id", "email_hash", "phone_hash"])
-    return hashed.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
-
-
-def duplicate_contacts(people: pd.DataFrame) -> DuplicateContacts:
-    """Leads (their `lead:` identifiers) and the people they belong to; every lead beyond a person's first is a
-    merged duplicate."""
-    leads = people[people["identifier"].str.startswith("lead:")]
-    shared = leads[leads["person_id"].duplicated(keep=False)]["identifier"].str.removeprefix("lead:")
-    return DuplicateContacts(
-        leads=len(leads),
-        people_with_leads=int(leads["person_id"].nunique()),
-        sample_lead_ids=shared.sort_values().head(SAMPLE_SIZE).tolist(),
+    return (
+        hashed.sort_by("person_id")
+        .select(["person_id", "email_hash", "phone_hash"])
+        .cast(pa.schema([("person_id", pa.string()), ("email_hash", pa.string()), ("phone_hash", pa.string())]))
     )
 
 

@@ -1,9 +1,10 @@
 """Reading and writing whole tables on the warehouse dbt builds, whichever engine it is (docs/engines.md): the DuckDB
 file (default) or the PostgreSQL server (`CLOSEDLOOP_DBT_TARGET=postgres`, the CLOSEDLOOP_PG_* settings).
 
-For the Python steps that sit between dbt selections (identity resolution): they read a model, compute, and write
-tables that dbt declares as sources. Rows move as Arrow tables; on PostgreSQL through COPY in CSV, so Python never
-touches a row. Every `write` is one transaction: the readers see all of its tables new, or all old.
+For the Python steps that sit between dbt selections (identity resolution, Markov/Shapley, CLV): they read a model,
+compute, and write tables that dbt declares as sources, or have the engine compute a table from a query
+(`create_table_as`). Rows move as Arrow tables; on PostgreSQL through COPY in CSV, so Python never touches a row.
+Every `write` is one transaction: the readers see all of its tables new, or all old.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import ClassVar
 
@@ -27,22 +28,66 @@ from orchestration.lib.sql import quote_ident as _quote
 
 class DuckDBWarehouse:
     """One connection per read or write: closing it hands DuckDB's working memory back before the caller computes
-    (on 100k leads the edges query holds ~600 MB until its connection closes)."""
+    (on 100k leads the edges query holds ~600 MB until its connection closes). A step that runs many statements in
+    a row, and computes little between them, holds one connection for all of them (`hold`)."""
+
+    engine = "duckdb"
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        self._held = None
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Every statement inside the block runs on one connection (closed at its end)."""
+        with duckdb.connect(str(self.path)) as con:
+            self._held = con
+            try:
+                yield
+            finally:
+                self._held = None
+
+    @contextmanager
+    def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self._held is not None:
+            yield self._held
+        else:
+            with duckdb.connect(str(self.path)) as con:
+                yield con
+
+    def create_table_as(self, name: str, select: str) -> None:
+        """Replaces table `name` with the rows of query `select`, computed by the engine."""
+        with self._connection() as con:
+            self._create(con, name, select)
+
+    def drop_table(self, name: str) -> None:
+        with self._connection() as con:
+            con.execute(f"drop table if exists {_qualified(name)}")
+
+    @staticmethod
+    def _create(con, name: str, select: str) -> None:
+        con.execute(f"create schema if not exists {_quote(name.split('.')[0])}")
+        con.execute(f"create or replace table {_qualified(name)} as {select}")
 
     def read_text(self, sql: str) -> pa.Table:
         """The query's rows, every column as text (the same on every engine)."""
-        with duckdb.connect(str(self.path)) as con:
+        with self._connection() as con:
             table = con.sql(sql).to_arrow_table()
         return table.cast(pa.schema([pa.field(name, pa.string()) for name in table.column_names]))
 
-    def write(self, replace: Mapping[str, pa.Table] = {}, append: Mapping[str, pa.Table] = {}) -> None:
-        """Replaces the `replace` tables (schema.table → rows) and appends to the existing `append` tables."""
-        with duckdb.connect(str(self.path)) as con:
+    def write(
+        self,
+        replace: Mapping[str, pa.Table] = {},
+        append: Mapping[str, pa.Table] = {},
+        replace_with: Mapping[str, str] = {},
+    ) -> None:
+        """Replaces the `replace` tables (schema.table → rows), appends to the existing `append` tables and
+        replaces the `replace_with` tables by the rows of their queries (schema.table → select)."""
+        with self._connection() as con:
             con.execute("begin")
             try:
+                for name, select in replace_with.items():
+                    self._create(con, name, select)
                 for name, rows in replace.items():
                     con.execute(f"create schema if not exists {_quote(name.split('.')[0])}")
                     con.register("_rows", rows)
@@ -73,8 +118,25 @@ class PostgresWarehouse:
         pa.timestamp("us"): "timestamp",
     }
 
+    engine = "postgres"
+    hold = staticmethod(nullcontext)  # one connection already
+
     def __init__(self, conninfo: Mapping[str, str | int]):
         self.con = psycopg2.connect(**conninfo)
+
+    def create_table_as(self, name: str, select: str) -> None:
+        with self.con, self.con.cursor() as cur:
+            self._create(cur, name, select)
+
+    def drop_table(self, name: str) -> None:
+        with self.con, self.con.cursor() as cur:
+            cur.execute(f"drop table if exists {_qualified(name)}")
+
+    @staticmethod
+    def _create(cur, name: str, select: str) -> None:
+        cur.execute(f"create schema if not exists {_quote(name.split('.')[0])}")
+        cur.execute(f"drop table if exists {_qualified(name)}")
+        cur.execute(f"create table {_qualified(name)} as {select}")
 
     def read_text(self, sql: str) -> pa.Table:
         """The query's rows, every column as text: COPY to CSV, read by Arrow (a quoted "" stays an empty string)."""
@@ -92,8 +154,15 @@ class PostgresWarehouse:
         )
         return pa_csv.read_csv(buffer, pa_csv.ReadOptions(column_names=columns), convert_options=options)
 
-    def write(self, replace: Mapping[str, pa.Table] = {}, append: Mapping[str, pa.Table] = {}) -> None:
+    def write(
+        self,
+        replace: Mapping[str, pa.Table] = {},
+        append: Mapping[str, pa.Table] = {},
+        replace_with: Mapping[str, str] = {},
+    ) -> None:
         with self.con, self.con.cursor() as cur:  # one transaction, rolled back on any error
+            for name, select in replace_with.items():
+                self._create(cur, name, select)
             for name, rows in replace.items():
                 columns = ", ".join(f"{_quote(field.name)} {self._type(field.type)}" for field in rows.schema)
                 cur.execute(f"create schema if not exists {_quote(name.split('.')[0])}")
@@ -124,20 +193,36 @@ class SparkWarehouse:
     (double-quoted identifiers), so they are translated to Spark SQL first. Each table is replaced or appended
     on its own: Parquet tables have no multi-table transaction."""
 
+    engine = "spark"
+    hold = staticmethod(nullcontext)  # one session already
+
     def __init__(self):
         from orchestration.lib.spark import active_session
 
         self.session = active_session()
 
     def read_text(self, sql: str) -> pa.Table:
-        import sqlglot
-
-        table = self.session.sql(sqlglot.transpile(sql, read="duckdb", write="spark")[0]).toArrow()
+        table = self.session.sql(_spark_sql(sql)).toArrow()
         return table.cast(pa.schema([pa.field(name, pa.string()) for name in table.column_names]))
 
-    def write(self, replace: Mapping[str, pa.Table] = {}, append: Mapping[str, pa.Table] = {}) -> None:
+    def create_table_as(self, name: str, select: str) -> None:
+        self.session.sql(f"create database if not exists {name.split('.')[0]}")
+        self.session.sql(f"drop table if exists {name}")
+        self.session.sql(f"create table {name} using parquet as {_spark_sql(select)}")
+
+    def drop_table(self, name: str) -> None:
+        self.session.sql(f"drop table if exists {name}")
+
+    def write(
+        self,
+        replace: Mapping[str, pa.Table] = {},
+        append: Mapping[str, pa.Table] = {},
+        replace_with: Mapping[str, str] = {},
+    ) -> None:
         from orchestration.lib.spark import save
 
+        for name, select in replace_with.items():
+            self.create_table_as(name, select)
         for name, rows in replace.items():
             self.session.sql(f"create database if not exists {name.split('.')[0]}")
             save(self.session, name, rows, "overwrite")
@@ -146,6 +231,13 @@ class SparkWarehouse:
 
     def close(self) -> None:
         pass
+
+
+def _spark_sql(sql: str) -> str:
+    """A query written for DuckDB and PostgreSQL, in Spark SQL."""
+    import sqlglot
+
+    return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
 
 
 @contextmanager

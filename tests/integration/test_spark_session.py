@@ -11,11 +11,27 @@ import pyarrow as pa
 import pytest
 from pyhive import hive
 
+from orchestration.lib.people import HASHES_TABLE, PEOPLE_TABLE, resolve_identity
 from orchestration.lib.spark import copy_raw_to_spark, run_session
 from orchestration.lib.warehouse import open_warehouse
 from orchestration.settings import load_settings
+from tests.identity_graph import KEY, build_warehouse, resolve
 
 pytestmark = [pytest.mark.spark]
+
+IDENTITY_EDGES = [
+    ("lead:L1", "email:Zed@acme.io"),
+    ("lead:L1", "phone:+14155550101"),
+    ("lead:L2", "email:ann@acme.io"),
+    ("anon:c1", "email:Zed@acme.io"),
+    ("anon:c1", "email:ann@acme.io"),
+    ("lead:L3", "email:test@test.com"),
+    ("lead:L4", "email:test@test.com"),
+    ("lead:L5", "phone:+15555555555"),
+    ("lead:L6", "email:bob@example.com"),
+    ("anon:c2", None),
+    ("email:solo@corp.io", None),
+]
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +87,38 @@ def test_the_python_steps_read_duckdb_sql_and_write_tables(spark):
         warehouse.write(append={"steps.people": pa.table({"person_id": ["p2"], "identifier": ["c"]})})
         rows = warehouse.read_text('select "person_id", count(*) as n from steps.people group by 1 order by 1')
     assert rows.to_pylist() == [{"person_id": "p1", "n": "2"}, {"person_id": "p2", "n": "1"}]
+
+
+def test_identity_resolution_runs_inside_spark_with_duckdbs_person_ids(spark, tmp_path):
+    """The components are labelled by Spark SQL, blocklist included; every identifier gets DuckDB's person_id."""
+    session = spark["session"]
+    edges = [*IDENTITY_EDGES, *((f"anon:{i:03d}", f"anon:{i + 1:03d}") for i in range(40))]  # a chain: rounds
+    for schema in ("intermediate", "seeds", "quality"):
+        session.sql(f"create database if not exists {schema}")
+    session.sql("drop table if exists intermediate.int_identity__edges")
+    session.createDataFrame(edges, "left_identifier string, right_identifier string").write.saveAsTable(
+        "intermediate.int_identity__edges"
+    )
+    session.sql("drop table if exists seeds.identity_blocklist")
+    session.createDataFrame([("test@test.com",), ("@example.com",)], "pattern string").write.saveAsTable(
+        "seeds.identity_blocklist"
+    )
+    session.sql("drop table if exists quality.results")
+    session.sql(
+        "create table quality.results (run_id string, dataset string, rule string, expectation string,"
+        " severity string, passed boolean, rows_checked bigint, failing_rows bigint, failing_rate double,"
+        " sample_keys string, checked_at timestamp) using parquet"
+    )
+    with open_warehouse("spark", spark["data"] / "warehouse.duckdb") as warehouse:
+        outcome = resolve_identity(warehouse, KEY, "run-1", 1.0)
+    on_spark = {row[0]: row[1] for row in session.table(PEOPLE_TABLE).collect()}
+    hashes_on_spark = sorted(tuple(row) for row in session.table(HASHES_TABLE).collect())
+
+    duck = build_warehouse(tmp_path / "w.duckdb", edges, ["test@test.com", "@example.com"])
+    assert resolve(duck).describe() == outcome.describe()
+    with duckdb.connect(str(duck), read_only=True) as con:
+        assert on_spark == dict(con.execute(f"select identifier, person_id from {PEOPLE_TABLE}").fetchall())
+        assert hashes_on_spark == sorted(con.execute(f"select * from {HASHES_TABLE}").fetchall())
+    assert "email:test@test.com" not in on_spark and "phone:+15555555555" not in on_spark
+    assert len({on_spark[f"anon:{i:03d}"] for i in range(41)}) == 1
+    assert not [t for t in session.catalog.listTables("intermediate") if t.name.startswith("identity_work_")]

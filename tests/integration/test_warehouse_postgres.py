@@ -1,14 +1,19 @@
 """The target-agnostic warehouse functions on a real PostgreSQL server: text round-trips through COPY unchanged
 (nulls, empty strings, quotes, commas, newlines, non-ASCII), an empty result reads as an empty table, and a write
-is one transaction."""
+is one transaction; identity resolution on a server that sorts text by language."""
 
+import hashlib
 from datetime import datetime
 
+import duckdb
 import psycopg2
 import pyarrow as pa
 import pytest
 
+from orchestration.lib.people import PEOPLE_TABLE, resolve_identity
+from orchestration.lib.privacy import keyed_hash
 from orchestration.lib.warehouse import open_warehouse
+from tests.identity_graph import KEY, build_warehouse, resolve
 
 pytestmark = pytest.mark.postgres
 
@@ -59,3 +64,38 @@ def test_a_failed_write_changes_nothing(pg, tmp_path):
             "select table_name from information_schema.tables where table_name = 'people_test'"
         )
         assert tables.num_rows == 0
+
+
+def test_identity_resolution_on_a_server_sorting_by_language_keeps_duckdbs_person_ids(postgres_server, tmp_path):
+    """A server whose collation puts `ann` before `Zed` still keys people by the byte-wise smallest identifier, and
+    picks the byte-wise first email as the primary."""
+    settings = postgres_server.create_database("identity_icu", icu_locale="en-US")
+    edges = [("lead:L1", "email:ann@acme.io"), ("lead:L1", "email:Zed@acme.io"), ("lead:L2", "email:bob@acme.io")]
+    con = psycopg2.connect(**settings)
+    with con, con.cursor() as cur:
+        cur.execute("select 'ann' < 'Zed'")
+        assert cur.fetchone() == (True,), "the database does not sort by language"
+        cur.execute(
+            "create schema intermediate; create schema seeds; create schema quality;"
+            " create table intermediate.int_identity__edges (left_identifier text, right_identifier text);"
+            " create table seeds.identity_blocklist (pattern text);"
+            " create table quality.results (run_id text, dataset text, rule text, expectation text, severity text,"
+            " passed boolean, rows_checked bigint, failing_rows bigint, failing_rate float8, sample_keys text,"
+            " checked_at timestamp)"
+        )
+        cur.executemany("insert into intermediate.int_identity__edges values (%s, %s)", edges)
+    with open_warehouse("postgres", tmp_path / "unused.duckdb", postgres_server.dbt_env("identity_icu")) as warehouse:
+        resolve_identity(warehouse, KEY, "run-1", 1.0)
+    with con, con.cursor() as cur:
+        cur.execute(f"select identifier, person_id from {PEOPLE_TABLE}")
+        on_server = dict(cur.fetchall())
+        cur.execute("select count(*) from information_schema.tables where table_name like 'identity_work_%'")
+        assert cur.fetchone() == (0,)
+        cur.execute("select email_hash from intermediate.identity_hashes where person_id = %s", [on_server["lead:L1"]])
+        assert cur.fetchone() == (keyed_hash("Zed@acme.io", KEY),)
+    con.close()
+    duck = build_warehouse(tmp_path / "w.duckdb", edges, [])
+    resolve(duck)
+    with duckdb.connect(str(duck), read_only=True) as duck_con:
+        assert on_server == dict(duck_con.execute(f"select identifier, person_id from {PEOPLE_TABLE}").fetchall())
+    assert on_server["lead:L1"] == "p_" + hashlib.md5(b"email:Zed@acme.io").hexdigest()[:16]

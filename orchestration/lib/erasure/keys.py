@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 
 from orchestration.lib import personal_data
 from orchestration.lib.contract import CONTRACTS
-from orchestration.lib.identity import blocked, read_blocklist_seed
+from orchestration.lib.identity import blocked_sql, read_blocklist_seed
 from orchestration.lib.normalise import normalise_email
 from orchestration.lib.sql import quote_ident, table_names
 
@@ -135,9 +134,12 @@ def _add_profile_identifiers(con) -> None:
             if phone:
                 found.add(f"phone:{phone}")
     if found:
-        typed = pd.Series(sorted(found), dtype="string")
-        kept = typed[~blocked(typed, read_blocklist_seed())]
-        add_keys(con, [tuple(identifier.split(":", 1)) for identifier in kept])
+        con.register("_erase_found", pa.table({"identifier": pa.array(sorted(found), pa.string())}))
+        con.register("_erase_patterns", pa.table({"pattern": pa.array(read_blocklist_seed(), pa.string())}))
+        junk = {row[0] for row in con.execute(blocked_sql("_erase_found", "_erase_patterns")).fetchall()}
+        con.unregister("_erase_found")
+        con.unregister("_erase_patterns")
+        add_keys(con, [tuple(identifier.split(":", 1)) for identifier in sorted(found - junk)])
 
 
 def _expand_identity(con) -> None:

@@ -1,0 +1,53 @@
+"""A DuckDB warehouse holding only what identity resolution reads (the edges, the blocklist seed, quality.results),
+and the people it resolves there: the tests run the real SQL on a real DuckDB file."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from orchestration.lib.people import PEOPLE_TABLE, resolve_identity
+from orchestration.lib.warehouse import open_warehouse
+
+KEY = b"test-key"
+
+
+def build_warehouse(path: Path, edges: Iterable[tuple[str | None, str | None]], patterns: Iterable[str]) -> Path:
+    """`edges`: (left_identifier, right_identifier) rows, right None for an identifier seen alone."""
+    with duckdb.connect(str(path)) as con:
+        for schema in ("intermediate", "seeds", "quality"):
+            con.execute(f"create schema if not exists {schema}")
+        con.execute("create table intermediate.int_identity__edges (left_identifier varchar, right_identifier varchar)")
+        rows = list(edges)
+        if rows:
+            con.executemany("insert into intermediate.int_identity__edges values (?, ?)", rows)
+        con.execute("create table seeds.identity_blocklist (pattern varchar)")
+        for pattern in patterns:
+            con.execute("insert into seeds.identity_blocklist values (?)", [pattern])
+        con.execute(
+            "create table quality.results (run_id varchar, dataset varchar, rule varchar, expectation varchar,"
+            " severity varchar, passed boolean, rows_checked bigint, failing_rows bigint, failing_rate float8,"
+            " sample_keys varchar, checked_at timestamp)"
+        )
+    return path
+
+
+def resolve(path: Path, now: datetime | None = None, max_rate: float = 1.0):
+    with open_warehouse("duckdb", path) as warehouse:
+        return resolve_identity(warehouse, KEY, "run-1", max_rate, now=now)
+
+
+def people_of(
+    pairs: Iterable[tuple[str, str]], singles: Iterable[str] = (), patterns: Iterable[str] = ()
+) -> dict[str, str]:
+    """identifier → person_id, resolved on a throwaway DuckDB file."""
+    edges = [*pairs, *((single, None) for single in singles)]
+    with tempfile.TemporaryDirectory() as scratch:
+        path = build_warehouse(Path(scratch) / "warehouse.duckdb", edges, patterns)
+        resolve(path)
+        with duckdb.connect(str(path), read_only=True) as con:
+            return dict(con.execute(f"select identifier, person_id from {PEOPLE_TABLE}").fetchall())
