@@ -14,7 +14,8 @@ exports). Given two sizes, the growth exponent k of the full night (time ∝ lea
 
 `--stages` times each stage of a full and an incremental night in its own process instead (duckdb and postgres),
 with the dbt seconds per model folder and the Markov solve beside the `ChannelAttribution` package. On postgres
-the database of the CLOSEDLOOP_PG_* settings is used (an empty one: the benchmark drops nothing).
+the database of the CLOSEDLOOP_PG_* settings is used (an empty one: the benchmark drops nothing). Without
+`--stages`, each work dir gets a database of its own on that server, dropped and created again by the benchmark.
 """
 
 from __future__ import annotations
@@ -297,9 +298,35 @@ RUN_STAGES = (
 )
 
 
+def bench_database(work: Path) -> str:
+    """On postgres, the database of a work dir's nights: one per work dir, so the warm-up's tables never meet the
+    measured nights' (the server of the CLOSEDLOOP_PG_* settings; the role must be allowed to create databases)."""
+    return f"closedloop_bench_{work.name}"
+
+
+def fresh_database(work: Path, target: str) -> None:
+    """postgres: drops and creates the work dir's database (see bench_database); other targets: nothing."""
+    if target != "postgres":
+        return
+    import psycopg2
+
+    from orchestration.lib.postgres import postgres_settings_from_env
+
+    con = psycopg2.connect(**postgres_settings_from_env())
+    try:
+        con.autocommit = True
+        with con.cursor() as cur:
+            cur.execute(f'drop database if exists "{bench_database(work)}"')
+            cur.execute(f'create database "{bench_database(work)}"')
+    finally:
+        con.close()
+
+
 def run_night(work: Path, target: str) -> tuple[list[tuple[str, float]], float, float]:
     """One `closedloop run` on the work dir: (stage, seconds) from its progress lines, total seconds, peak MB."""
     env = {**os.environ, "CLOSEDLOOP_DBT_TARGET": target, "CLOSEDLOOP_QUIET": "0"}
+    if target == "postgres":
+        env["CLOSEDLOOP_PG_DATABASE"] = bench_database(work)
     command = [
         str(Path(sys.executable).parent / "closedloop"),
         "run",
@@ -430,6 +457,7 @@ def warm_up(args, work: Path) -> float:
     from orchestration.lib.generate import generate_landing
 
     shutil.rmtree(work, ignore_errors=True)
+    fresh_database(work, args.target)
     generate_landing(work / "landing", leads=200, days=60, seed=2)
     started = time.monotonic()
     run_night(work, args.target)
@@ -441,6 +469,7 @@ def benchmark_size(args, leads: int) -> dict:
     back), one new month delivered, then nothing new; with the floor measured on the same files."""
     work = (args.workdir or REPO / "benchmarks" / "out") / f"leads_{leads}"
     shutil.rmtree(work, ignore_errors=True)
+    fresh_database(work, args.target)
     (work / "data").mkdir(parents=True)
     args.leads = leads
     seconds, _, generated = run_stage("generate", work, args)

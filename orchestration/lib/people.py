@@ -56,6 +56,7 @@ class IdentityOutcome:
     identifiers: int
     anonymous_people: int
     hashed_people: int
+    rounds: int  # of label propagation, the last of which changed nothing
     duplicates: DuplicateContacts
     max_duplicate_contact_rate: float
     seconds: float
@@ -70,7 +71,8 @@ class IdentityOutcome:
         rate = self.duplicates.rate
         shown = "n/a (no leads)" if rate is None else f"{rate:.2%}"
         return (
-            f"{self.people:,} people from {self.identifiers:,} identifiers; {self.duplicates.merged_leads:,} of"
+            f"{self.people:,} people from {self.identifiers:,} identifiers ({self.rounds} rounds);"
+            f" {self.duplicates.merged_leads:,} of"
             f" {self.duplicates.leads:,} leads merged as duplicates: duplicate-contact rate {shown}"
             f" (warning above {self.max_duplicate_contact_rate:.2%})"
         )
@@ -90,7 +92,7 @@ def resolve_identity(
             raise ValueError(f"{EDGES}: {missing} edge(s) without a left_identifier")
         warehouse.create_table_as(sql.nodes, sql.select_nodes(BLOCKLIST))
         warehouse.create_table_as(sql.links, sql.select_links())
-        labels = label_components(warehouse, sql)
+        labels, rounds = label_components(warehouse, sql)
         warehouse.create_table_as(sql.people, sql.select_people(labels))
         hashes = primary_hashes(warehouse.read_text(sql.primaries()), key)
         figures = warehouse.read_text(sql.figures()).to_pylist()[0]
@@ -110,6 +112,7 @@ def resolve_identity(
         identifiers=int(figures["identifiers"] or 0),
         anonymous_people=int(figures["anonymous_people"] or 0),
         hashed_people=hashes.num_rows,
+        rounds=rounds,
         duplicates=duplicates,
         max_duplicate_contact_rate=max_duplicate_contact_rate,
         seconds=time.perf_counter() - started,
@@ -128,14 +131,15 @@ def scratch_tables(warehouse, sql: ComponentsSql) -> Iterator[None]:
             warehouse.drop_table(name)
 
 
-def label_components(warehouse, sql: ComponentsSql) -> str:
-    """Labels every linked identifier with its component's smallest identifier; returns the labels table."""
+def label_components(warehouse, sql: ComponentsSql) -> tuple[str, int]:
+    """Labels every linked identifier with its component's smallest identifier; returns the labels table and the
+    rounds it took (the last one changed nothing)."""
     warehouse.create_table_as(sql.labels(0), sql.first_labels())
     for round_ in range(1, MAX_ROUNDS + 1):
         new, old = sql.labels(round_), sql.labels(round_ - 1)
         warehouse.create_table_as(new, sql.next_labels(old))
         if int(warehouse.read_text(sql.changed(new, old)).column("n")[0].as_py()) == 0:
-            return new
+            return new, round_
     raise RuntimeError(f"identity resolution: labels still changing after {MAX_ROUNDS} rounds")
 
 

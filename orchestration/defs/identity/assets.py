@@ -61,6 +61,7 @@ def identity_people(context: dg.AssetExecutionContext, settings: ClosedloopSetti
             "people": outcome.people,
             "anonymous_people": outcome.anonymous_people,
             "identifiers": outcome.identifiers,
+            "label_rounds": outcome.rounds,
             "leads": duplicates.leads,
             "merged_leads": duplicates.merged_leads,
             "seconds": round(outcome.seconds, 2),
