@@ -139,7 +139,8 @@ class ComponentsSql:
         """
 
     def published_people(self) -> str:
-        return f"select identifier{self.default} as identifier, person_id from {self.people}"
+        """The people with the database's own collation again (md5 of a `C` label is `C` on PostgreSQL too)."""
+        return f"select identifier{self.default} as identifier, person_id{self.default} as person_id from {self.people}"
 
     def primaries(self) -> str:
         """Per person and kind (email, phone), the primary value: the first, by its bytes, among those seen on a

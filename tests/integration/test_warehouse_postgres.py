@@ -89,6 +89,11 @@ def test_identity_resolution_on_a_server_sorting_by_language_keeps_duckdbs_perso
     with con, con.cursor() as cur:
         cur.execute(f"select identifier, person_id from {PEOPLE_TABLE}")
         on_server = dict(cur.fetchall())
+        cur.execute(
+            "select count(*) from information_schema.columns where table_name = 'identity_people'"
+            " and collation_name is not null"
+        )
+        assert cur.fetchone() == (0,), "the published people compare by the database's collation"
         cur.execute("select count(*) from information_schema.tables where table_name like 'identity_work_%'")
         assert cur.fetchone() == (0,)
         cur.execute("select email_hash from intermediate.identity_hashes where person_id = %s", [on_server["lead:L1"]])
