@@ -137,6 +137,7 @@ class PostgresWarehouse:
         cur.execute(f"create schema if not exists {_quote(name.split('.')[0])}")
         cur.execute(f"drop table if exists {_qualified(name)}")
         cur.execute(f"create table {_qualified(name)} as {select}")
+        cur.execute(f"analyze {_qualified(name)}")  # statistics for the next query's plan (see statistics.sql)
 
     def read_text(self, sql: str) -> pa.Table:
         """The query's rows, every column as text: COPY to CSV, read by Arrow (a quoted "" stays an empty string)."""
@@ -171,6 +172,8 @@ class PostgresWarehouse:
                 self._copy(cur, name, rows)
             for name, rows in append.items():
                 self._copy(cur, name, rows)
+            for name in [*replace, *append]:
+                cur.execute(f"analyze {_qualified(name)}")
 
     def _copy(self, cur, name: str, rows: pa.Table) -> None:
         buffer = io.BytesIO()

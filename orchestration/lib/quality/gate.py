@@ -91,6 +91,7 @@ def run_gate(
             _replace_quarantined_keys(con, run_id, datasets)
             outcome = GateOutcome(run_id, verdicts, docs_index(quality_dir))
             _record(con, outcome, started)
+            _refresh_statistics(con)
     finally:
         engine.dispose()
         close_connections()
@@ -172,6 +173,14 @@ def _blocking(result: DatasetResult, verdict: DatasetVerdict, max_rate: float) -
             f" (sample keys: {', '.join(worst.sample_keys)})."
         )
     return None
+
+
+def _refresh_statistics(con) -> None:
+    """On PostgreSQL the next models are planned with these tables (the staging views leave the quarantined keys
+    out): their statistics now, not when autovacuum gets to them (dbt_project/macros/statistics.sql)."""
+    if con.dialect.name == "postgresql":
+        for table in ("quality.quarantine", "quality.quarantined_keys", "quality.runs"):
+            con.execute(sa.text(f"analyze {table}"))
 
 
 def _replace_quarantined_keys(con, run_id: str, datasets: tuple[Dataset, ...]) -> None:
