@@ -77,7 +77,7 @@ def copy_raw_to_postgres(warehouse_path: Path, conninfo: dict | str) -> dict[str
                         copied[LOADED_FILES] += _copy_rows(duck, cur, LOADED_FILES, "file_hash", Path(scratch))
                     finally:
                         duck.unregister("_new_files")
-                    # the staging views read these rows next: plans need the new statistics (see statistics.sql)
+                    # the staging views read these rows next: statistics for their plans (macros/postgres_planning.sql)
                     cur.execute(f"analyze raw.{quote_ident(name)}")
                     cur.execute(f"analyze raw.{quote_ident(LOADED_FILES)}")
     finally:

@@ -137,7 +137,7 @@ class PostgresWarehouse:
         cur.execute(f"create schema if not exists {_quote(name.split('.')[0])}")
         cur.execute(f"drop table if exists {_qualified(name)}")
         cur.execute(f"create table {_qualified(name)} as {select}")
-        cur.execute(f"analyze {_qualified(name)}")  # statistics for the next query's plan (see statistics.sql)
+        cur.execute(f"analyze {_qualified(name)}")  # for the next plan (macros/postgres_planning.sql)
 
     def read_text(self, sql: str) -> pa.Table:
         """The query's rows, every column as text: COPY to CSV, read by Arrow (a quoted "" stays an empty string)."""

@@ -177,7 +177,7 @@ def _blocking(result: DatasetResult, verdict: DatasetVerdict, max_rate: float) -
 
 def _refresh_statistics(con) -> None:
     """On PostgreSQL the next models are planned with these tables (the staging views leave the quarantined keys
-    out): their statistics now, not when autovacuum gets to them (dbt_project/macros/statistics.sql)."""
+    out): their statistics now, not when autovacuum gets to them (dbt_project/macros/postgres_planning.sql)."""
     if con.dialect.name == "postgresql":
         for table in ("quality.quarantine", "quality.quarantined_keys", "quality.runs"):
             con.execute(sa.text(f"analyze {table}"))
