@@ -4,6 +4,7 @@
         unique_key='conversion_id',
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
+        pre_hook="{{ without_nested_loops() }}",
         post_hook="{{ delete_vanished_conversions() }}",
     )
 }}
