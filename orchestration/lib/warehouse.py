@@ -89,9 +89,8 @@ class DuckDBWarehouse:
                 for name, select in replace_with.items():
                     self._create(con, name, select)
                 for name, rows in replace.items():
-                    con.execute(f"create schema if not exists {_quote(name.split('.')[0])}")
                     con.register("_rows", rows)
-                    con.execute(f"create or replace table {_qualified(name)} as select * from _rows")
+                    self._create(con, name, "select * from _rows")
                     con.unregister("_rows")
                 for name, rows in append.items():
                     con.register("_rows", rows)
