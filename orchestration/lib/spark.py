@@ -108,6 +108,20 @@ def run_session(settings: Settings) -> Iterator:
             os.environ["CLOSEDLOOP_SPARK_PORT"] = previous
 
 
+@contextmanager
+def engine_session(settings: Settings) -> Iterator:
+    """The run's session when one is open (a nightly run), else a session opened for the caller and stopped after
+    it (`closedloop erase` on the spark target)."""
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.getActiveSession()
+    if session is not None:
+        yield session
+        return
+    with run_session(settings) as session:
+        yield session
+
+
 def active_session():
     """The run's session (see `run_session`); a step outside a Spark run has none."""
     from pyspark.sql import SparkSession
@@ -118,10 +132,11 @@ def active_session():
     return session
 
 
-def copy_raw_to_spark(warehouse_path: Path, session) -> dict[str, int]:
+def copy_raw_to_spark(warehouse_path: Path, session, whole: set[str] = frozenset()) -> dict[str, int]:
     """Copies the raw rows of landing files Spark's `raw._loaded_files` does not list yet from the DuckDB file;
     the small bookkeeping tables (no `_file_hash`) are replaced whole, and so is a table whose rows Spark has
-    but DuckDB no longer does (an erasure). Returns rows copied per table."""
+    but DuckDB no longer does (an erasure), or that `whole` names (an erasure changed its rows in place).
+    Returns rows copied per table."""
     import duckdb
 
     session.sql("create database if not exists raw")
@@ -136,14 +151,14 @@ def copy_raw_to_spark(warehouse_path: Path, session) -> dict[str, int]:
             table = qualified(f"raw.{name}")
             hash_column = "file_hash" if name == "_loaded_files" else "_file_hash"
             new_files = f"{quote_ident(hash_column)} not in (select file_hash from _known)"
-            whole = name not in present or hash_column not in duck.table(table).columns
-            if not whole:
+            copy_whole = name in whole or name not in present or hash_column not in duck.table(table).columns
+            if not copy_whole:
                 kept = duck.execute(f"select count(*) from {table} where not ({new_files})").fetchall()[0][0]
                 # rows Spark has that DuckDB no longer has (an erasure in between): copy the table whole
-                whole = kept != session.table(f"raw.{name}").count()
-            rows = duck.sql(f"select * from {table}" + ("" if whole else f" where {new_files}")).to_arrow_table()
-            if whole or rows.num_rows:
-                save(session, f"raw.{name}", rows, "overwrite" if whole else "append")
+                copy_whole = kept != session.table(f"raw.{name}").count()
+            rows = duck.sql(f"select * from {table}" + ("" if copy_whole else f" where {new_files}")).to_arrow_table()
+            if copy_whole or rows.num_rows:
+                save(session, f"raw.{name}", rows, "overwrite" if copy_whole else "append")
             copied[name] = rows.num_rows
     return copied
 

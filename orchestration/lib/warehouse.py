@@ -204,13 +204,13 @@ class SparkWarehouse:
         self.session = active_session()
 
     def read_text(self, sql: str) -> pa.Table:
-        table = self.session.sql(_spark_sql(sql)).toArrow()
+        table = self.session.sql(spark_sql(sql)).toArrow()
         return table.cast(pa.schema([pa.field(name, pa.string()) for name in table.column_names]))
 
     def create_table_as(self, name: str, select: str) -> None:
         self.session.sql(f"create database if not exists {name.split('.')[0]}")
         self.session.sql(f"drop table if exists {name}")
-        self.session.sql(f"create table {name} using parquet as {_spark_sql(select)}")
+        self.session.sql(f"create table {name} using parquet as {spark_sql(select)}")
 
     def drop_table(self, name: str) -> None:
         self.session.sql(f"drop table if exists {name}")
@@ -235,7 +235,7 @@ class SparkWarehouse:
         pass
 
 
-def _spark_sql(sql: str) -> str:
+def spark_sql(sql: str) -> str:
     """A query written for DuckDB and PostgreSQL, in Spark SQL."""
     import sqlglot
 

@@ -5,12 +5,17 @@ DuckDB mart by mart, is test_whole_night_spark.py (`make test-long`)."""
 from __future__ import annotations
 
 import os
+from datetime import datetime
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pytest
 from pyhive import hive
 
+from orchestration.lib.contract import CONTRACTS
+from orchestration.lib.erasure import erase, parse_request
+from orchestration.lib.landing import discover, ensure_raw_tables, load_source
 from orchestration.lib.people import HASHES_TABLE, PEOPLE_TABLE, resolve_identity
 from orchestration.lib.spark import copy_raw_to_spark, run_session
 from orchestration.lib.warehouse import open_warehouse
@@ -18,6 +23,8 @@ from orchestration.settings import load_settings
 from tests.identity_graph import KEY, build_warehouse, resolve
 
 pytestmark = [pytest.mark.spark]
+
+LANDING = Path(__file__).parents[1] / "fixtures" / "landing_small"
 
 IDENTITY_EDGES = [
     ("lead:L1", "email:Zed@acme.io"),
@@ -122,3 +129,43 @@ def test_identity_resolution_runs_inside_spark_with_duckdbs_person_ids(spark, tm
     assert "email:test@test.com" not in on_spark and "phone:+15555555555" not in on_spark
     assert len({on_spark[f"anon:{i:03d}"] for i in range(41)}) == 1
     assert not [t for t in session.catalog.listTables("intermediate") if t.name.startswith("identity_work_")]
+
+
+def test_erase_removes_the_person_from_spark_at_once(spark):
+    """`closedloop erase` on the spark target: Spark's raw copy and the tables built there lose the person now,
+    not at the next night; the identity graph Spark holds is what finds the person's other keys."""
+    session = spark["session"]
+    settings = load_settings(
+        LANDING, spark["data"] / "erase", {"CLOSEDLOOP_DBT_TARGET": "spark", "CLOSEDLOOP_PII_KEY": "test-key"}
+    )
+    settings.data_dir.mkdir()
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        ensure_raw_tables(con)
+        for source in CONTRACTS:
+            load_source(con, source, discover(LANDING, source), "night1", datetime(2026, 3, 31, 2))
+    copy_raw_to_spark(settings.warehouse_path, session)
+    for database in ("intermediate", "marts"):
+        session.sql(f"create database if not exists {database}")
+    for table in ("intermediate.identity_people", "marts.fct_conversions"):
+        session.sql(f"drop table if exists {table}")  # the identity test's, and Parquet tables take no `replace`
+    # L9 is known to Spark's identity graph only: it is hers because identity resolution said so
+    session.sql(
+        "create table intermediate.identity_people using parquet as select * from values"
+        " ('email:annlee@gmail.com', 'p_ann'), ('lead:L9', 'p_ann'), ('lead:L2', 'p_bob') as t(identifier, person_id)"
+    )
+    session.sql(
+        "create table marts.fct_conversions using parquet as select * from values"
+        " ('D1', 'L1'), ('D2', 'L2'), ('D9', 'L9') as t(deal_id, lead_id)"
+    )
+
+    result = erase(settings, parse_request("Ann.Lee@gmail.com", None))
+
+    def column(sql: str) -> list:
+        return sorted(row[0] for row in session.sql(sql).collect())
+
+    assert result.removed["spark: marts.fct_conversions"] == 2
+    assert column("select lead_id from marts.fct_conversions") == ["L2"]
+    assert column("select identifier from intermediate.identity_people") == ["lead:L2"]
+    assert column("select lead_id from raw.leads") == ["L2", "L3"]  # raw copied again from the DuckDB file
+    assert "t1" not in column("select touchpoint_id from raw.touchpoints")  # the cookie seen with her email
+    assert column("show tables in marts like '*__erasure'") == []  # the scratch tables are gone

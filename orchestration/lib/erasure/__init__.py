@@ -18,13 +18,14 @@
    Parquet exports are rewritten from it.
 
 Modules: `requests` (what a request names, the outcome), `keys` (step 1), `purge` (steps 2-3), `rewrite`
-(step 4), `postgres` (the same on a PostgreSQL build warehouse).
+(step 4), `postgres` and `spark` (the same on a PostgreSQL or Spark build warehouse).
 
 The caller holds the writer lock (`closedloop erase`, or the nightly run that loaded the requests).
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 
 import duckdb
@@ -66,13 +67,36 @@ def erase(settings: Settings, seeds: list[tuple[str, str]], requested_at: dateti
     # an existing warehouse is rewritten even when no row of the person is left in it: a retry after an
     # interrupted erasure (rows deleted, file not yet rewritten) must still clear the free pages
     existed = settings.warehouse_path.exists()
-    with duckdb.connect(str(settings.warehouse_path)) as con:
-        ensure_raw_tables(con)
-        result = purge(con, seeds, key, requested_at or now, now, server_identity(settings))
-        result.requests = 1
-        serving = purge_serving(con, settings.serving_path, result)
-    finish(settings, result, serving, rewrite=existed)
+    with _engine_session(settings):
+        with duckdb.connect(str(settings.warehouse_path)) as con:
+            ensure_raw_tables(con)
+            result = purge(con, seeds, key, requested_at or now, now, engine_identity(settings))
+            result.requests = 1
+            serving = purge_serving(con, settings.serving_path, result)
+        finish(settings, result, serving, rewrite=existed)
     return result
+
+
+def _engine_session(settings: Settings) -> AbstractContextManager:
+    """On the spark target, a Spark session for the erasure (the nightly run's own, or one opened for it)."""
+    if settings.dbt_target != "spark":
+        return nullcontext()
+    from orchestration.lib.spark import engine_session
+
+    return engine_session(settings)
+
+
+def engine_identity(settings: Settings):
+    """identity_people of a PostgreSQL or Spark build warehouse (identity resolution writes it there), as Arrow;
+    None on DuckDB (the erasure reads it in place) or before identity resolution ever ran."""
+    if settings.dbt_target == "postgres":
+        return server_identity(settings)
+    if settings.dbt_target == "spark":
+        from orchestration.lib.erasure.spark import spark_identity
+        from orchestration.lib.spark import active_session
+
+        return spark_identity(active_session())
+    return None
 
 
 def apply_erasure_requests(settings: Settings) -> Erasure:
@@ -101,7 +125,7 @@ def apply_erasure_requests(settings: Settings) -> Erasure:
             dates.append(parse_timestamp(requested_at))
         key = pii_key(settings)
         earliest = min((d for d in dates if d), default=now)
-        result = purge(con, seeds, key, earliest, now, server_identity(settings)) if seeds else Erasure()
+        result = purge(con, seeds, key, earliest, now, engine_identity(settings)) if seeds else Erasure()
         cleared = 0
         for outcome in ("applied", "unusable"):
             rowids = [rowid for rowid, o in outcomes.items() if o == outcome]

@@ -81,3 +81,12 @@ def finish(settings: Settings, result: Erasure, serving: Path | None, rewrite: b
 
         removed = purge_postgres(postgres_settings_from_env(), result.keys)
         result.removed |= {f"postgres: {table}": rows for table, rows in removed.items()}
+    if settings.dbt_target == "spark" and result.keys:  # so does Spark's (raw copied again, models rewritten)
+        from orchestration.lib.erasure.spark import purge_spark
+        from orchestration.lib.spark import active_session
+
+        changed = [
+            table.split(".", 1)[1] for table, rows in result.removed.items() if table.startswith("raw.") and rows
+        ]
+        removed = purge_spark(active_session(), settings.warehouse_path, result.keys, changed)
+        result.removed |= {f"spark: {table}": rows for table, rows in removed.items()}
