@@ -345,16 +345,18 @@ def _unload(args) -> int:
     from datetime import UTC, datetime
 
     from orchestration.lib.lock import LockBusy, exclusive_lock
+    from orchestration.lib.spark import engine_session
     from orchestration.lib.unload import UnloadError, unload
 
     settings = load_settings(args.landing, args.data_dir)
     try:
-        with exclusive_lock(settings.lock_path, holder="unload"):
+        with exclusive_lock(settings.lock_path, holder="unload"), engine_session(settings) as spark:
             result = unload(
                 settings.warehouse_path,
                 settings.landing_dir,
                 args.file,
                 datetime.now(UTC).replace(tzinfo=None),
+                spark,
             )
     except LockBusy as exc:
         raise UsageError(f"{exc}: one writer at a time; unload when it has finished") from exc

@@ -26,3 +26,17 @@ def postgres_server():
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_session(tmp_path_factory):
+    """One local Spark session, with its Thrift server, for every `@pytest.mark.spark` module a worker runs: a JVM
+    holds one Spark context, and a second Thrift server in the same JVM after a stop does not start. Yields the
+    session and the data dir whose `spark` folder holds its tables."""
+    from orchestration.lib.spark import run_session
+    from orchestration.settings import load_settings
+
+    data = tmp_path_factory.mktemp("spark_session")
+    settings = load_settings(data / "landing", data, {"CLOSEDLOOP_SPARK_MASTER": "local[1]"})
+    with run_session(settings) as session:
+        yield {"session": session, "data": data}

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 import pyarrow as pa
@@ -163,9 +164,12 @@ def load_source(
     encoding: str = "utf-8",
     phone_region: str = "US",
     pii_key: bytes | None = None,
+    sink: RowSink | None = None,
 ) -> SourceLoad:
     """Loads the files of one source not loaded before; raises LandingError on the first bad file. `pii_key` hashes
-    the file's identifiers to leave out erased people; it is needed only once the suppression list is not empty."""
+    the file's identifiers to leave out erased people; it is needed only once the suppression list is not empty.
+    `sink` writes the checked rows somewhere else than `raw.<source>` of `con` (Spark: spark_landing.py)."""
+    sink = sink or DuckDBSink()
     contract = CONTRACTS[source]
     loaded_at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
     result = SourceLoad(source)
@@ -177,7 +181,7 @@ def load_source(
             continue
         try:
             rows, suppressed = _load_file(
-                con, contract, path, digest, run_id, loaded_at, encoding, phone_region, pii_key, before
+                con, contract, path, FileLoad(digest, run_id, loaded_at), encoding, phone_region, pii_key, before, sink
             )
         except _ChangedWhileLoading:
             result.files_deferred.append((path.name, "it changed while it was being loaded"))
@@ -203,28 +207,76 @@ def loaded_in_run(warehouse_path: Path, run_id: str) -> list[tuple[str, int, int
     return [(source, int(files), int(count)) for source, files, count in rows]
 
 
+@dataclass(frozen=True)
+class FileLoad:
+    """What every row of one loaded file carries besides its values."""
+
+    digest: str
+    run_id: str
+    loaded_at: datetime
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """A landing file whose header passed the contract, open as the temp view `_landing_file` of the loader's
+    DuckDB connection; `keep` is the condition on its rows (alias `f`) that leaves erased people out."""
+
+    path: Path
+    contract: SourceContract
+    header: list[str]
+    phone_region: str
+    keep: str
+    load: FileLoad
+    encoding: str
+
+    def rows_sql(self, numbered: str, phones: str = "raw._phone_numbers") -> str:
+        """The raw rows of the file as a select over `numbered` (its rows with `_file_row`, their number)."""
+        return _rows_sql(self, numbered, phones)
+
+
+class DuckDBSink:
+    """Writes the rows into `raw.<source>` of the loader's own DuckDB connection (the default)."""
+
+    def write(self, con, checked: CheckedFile) -> int:
+        # numbered before the join (a join does not keep row order); one scan of a file keeps its order in DuckDB
+        numbered = "(select *, row_number() over () as _file_row from _landing_file)"
+        return con.execute(f"insert into raw.{checked.contract.name} {checked.rows_sql(numbered)}").fetchone()[0]
+
+    def undo(self, source: str, digest: str) -> None:
+        pass  # the loader's transaction rolls the rows back
+
+
+class RowSink(Protocol):
+    def write(self, con, checked: CheckedFile) -> int:
+        """Writes the checked file's rows (reading `_landing_file` of `con` or the file itself); returns how many."""
+
+    def undo(self, source: str, digest: str) -> None:
+        """Takes the rows of a file written by `write` out again: the file was not loaded after all."""
+
+
 def _load_file(
-    con, contract, path, digest, run_id, loaded_at, encoding, phone_region, pii_key, before=None
+    con, contract, path, load: FileLoad, encoding, phone_region, pii_key, before=None, sink: RowSink | None = None
 ) -> tuple[int, int]:
     """(rows loaded, rows of erased people left out)"""
+    sink = sink or DuckDBSink()
     relation, header = _open_relation(con, path, encoding)
     _check_columns(path, contract, header)
     con.execute("begin transaction")
     try:
         con.execute(f"create or replace temp view _landing_file as {relation}")
-        params = [path.name, digest, loaded_at, run_id]
-        rows, suppressed = _insert(con, path, contract, header, phone_region, pii_key, params)
+        rows, suppressed = _insert(con, path, contract, header, phone_region, pii_key, load, encoding, sink)
         if rows == 0 and suppressed == 0:
             raise LandingError(path, "the file has no data rows (an export with a header only is refused)")
         if before is not None and _look(path) != before:  # the second look: what was read may be half a file
             raise _ChangedWhileLoading(path)
         con.execute(
             "insert into raw._loaded_files values (?, ?, ?, ?, ?, ?)",
-            [digest, contract.name, path.name, rows, loaded_at, run_id],
+            [load.digest, contract.name, path.name, rows, load.loaded_at, load.run_id],
         )
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
+        sink.undo(contract.name, load.digest)
         raise
     return rows, suppressed
 
@@ -237,7 +289,7 @@ def _open_relation(con, path: Path, encoding: str) -> tuple[str, list[str]]:
         try:
             header = [row[0] for row in con.execute(f"describe select * from read_parquet({quoted})").fetchall()]
         except duckdb.Error as exc:
-            reason = f"not a readable Parquet file ({_first_line(exc)})"
+            reason = f"not a readable Parquet file ({first_line(exc)})"
         else:
             return f"select * from read_parquet({quoted})", header
         raise LandingError(path, reason)
@@ -275,7 +327,7 @@ def _open_jsonl(con, path: Path, quoted: str) -> tuple[str, list[str]]:
     try:
         keys = con.execute(f"select distinct unnest(json_keys(json)) from {source}").fetchall()
     except duckdb.Error as exc:
-        failure = (f"not valid JSON lines ({_first_line(exc)})", _error_line(exc))
+        failure = (f"not valid JSON lines ({first_line(exc)})", _error_line(exc))
     else:
         failure = None
     if failure:  # not chained: DuckDB's message may quote the line (see _insert)
@@ -301,7 +353,15 @@ def _check_columns(path: Path, contract: SourceContract, header: list[str]) -> N
 
 
 def _insert(
-    con, path: Path, contract: SourceContract, header: list[str], phone_region: str, pii_key: bytes | None, params: list
+    con,
+    path: Path,
+    contract: SourceContract,
+    header: list[str],
+    phone_region: str,
+    pii_key: bytes | None,
+    load: FileLoad,
+    encoding: str,
+    sink: RowSink,
 ) -> tuple[int, int]:
     """Reads the file while inserting; DuckDB reports a malformed line while it reads. Returns (rows inserted,
     rows of erased people left out)."""
@@ -309,9 +369,10 @@ def _insert(
         columns = {_canonical(h): h for h in header if _canonical(h) in contract.columns}
         filtered = suppression.prepare_file_filter(con, contract.name, columns, pii_key, phone_region)
         keep = suppression.filter_sql(columns, filtered)
-        _register_phones(con, _phone_column(contract, header), phone_region, keep)
+        _register_phones(con, phone_column(contract, header), phone_region, keep)
         _refuse_nul_bytes(con, path, header)
-        rows = con.execute(_insert_sql(contract, header, phone_region, keep), params).fetchone()[0]
+        checked = CheckedFile(path, contract, header, phone_region, keep, load, encoding)
+        rows = sink.write(con, checked)
         if not filtered:
             return rows, 0
         return rows, con.execute(f"select count(*) from _landing_file as f where not ({keep})").fetchone()[0]
@@ -346,7 +407,7 @@ def _has_nul_byte(path: Path) -> bool:
         return any(b"\x00" in block for block in iter(lambda: handle.read(1 << 22), b""))
 
 
-def _phone_column(contract: SourceContract, header: list[str]) -> str | None:
+def phone_column(contract: SourceContract, header: list[str]) -> str | None:
     """The file's own name of the phone column, when the source has one and the file delivers it."""
     if "phone" not in contract.columns:
         return None
@@ -376,35 +437,46 @@ def _register_phones(con, phone_column: str | None, region: str, keep: str = "tr
         con.unregister("_phones_arrow")
 
 
-def _insert_sql(contract: SourceContract, header: list[str], phone_region: str, keep: str = "true") -> str:
+def _rows_sql(checked: CheckedFile, numbered: str, phones: str) -> str:
+    contract, header = checked.contract, checked.header
     by_canonical = {_canonical(h): h for h in header}
+    csv_file = not checked.path.name.lower().endswith((".parquet", ".jsonl", ".ndjson"))
+
+    def text(column: str) -> str:
+        value = f"cast(f.{quote_ident(column)} as varchar)"
+        # a line break inside a quoted CSV value is kept as \n, whatever the file's line ends (Spark's reader does so)
+        return f"replace({value}, chr(13) || chr(10), chr(10))" if csv_file else value
+
     selects = []
     for column in contract.columns:
         original = by_canonical.get(column)
-        selects.append(f"cast(f.{quote_ident(original)} as varchar)" if original else "cast(null as varchar)")
+        selects.append(text(original) if original else "cast(null as varchar)")
     extras = [h for h in header if _canonical(h) not in contract.columns]
     extra_sql = (
-        "to_json(struct_pack("
-        + ", ".join(f"{quote_ident(h)} := cast(f.{quote_ident(h)} as varchar)" for h in extras)
-        + "))::varchar"
+        "to_json(struct_pack(" + ", ".join(f"{quote_ident(h)} := {text(h)}" for h in extras) + "))::varchar"
         if extras
         else "cast(null as varchar)"
     )
-    phone = _phone_column(contract, header)
+    phone = phone_column(contract, header)
     phone_join = (
-        f" left join raw._phone_numbers p on p.phone = cast(f.{quote_ident(phone)} as varchar)"
-        f" and p.region = {sql_literal(phone_region)}"
+        f" left join {phones} p on p.phone = cast(f.{quote_ident(phone)} as varchar)"
+        f" and p.region = {sql_literal(checked.phone_region)}"
         if phone
         else ""
     )
     phone_sql = "p.phone_e164" if phone else "cast(null as varchar)"
-    # numbered before the join (a join does not keep row order); one scan of a file keeps its order in DuckDB
+    load = checked.load
+    metadata = [
+        "f._file_row",
+        sql_literal(checked.path.name),
+        sql_literal(load.digest),
+        f"cast({sql_literal(load.loaded_at.isoformat(sep=' '))} as timestamp)",
+        sql_literal(load.run_id),
+    ]
     return (
-        f"insert into raw.{contract.name} select {', '.join(selects)}, {extra_sql}, {phone_sql},"
-        " f._file_row, ?, ?, ?, ?"
-        " from (select *, row_number() over () as _file_row from _landing_file) as f"
+        f"select {', '.join(selects)}, {extra_sql}, {phone_sql}, {', '.join(metadata)} from {numbered} as f"
         + phone_join
-        + ("" if keep == "true" else f" where {keep}")
+        + ("" if checked.keep == "true" else f" where {checked.keep}")
     )
 
 
@@ -434,7 +506,7 @@ def _describe_read_error(exc: Exception) -> str:
         for line in text.splitlines()[1:4]
         if line.strip() and not line.startswith(("Original Line", "Possible", "*", "  "))
     ]
-    return "; ".join([_first_line(exc), *reasons])[:500]
+    return "; ".join([first_line(exc), *reasons])[:500]
 
 
 def _error_line(exc: Exception) -> int | None:
@@ -449,6 +521,6 @@ def _encoding_hint(exc: UnicodeDecodeError) -> str:
     )
 
 
-def _first_line(exc: Exception) -> str:
+def first_line(exc: Exception) -> str:
     lines = [line for line in str(exc).splitlines() if line.strip()]
     return lines[0] if lines else type(exc).__name__

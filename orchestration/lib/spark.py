@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from orchestration.lib.spark_landing import LOCAL_TABLES
 from orchestration.lib.sql import qualified, quote_ident, table_names
 from orchestration.settings import Settings
 
@@ -110,8 +111,11 @@ def run_session(settings: Settings) -> Iterator:
 
 @contextmanager
 def engine_session(settings: Settings) -> Iterator:
-    """The run's session when one is open (a nightly run), else a session opened for the caller and stopped after
-    it (`closedloop erase` on the spark target)."""
+    """On the spark target, the run's session when one is open (a nightly run), else a session opened for the
+    caller and stopped after it (`closedloop erase`, `closedloop unload`); None on the other targets."""
+    if settings.dbt_target != "spark":
+        yield None
+        return
     from pyspark.sql import SparkSession
 
     session = SparkSession.getActiveSession()
@@ -133,10 +137,10 @@ def active_session():
 
 
 def copy_raw_to_spark(warehouse_path: Path, session, whole: set[str] = frozenset()) -> dict[str, int]:
-    """Copies the raw rows of landing files Spark's `raw._loaded_files` does not list yet from the DuckDB file;
-    the small bookkeeping tables (no `_file_hash`) are replaced whole, and so is a table whose rows Spark has
-    but DuckDB no longer does (an erasure), or that `whole` names (an erasure changed its rows in place).
-    Returns rows copied per table."""
+    """Copies the raw tables the job keeps in the DuckDB file (`spark_landing.LOCAL_TABLES`: the bookkeeping and
+    the erasure requests) to Spark: the rows of files Spark's `raw._loaded_files` does not list yet; the tables
+    without `_file_hash` whole, and so a table whose rows Spark has but DuckDB no longer does (an erasure), or that
+    `whole` names (an erasure changed its rows in place). Returns rows copied per table."""
     import duckdb
 
     session.sql("create database if not exists raw")
@@ -148,6 +152,8 @@ def copy_raw_to_spark(warehouse_path: Path, session, whole: set[str] = frozenset
     with duckdb.connect(str(warehouse_path), read_only=True) as duck:
         duck.register("_known", _hash_table(known))
         for name in table_names(duck, "raw"):
+            if name not in LOCAL_TABLES:
+                continue  # Spark reads those landing files itself (spark_landing.py)
             table = qualified(f"raw.{name}")
             hash_column = "file_hash" if name == "_loaded_files" else "_file_hash"
             new_files = f"{quote_ident(hash_column)} not in (select file_hash from _known)"
@@ -161,6 +167,26 @@ def copy_raw_to_spark(warehouse_path: Path, session, whole: set[str] = frozenset
                 save(session, f"raw.{name}", rows, "overwrite" if copy_whole else "append")
             copied[name] = rows.num_rows
     return copied
+
+
+def delete_rows(session, name: str, condition: str) -> int:
+    """Deletes the rows of Parquet table `name` that meet `condition` (Spark SQL); returns how many. Nothing is
+    rewritten when no row meets it."""
+    hits = session.sql(f"select count(*) from {name} where {condition}").first()[0]
+    if hits:
+        rewrite_table(session, name, f"select * from {name} where not ({condition})")
+    return hits
+
+
+def rewrite_table(session, name: str, select: str) -> None:
+    """Replaces the rows of Parquet table `name` by those of `select` (which may read `name`). Parquet tables take
+    no deletes or updates: the new rows go to a scratch table, which then overwrites the table (Spark does not
+    overwrite a table it is reading)."""
+    scratch = f"{name}__rewrite"
+    session.sql(f"drop table if exists {scratch}")
+    session.sql(f"create table {scratch} using parquet as {select}")
+    session.sql(f"insert overwrite table {name} select * from {scratch}")
+    session.sql(f"drop table {scratch}")
 
 
 def _hash_table(hashes: set[str]):
@@ -219,34 +245,3 @@ def copy_spark_to_duckdb(session, duck, catalog: str, names: list[str]) -> dict[
         duck.unregister("_rows")
         counts[name] = rows.num_rows
     return counts
-
-
-# what the quality gate reads and writes besides the quality.qa_* tables it validates
-GATE_TABLES = ("quality.quarantine", "quality.quarantined_keys", "quality.runs", "quality.results")
-
-
-@contextmanager
-def gate_warehouse(session, scratch: Path) -> Iterator[Path]:
-    """A DuckDB file holding what the quality gate reads, copied from Spark; the gate (Great Expectations and the
-    quarantine, in SQL) runs on it unchanged, and the quality tables it wrote go back to Spark afterwards. The
-    rows of the qa_* tables pass through this machine once: on a cluster this is the step that moves per-row
-    data (docs/engines.md)."""
-    import duckdb
-
-    scratch.unlink(missing_ok=True)
-    names = [*GATE_TABLES, *(f"quality.{t}" for t in sorted(_spark_tables(session, "quality")) if t.startswith("qa_"))]
-    with duckdb.connect(str(scratch)) as duck:
-        duck.execute("create schema quality")
-        duck.execute("create schema raw")
-        copy_spark_to_duckdb(session, duck, scratch.stem, names)
-        newest = session.sql("select max(_loaded_at) as _loaded_at from raw.touchpoints").toArrow()
-        duck.register("_newest", newest)
-        duck.execute("create table raw.touchpoints as select * from _newest")
-        duck.unregister("_newest")
-    try:
-        yield scratch
-        with duckdb.connect(str(scratch), read_only=True) as duck:
-            for name in GATE_TABLES:
-                save(session, name, duck.sql(f"select * from {name}").to_arrow_table(), "overwrite")
-    finally:
-        scratch.unlink(missing_ok=True)

@@ -19,7 +19,8 @@ import duckdb
 
 from orchestration.lib.contract import CONTRACTS
 from orchestration.lib.landing import file_hash
-from orchestration.lib.sql import table_exists
+from orchestration.lib.spark_landing import spark_loaded
+from orchestration.lib.sql import sql_literal, table_exists
 
 # applied requests cannot be taken back: the people are gone
 NOT_UNLOADABLE = ("erasure_requests",)
@@ -55,7 +56,8 @@ def resolve(landing_dir: Path, target: str | Path) -> tuple[str, str, Path]:
     return source, name, path
 
 
-def unload(warehouse_path: Path, landing_dir: Path, target: str | Path, now) -> Unloaded:
+def unload(warehouse_path: Path, landing_dir: Path, target: str | Path, now, spark=None) -> Unloaded:
+    """`spark`: the session of the spark target, whose raw tables hold the rows of the landing sources it reads."""
     source, name, path = resolve(landing_dir, target)
     current = file_hash(path) if path.is_file() else None
     result = Unloaded(source, name)
@@ -78,17 +80,54 @@ def unload(warehouse_path: Path, landing_dir: Path, target: str | Path, now) -> 
             raise UnloadError(f"{source}/{name}: no delivery of that name was loaded")
         hashes = [d for d, _, _ in result.versions]
         marks = ", ".join("?" for _ in hashes)
+        if spark is not None and spark_loaded(source):
+            # Spark first: a failure there leaves the files listed, and unloading again finishes the job
+            result.keys_released, result.rows = _unload_from_spark(spark, source, hashes, now)
         con.execute("begin transaction")
         try:
-            if source == "touchpoints":
-                result.keys_released = _release_touchpoints(con, hashes, now)
-            result.rows = con.execute(f"delete from raw.{source} where _file_hash in ({marks})", hashes).fetchone()[0]
+            if spark is None or not spark_loaded(source):
+                if source == "touchpoints":
+                    result.keys_released = _release_touchpoints(con, hashes, now)
+                deleted = con.execute(f"delete from raw.{source} where _file_hash in ({marks})", hashes)
+                result.rows = deleted.fetchone()[0]
             con.execute(f"delete from raw._loaded_files where file_hash in ({marks})", hashes)
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
             raise
     return result
+
+
+def _unload_from_spark(session, source: str, hashes: list[str], now) -> tuple[int, int]:
+    """The same on Spark's raw tables (spark_landing.py): (touchpoint ids released, rows removed)."""
+    from orchestration.lib.spark import delete_rows, rewrite_table
+
+    listed = ", ".join(sql_literal(h) for h in hashes)
+    unloaded = f"_file_hash in ({listed})"
+    if source != "touchpoints":
+        return 0, delete_rows(session, f"raw.{source}", unloaded)
+    ids = f"select distinct trim(touchpoint_id) as touchpoint_id from raw.touchpoints where {unloaded}"
+    released = session.sql(f"select count(*) from ({ids}) where touchpoint_id is not null").first()[0]
+    for schema, table in (("quality", "quarantined_keys"), *TOUCHPOINT_TABLES):
+        if session.catalog.tableExists(f"{schema}.{table}"):
+            column = "record_key" if table == "quarantined_keys" else "touchpoint_id"
+            only = "dataset = 'touchpoints' and " if table == "quarantined_keys" else ""
+            delete_rows(session, f"{schema}.{table}", f"{only}{column} in (select touchpoint_id from ({ids}))")
+    rows = session.sql(f"select count(*) from raw.touchpoints where {unloaded}").first()[0]
+    columns = [
+        f"case when u.touchpoint_id is not null then cast({sql_literal(now.isoformat(sep=' '))} as timestamp)"
+        " else t._loaded_at end as _loaded_at"
+        if column == "_loaded_at"
+        else f"t.`{column}`"
+        for column in session.table("raw.touchpoints").columns
+    ]
+    rewrite_table(
+        session,
+        "raw.touchpoints",
+        f"select {', '.join(columns)} from raw.touchpoints as t left join ({ids}) as u"
+        f" on trim(t.touchpoint_id) = u.touchpoint_id where not (t.{unloaded})",
+    )
+    return released, rows
 
 
 def _release_touchpoints(con, hashes: list[str], now) -> int:

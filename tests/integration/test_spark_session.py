@@ -15,9 +15,14 @@ from pyhive import hive
 
 from orchestration.lib.contract import CONTRACTS
 from orchestration.lib.erasure import erase, parse_request
+from orchestration.lib.erasure.spark import spark_raw_tables
 from orchestration.lib.landing import discover, ensure_raw_tables, load_source
 from orchestration.lib.people import HASHES_TABLE, PEOPLE_TABLE, resolve_identity
-from orchestration.lib.spark import copy_raw_to_spark, run_session
+from orchestration.lib.quality import warehouse_url
+from orchestration.lib.quality.gate import run_gate
+from orchestration.lib.quality.rules import Dataset, Rule
+from orchestration.lib.spark import copy_raw_to_spark
+from orchestration.lib.spark_landing import SparkSink, ensure_spark_raw_tables, spark_loaded
 from orchestration.lib.warehouse import open_warehouse
 from orchestration.settings import load_settings
 from tests.identity_graph import KEY, build_warehouse, resolve
@@ -42,24 +47,22 @@ IDENTITY_EDGES = [
 
 
 @pytest.fixture(scope="module")
-def spark(tmp_path_factory):
-    data = tmp_path_factory.mktemp("spark_session")
-    settings = load_settings(
-        landing_dir=data / "landing", data_dir=data, environ={"CLOSEDLOOP_SPARK_MASTER": "local[1]"}
-    )
-    with run_session(settings) as session:
-        yield {"session": session, "data": data}
+def spark(spark_session):
+    return spark_session
 
 
 def _raw(path, rows_by_file: dict[str, int]) -> None:
-    """A DuckDB warehouse whose raw.leads holds `rows` rows for each file hash, and its _loaded_files."""
+    """A DuckDB warehouse whose raw.erasure_requests holds `rows` rows for each file hash, and its _loaded_files."""
     with duckdb.connect(str(path)) as con:
         con.execute("create schema if not exists raw")
-        con.execute("create or replace table raw.leads (lead_id varchar, _file_hash varchar, _row_number bigint)")
+        con.execute(
+            "create or replace table raw.erasure_requests (email varchar, _file_hash varchar, _row_number bigint)"
+        )
         con.execute("create or replace table raw._loaded_files (file_hash varchar, source varchar)")
         for file_hash, rows in rows_by_file.items():
-            con.execute(f"insert into raw.leads select 'L' || i, '{file_hash}', i from range({rows}) t(i)")
-            con.execute(f"insert into raw._loaded_files values ('{file_hash}', 'leads')")
+            con.execute(f"insert into raw.erasure_requests select 'e' || i, '{file_hash}', i from range({rows}) t(i)")
+            con.execute(f"insert into raw._loaded_files values ('{file_hash}', 'erasure_requests')")
+        con.execute("create or replace table raw.leads (lead_id varchar, _file_hash varchar)")  # Spark reads these
 
 
 def test_dbt_reaches_the_run_s_session_through_the_thrift_server(spark):
@@ -75,17 +78,20 @@ def test_dbt_reaches_the_run_s_session_through_the_thrift_server(spark):
         connection.close()
 
 
-def test_raw_rows_are_copied_once_per_file_and_whole_after_an_erasure(spark):
+def test_the_job_s_raw_tables_are_copied_once_per_file_and_whole_after_an_erasure(spark):
+    """The bookkeeping and the erasure requests live in the job's DuckDB file and are copied to Spark; the landing
+    sources' raw tables are Spark's own (test_spark_landing.py) and never copied."""
     session, warehouse = spark["session"], spark["data"] / "warehouse.duckdb"
     _raw(warehouse, {"f1": 3})
-    assert copy_raw_to_spark(warehouse, session)["leads"] == 3
+    copied = copy_raw_to_spark(warehouse, session)
+    assert copied["erasure_requests"] == 3 and "leads" not in copied
     _raw(warehouse, {"f1": 3, "f2": 2})  # a new file: only its rows travel
-    assert copy_raw_to_spark(warehouse, session)["leads"] == 2
-    assert session.table("raw.leads").count() == 5
-    assert copy_raw_to_spark(warehouse, session)["leads"] == 0  # nothing new
+    assert copy_raw_to_spark(warehouse, session)["erasure_requests"] == 2
+    assert session.table("raw.erasure_requests").count() == 5
+    assert copy_raw_to_spark(warehouse, session)["erasure_requests"] == 0  # nothing new
     _raw(warehouse, {"f1": 2, "f2": 2})  # an erasure removed a row of f1: the table is copied whole
-    assert copy_raw_to_spark(warehouse, session)["leads"] == 4
-    assert session.table("raw.leads").count() == 4
+    assert copy_raw_to_spark(warehouse, session)["erasure_requests"] == 4
+    assert session.table("raw.erasure_requests").count() == 4
 
 
 def test_the_python_steps_read_duckdb_sql_and_write_tables(spark):
@@ -139,10 +145,14 @@ def test_erase_removes_the_person_from_spark_at_once(spark):
         LANDING, spark["data"] / "erase", {"CLOSEDLOOP_DBT_TARGET": "spark", "CLOSEDLOOP_PII_KEY": "test-key"}
     )
     settings.data_dir.mkdir()
+    ensure_spark_raw_tables(session)
+    for name in spark_raw_tables(session):
+        session.sql(f"truncate table {name}")
     with duckdb.connect(str(settings.warehouse_path)) as con:
         ensure_raw_tables(con)
         for source in CONTRACTS:
-            load_source(con, source, discover(LANDING, source), "night1", datetime(2026, 3, 31, 2))
+            sink = SparkSink(session) if spark_loaded(source) else None
+            load_source(con, source, discover(LANDING, source), "night1", datetime(2026, 3, 31, 2), sink=sink)
     copy_raw_to_spark(settings.warehouse_path, session)
     for database in ("intermediate", "marts"):
         session.sql(f"create database if not exists {database}")
@@ -166,6 +176,63 @@ def test_erase_removes_the_person_from_spark_at_once(spark):
     assert result.removed["spark: marts.fct_conversions"] == 2
     assert column("select lead_id from marts.fct_conversions") == ["L2"]
     assert column("select identifier from intermediate.identity_people") == ["lead:L2"]
-    assert column("select lead_id from raw.leads") == ["L2", "L3"]  # raw copied again from the DuckDB file
+    assert column("select lead_id from raw.leads") == ["L2", "L3"]  # Spark's raw rows
     assert "t1" not in column("select touchpoint_id from raw.touchpoints")  # the cookie seen with her email
-    assert column("show tables in marts like '*__erasure'") == []  # the scratch tables are gone
+    assert result.removed["spark: raw.leads"] == 1
+    assert column("show tables in marts like '*__rewrite'") == []  # the scratch tables are gone
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:  # what the search fetched is gone
+        assert con.execute("select count(*) from raw.leads").fetchone()[0] == 0
+
+
+def test_the_quality_gate_runs_on_spark_through_its_thrift_server(spark, tmp_path):
+    """Great Expectations counts and the quarantine selects in Spark (only counts and sample keys come back); a
+    second night replaces the quarantined keys rather than adding to them (a delete is a rewrite on Spark)."""
+    session = spark["session"]
+    ensure_spark_raw_tables(session)
+    for table in ("quarantined_keys", "quarantine", "runs", "results"):  # the identity test's results table
+        session.sql(f"drop table if exists quality.{table}")
+    for statement in hook_statements(_quality_ddl()):
+        session.sql(statement)
+    session.sql("drop table if exists quality.qa_demo")
+    session.sql(
+        "create table quality.qa_demo using parquet as select * from values"
+        " ('r1', 'a', 1), ('r2', null, 1), ('r3', 'c', 3), ('r4', 'd', 2) as t(record_key, k, v)"
+    )
+    demo = Dataset(
+        "demo",
+        "record_key",
+        (Rule("k_required", "not_null", "k"), Rule("v_range", "between", "v", minimum=0, maximum=2)),
+    )
+    settings = load_settings(tmp_path / "landing", spark["data"], {"CLOSEDLOOP_DBT_TARGET": "spark"})
+
+    for night in ("gate-1", "gate-2"):
+        outcome = run_gate(warehouse_url(settings), tmp_path / "quality", night, 0.9, (demo,))
+
+    [verdict] = outcome.datasets
+    assert (verdict.rows_checked, verdict.quarantined, outcome.passed) == (4, 2, True)
+    assert {f.rule: (f.failing_rows, f.sample_keys) for f in verdict.findings} == {
+        "k_required": (1, ["r2"]),
+        "v_range": (1, ["r3"]),
+    }
+
+    def rows(sql: str) -> list[tuple]:
+        return sorted(tuple(row) for row in session.sql(sql).collect())
+
+    assert rows("select dataset, record_key from quality.quarantined_keys") == [("demo", "r2"), ("demo", "r3")]
+    assert rows("select run_id, count(*) from quality.quarantine group by 1") == [("gate-1", 2), ("gate-2", 2)]
+    assert rows("select run_id, status, rows_quarantined from quality.runs") == [
+        ("gate-1", "passed", 2),
+        ("gate-2", "passed", 2),
+    ]
+    assert rows("show tables in quality like '*__rewrite'") == []
+
+
+def hook_statements(sql: str) -> list[str]:
+    return [statement.strip() for statement in sql.split(";") if statement.strip()]
+
+
+def _quality_ddl() -> str:
+    """The quality tables as dbt's on-run-start hook creates them (dbt_project/macros/quality.sql), for Spark."""
+    macro = (Path(__file__).parents[2] / "dbt_project" / "macros" / "quality.sql").read_text()
+    body = macro.split("{% macro create_quality_tables() %}")[1].split("{% endmacro %}")[0]
+    return body.replace("{{ type_double() }}", "double").replace("create schema", "create database")

@@ -295,3 +295,12 @@ def test_a_name_loaded_before_with_other_content_is_reported(con, tmp_path):
     assert load(con, "deals", path).files_changed == []
     write(path, f"{HEADER}\n{ROW}\n{ROW.replace('D1', 'D2')}\n")
     assert load(con, "deals", path).files_changed == ["d.csv"]
+
+
+def test_a_line_break_in_a_quoted_value_is_kept_as_lf_whatever_the_line_ends(con, tmp_path):
+    """Spark's CSV reader stores a quoted line break as \\n; the loader does the same, so the engines agree."""
+    crlf = f'{HEADER}\r\nD1,L1,2026-03-05T10:00:00Z,,qualification,100,USD,,lost,"too\r\nexpensive",crm,alice\r\n'
+    lf = crlf.replace("\r\n", "\n").replace("D1,L1", "D2,L2")
+    load(con, "deals", write(tmp_path / "deals" / "crlf.csv", crlf), write(tmp_path / "deals" / "lf.csv", lf))
+    reasons = con.execute("select loss_reason from raw.deals order by deal_id").fetchall()
+    assert reasons == [("too\nexpensive",), ("too\nexpensive",)]

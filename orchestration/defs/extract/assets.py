@@ -3,10 +3,11 @@
 `raw/erasure_requests` loads after every other source; the next step, `privacy/erasure_applied`
 (orchestration/defs/privacy/assets.py), applies the requests before staging reads raw.
 
-Files are always read into the local DuckDB file first, whatever the dbt target: it keeps the load-once
-bookkeeping, the refusals and the suppression list in one place. On the postgres target the erasure step then
-copies the raw rows of files the server does not have yet to its `raw` schema (orchestration/lib/postgres.py), on
-the spark target to Spark's `raw` tables (orchestration/lib/spark.py)."""
+Files are always checked by the loader on the local DuckDB file, whatever the dbt target: it keeps the load-once
+bookkeeping, the refusals and the suppression list in one place. On the postgres target the rows land in the local
+file too, and the erasure step then copies the rows of files the server does not have yet to its `raw` schema
+(orchestration/lib/postgres.py). On the spark target Spark reads each checked file itself into its `raw` tables
+(orchestration/lib/spark_landing.py); only the small bookkeeping tables are copied."""
 
 from datetime import UTC, datetime
 
@@ -19,6 +20,7 @@ from orchestration.lib.landing import complete_files, discover, ensure_raw_table
 from orchestration.lib.night_state import remember_landing_hashes
 from orchestration.lib.privacy import pii_key
 from orchestration.lib.progress import progress
+from orchestration.lib.spark_landing import spark_loaded
 from orchestration.settings import REQUIRED_SOURCES, SOURCES
 
 ERASURE_SOURCE = "erasure_requests"
@@ -55,6 +57,7 @@ def build_extract_asset(source: str, deps: list[dg.AssetsDefinition] | None = No
                 f"{cfg.landing_dir / source}: no files for the required source {source} (.csv, .jsonl or .parquet)"
             )
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        session = _spark_session() if cfg.dbt_target == "spark" and spark_loaded(source) else None
         with duckdb.connect(str(cfg.warehouse_path)) as con:
             ensure_raw_tables(con)
             loaded = load_source(
@@ -66,8 +69,10 @@ def build_extract_asset(source: str, deps: list[dg.AssetsDefinition] | None = No
                 encoding=cfg.csv_encoding,
                 phone_region=cfg.default_phone_region,
                 pii_key=pii_key(cfg),
+                sink=_spark_sink(session) if session else None,
             )
-            total = con.execute(f"select count(*) from raw.{source}").fetchone()[0]
+            count = f"select count(*) from raw.{source}"
+            total = session.sql(count).first()[0] if session else con.execute(count).fetchone()[0]
         if loaded.files_loaded or files:
             progress(
                 f"extract {source}: {len(loaded.files_loaded)} new file(s), {loaded.rows:,} rows"
@@ -95,6 +100,21 @@ def build_extract_asset(source: str, deps: list[dg.AssetsDefinition] | None = No
 
     extract.__name__ = f"extract_{source}"
     return extract
+
+
+def _spark_session():
+    from orchestration.lib.spark import active_session
+    from orchestration.lib.spark_landing import ensure_spark_raw_tables
+
+    session = active_session()
+    ensure_spark_raw_tables(session)
+    return session
+
+
+def _spark_sink(session):
+    from orchestration.lib.spark_landing import SparkSink
+
+    return SparkSink(session)
 
 
 _loaders = [build_extract_asset(source) for source in SOURCES if source != ERASURE_SOURCE]

@@ -28,8 +28,8 @@ ERASURE_APPLIED = dg.AssetKey(["privacy", "erasure_applied"])
     kinds={"duckdb"},
     description=(
         "The delivered erasure requests not applied yet, applied: the people leave raw, intermediate, marts and"
-        " serving; their hashed identifiers join the suppression list raw._suppressed. On the postgres and spark"
-        " targets, then the new raw rows are copied to the engine."
+        " serving; their hashed identifiers join the suppression list raw._suppressed. On the postgres target, then"
+        " the new raw rows are copied to the server; on spark, the bookkeeping tables."
     ),
 )
 def erasure_applied(settings: ClosedloopSettings) -> dg.MaterializeResult:
@@ -63,5 +63,5 @@ def _copy_to_spark(cfg) -> int:
 
     copied = copy_raw_to_spark(cfg.warehouse_path, active_session())
     rows = sum(n for table, n in copied.items() if table != LOADED_FILES)
-    progress(f"extract: {rows:,} raw rows copied to Spark")
+    progress(f"extract: {rows:,} bookkeeping rows copied to Spark")
     return rows

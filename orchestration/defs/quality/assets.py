@@ -73,13 +73,7 @@ def quality_gate(context: dg.AssetExecutionContext, settings: ClosedloopSettings
 
 
 def _run_gate(cfg, run_id: str):
-    if cfg.dbt_target != "spark":
-        return run_gate(warehouse_url(cfg), cfg.quality_dir, run_id, cfg.max_quarantine_rate)
-    from orchestration.lib.quality.duckdb_dialect import register
-    from orchestration.lib.spark import active_session, gate_warehouse
-
-    with gate_warehouse(active_session(), cfg.data_dir / "spark" / "gate.duckdb") as scratch:
-        return run_gate(f"{register()}:///{scratch}", cfg.quality_dir, run_id, cfg.max_quarantine_rate)
+    return run_gate(warehouse_url(cfg), cfg.quality_dir, run_id, cfg.max_quarantine_rate)
 
 
 def _record_freshness(cfg, run_id: str) -> list[str]:

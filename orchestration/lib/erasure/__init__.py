@@ -25,7 +25,6 @@ The caller holds the writer lock (`closedloop erase`, or the nightly run that lo
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 
 import duckdb
@@ -44,6 +43,7 @@ from orchestration.lib.erasure.requests import (
 from orchestration.lib.erasure.rewrite import finish, purge_serving, rewrite_database
 from orchestration.lib.landing import ensure_raw_tables
 from orchestration.lib.privacy import pii_key
+from orchestration.lib.spark import engine_session
 from orchestration.settings import Settings
 
 __all__ = [
@@ -67,23 +67,27 @@ def erase(settings: Settings, seeds: list[tuple[str, str]], requested_at: dateti
     # an existing warehouse is rewritten even when no row of the person is left in it: a retry after an
     # interrupted erasure (rows deleted, file not yet rewritten) must still clear the free pages
     existed = settings.warehouse_path.exists()
-    with _engine_session(settings):
+    with engine_session(settings):
         with duckdb.connect(str(settings.warehouse_path)) as con:
             ensure_raw_tables(con)
-            result = purge(con, seeds, key, requested_at or now, now, engine_identity(settings))
+            fetch = _engine_fetch(settings)
+            result = purge(con, seeds, key, requested_at or now, now, engine_identity(settings), fetch)
+            if fetch is not None:
+                fetch.clear(con)
             result.requests = 1
             serving = purge_serving(con, settings.serving_path, result)
         finish(settings, result, serving, rewrite=existed)
     return result
 
 
-def _engine_session(settings: Settings) -> AbstractContextManager:
-    """On the spark target, a Spark session for the erasure (the nightly run's own, or one opened for it)."""
+def _engine_fetch(settings: Settings):
+    """On the spark target, what brings the raw rows the erasure searches from Spark (erasure/spark.py)."""
     if settings.dbt_target != "spark":
-        return nullcontext()
-    from orchestration.lib.spark import engine_session
+        return None
+    from orchestration.lib.erasure.spark import SparkRawFetch
+    from orchestration.lib.spark import active_session
 
-    return engine_session(settings)
+    return SparkRawFetch(active_session())
 
 
 def engine_identity(settings: Settings):
@@ -125,7 +129,10 @@ def apply_erasure_requests(settings: Settings) -> Erasure:
             dates.append(parse_timestamp(requested_at))
         key = pii_key(settings)
         earliest = min((d for d in dates if d), default=now)
-        result = purge(con, seeds, key, earliest, now, engine_identity(settings)) if seeds else Erasure()
+        fetch = _engine_fetch(settings)
+        result = purge(con, seeds, key, earliest, now, engine_identity(settings), fetch) if seeds else Erasure()
+        if fetch is not None:
+            fetch.clear(con)
         cleared = 0
         for outcome in ("applied", "unusable"):
             rowids = [rowid for rowid, o in outcomes.items() if o == outcome]

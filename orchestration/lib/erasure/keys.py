@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import duckdb
 import pyarrow as pa
@@ -63,10 +63,13 @@ def _count(con) -> int:
     return con.execute(f"select count(*) from {KEYS}").fetchone()[0]
 
 
-def expand(con: duckdb.DuckDBPyConnection) -> None:
-    """Adds the person's other keys until nothing new turns up (a few passes: email → lead → deal, ...)."""
+def expand(con: duckdb.DuckDBPyConnection, fetch: Callable | None = None) -> None:
+    """Adds the person's other keys until nothing new turns up (a few passes: email → lead → deal, ...). `fetch(con)`
+    runs before each pass: it brings the raw rows the pass may need from where they live (Spark) into `con`."""
     identity = _temp_exists(con, "_identity_people")
     for _ in range(10):
+        if fetch is not None:
+            fetch(con)
         before = _count(con)
         _add_raw_emails(con)
         _add_profile_identifiers(con)
@@ -99,7 +102,7 @@ def _add_raw_emails(con) -> None:
     emails = {v for (v,) in con.execute(f"select value from {KEYS} where kind = 'email'").fetchall()}
     if not emails:
         return
-    needles = sorted({email.split("@", 1)[0].replace(".", "") for email in emails})
+    needles = email_needles(emails)
     con.register("_needles", pa.table({"needle": needles}))
     try:
         candidates = set()
@@ -117,6 +120,11 @@ def _add_raw_emails(con) -> None:
     finally:
         con.unregister("_needles")
     add_keys(con, [("raw_email", raw) for raw in candidates if normalise_email(raw) in emails])
+
+
+def email_needles(emails: Iterable[str]) -> list[str]:
+    """What a delivered spelling of one of the (normalised) `emails` contains once lowercased, dots removed."""
+    return sorted({email.split("@", 1)[0].replace(".", "") for email in emails})
 
 
 def _add_profile_identifiers(con) -> None:

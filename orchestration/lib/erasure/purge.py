@@ -4,7 +4,7 @@ quality whose personal-data columns (the dbt YAML's `meta: {pii: ...}` tags) poi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import duckdb
@@ -35,9 +35,11 @@ def purge(
     requested_at: datetime,
     erased_at: datetime,
     identity: pa.Table | None = None,
+    fetch: Callable | None = None,
 ) -> Erasure:
     """Steps 1-3 on an open warehouse connection; leaves the person's keys in the temp table `_erase_keys`.
-    `identity`: the rows of identity_people when identity resolution wrote them elsewhere (a PostgreSQL server)."""
+    `identity`: the rows of identity_people when identity resolution wrote them elsewhere (a PostgreSQL server or
+    Spark); `fetch`: brings raw rows that live elsewhere (Spark) into `con` for the search (see keys.expand)."""
     con.execute(f"create or replace temp table {KEYS} (kind varchar, value varchar)")
     add_keys(con, seeds)
     if identity is not None:
@@ -46,7 +48,7 @@ def purge(
         con.unregister("_server_identity")
     elif table_exists(con, *IDENTITY_TABLE):
         con.execute("create or replace temp view _identity_people as select * from intermediate.identity_people")
-    expand(con)
+    expand(con, fetch)
     keys: dict[str, set[str]] = {}
     for kind, value in con.execute(f"select kind, value from {KEYS}").fetchall():
         keys.setdefault(kind, set()).add(value)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from urllib.parse import quote
 
 from orchestration.lib.quality.duckdb_dialect import register
@@ -11,11 +12,16 @@ from orchestration.settings import Settings
 
 def warehouse_url(settings: Settings, environ: dict[str, str] | None = None) -> str:
     """The SQLAlchemy URL of the build warehouse of the configured dbt target (PostgreSQL from the
-    CLOSEDLOOP_PG_* variables, like the dbt profile)."""
+    CLOSEDLOOP_PG_* variables, like the dbt profile; Spark's Thrift server, like dbt-spark's `thrift` method)."""
     if settings.dbt_target == "postgres":
         from orchestration.lib.postgres import postgres_settings_from_env
 
         pg = postgres_settings_from_env(environ)
         password = f":{quote(str(pg['password']), safe='')}" if pg.get("password") else ""
         return f"postgresql+psycopg2://{pg['user']}{password}@{pg['host']}:{pg['port']}/{pg['dbname']}"
+    if settings.dbt_target == "spark":
+        # the Thrift server dbt uses (the run's own, on the port it exported), through PyHive's dialect
+        env = os.environ if environ is None else environ
+        port = settings.spark_port or env["CLOSEDLOOP_SPARK_PORT"]
+        return f"hive://{settings.spark_host}:{port}/default?auth=NOSASL"
     return f"{register()}:///{settings.warehouse_path}"

@@ -2,8 +2,9 @@
 the run, and decide whether the marts may refresh.
 
 Great Expectations counts the failing rows of every rule (`suites.py`); the quarantine selects the same rows with
-the rule's SQL condition, and the two counts must agree. Everything runs in SQL on the warehouse (DuckDB or
-PostgreSQL): no data goes through Python.
+the rule's SQL condition, and the two counts must agree. Everything runs in SQL on the warehouse (DuckDB,
+PostgreSQL, or Spark through its Thrift server): no data goes through Python. Spark's Parquet tables take no
+deletes and no transactions: a delete rewrites the table (`_delete`), and each statement stands alone.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def run_gate(
     engine = sa.create_engine(connection_string)
     try:
         with engine.begin() as con:
-            con.execute(sa.text("delete from quality.quarantine where run_id = :run_id"), {"run_id": run_id})
+            _delete(con, "quality.quarantine", "run_id = :run_id", {"run_id": run_id})
             verdicts = [_judge(con, result, run_id, max_quarantine_rate) for result in results]
             _replace_quarantined_keys(con, run_id, datasets)
             outcome = GateOutcome(run_id, verdicts, docs_index(quality_dir))
@@ -126,7 +127,8 @@ def _finding(con, dataset: Dataset, result: RuleResult, rows: int, run_id: str) 
         inserted = con.execute(
             sa.text(
                 "insert into quality.quarantine (run_id, dataset, record_key, rule, value, quarantined_at)"
-                f" select :run_id, :dataset, record_key, :rule, cast({rule.column} as varchar(1024)), :now"
+                f" select :run_id, :dataset, record_key, :rule, substr(cast({rule.column} as varchar(1024)), 1, 1024),"
+                " cast(:now as timestamp)"
                 f" from {dataset.view} where {where}"
             ),
             {"run_id": run_id, "dataset": dataset.name, "rule": rule.name, "now": _now()},
@@ -192,7 +194,7 @@ def _replace_quarantined_keys(con, run_id: str, datasets: tuple[Dataset, ...]) -
         )
         or "false"
     )
-    con.execute(sa.text(f"delete from quality.quarantined_keys where not ({keep})"))
+    _delete(con, "quality.quarantined_keys", f"not ({keep})")
     con.execute(
         sa.text(
             "insert into quality.quarantined_keys (dataset, record_key)"
@@ -229,7 +231,7 @@ def _record(con, outcome: GateOutcome, started: datetime) -> None:
                 "insert into quality.results (run_id, dataset, rule, expectation, severity, passed, rows_checked,"
                 " failing_rows, failing_rate, sample_keys, checked_at, failing_since) values (:run_id, :dataset,"
                 " :rule, :expectation, :severity, :passed, :rows_checked, :failing_rows, :failing_rate,"
-                " :sample_keys, :checked_at, :failing_since)"
+                " :sample_keys, cast(:checked_at as timestamp), cast(:failing_since as timestamp))"
             ),
             rows,
         )
@@ -237,8 +239,8 @@ def _record(con, outcome: GateOutcome, started: datetime) -> None:
     con.execute(
         sa.text(
             "insert into quality.runs (run_id, started_at, finished_at, status, rows_checked, rows_quarantined,"
-            " blocking_reason, checked_through) values (:run_id, :started, :finished, :status, :rows, :quarantined,"
-            " :reason, :checked_through)"
+            " blocking_reason, checked_through) values (:run_id, cast(:started as timestamp),"
+            " cast(:finished as timestamp), :status, :rows, :quarantined, :reason, cast(:checked_through as timestamp))"
         ),
         {
             "run_id": outcome.run_id,
@@ -262,6 +264,20 @@ def _failing_since(con) -> dict[tuple[str, str], datetime]:
         )
     )
     return {(dataset, rule): since for dataset, rule, since in rows if since is not None}
+
+
+def _delete(con, table: str, where: str, params: dict | None = None) -> None:
+    """Deletes the rows of `table` that meet `where`; on Spark by rewriting the table without them."""
+    if con.dialect.name != "hive":
+        con.execute(sa.text(f"delete from {table} where {where}"), params or {})
+        return
+    scratch = f"{table}__rewrite"
+    con.execute(sa.text(f"drop table if exists {scratch}"))
+    con.execute(
+        sa.text(f"create table {scratch} using parquet as select * from {table} where not ({where})"), params or {}
+    )
+    con.execute(sa.text(f"insert overwrite table {table} select * from {scratch}"))
+    con.execute(sa.text(f"drop table {scratch}"))
 
 
 def _count(con, sql: str, **params) -> int:
