@@ -179,14 +179,22 @@ def delete_rows(session, name: str, condition: str) -> int:
 
 
 def rewrite_table(session, name: str, select: str) -> None:
-    """Replaces the rows of Parquet table `name` by those of `select` (which may read `name`). Parquet tables take
-    no deletes or updates: the new rows go to a scratch table, which then overwrites the table (Spark does not
-    overwrite a table it is reading)."""
+    """Replaces the rows of Parquet table `name` by those of `select` (which may read `name`)."""
+    for statement in rewrite_statements(name, select):
+        session.sql(statement)
+
+
+def rewrite_statements(name: str, select: str) -> list[str]:
+    """Spark SQL that replaces the rows of `name` by those of `select`. Parquet tables take no deletes or updates:
+    the new rows go to a scratch table, which then overwrites the table (Spark does not overwrite a table it is
+    reading). The second statement is the one that reads `select`."""
     scratch = f"{name}__rewrite"
-    session.sql(f"drop table if exists {scratch}")
-    session.sql(f"create table {scratch} using parquet as {select}")
-    session.sql(f"insert overwrite table {name} select * from {scratch}")
-    session.sql(f"drop table {scratch}")
+    return [
+        f"drop table if exists {scratch}",
+        f"create table {scratch} using parquet as {select}",
+        f"insert overwrite table {name} select * from {scratch}",
+        f"drop table {scratch}",
+    ]
 
 
 def _hash_table(hashes: set[str]):
@@ -221,6 +229,17 @@ def _spark_schema(schema):
     from pyspark.sql.pandas.types import from_arrow_schema
 
     return from_arrow_schema(schema)
+
+
+def stored_tables(session, schema: str) -> list[str]:
+    """`schema.table` of the tables (not views) of a Spark database; none when it does not exist."""
+    if not session.catalog.databaseExists(schema):
+        return []
+    return sorted(
+        f"{schema}.{table.name}"
+        for table in session.catalog.listTables(schema)
+        if not table.isTemporary and table.tableType != "VIEW"
+    )
 
 
 def spark_tables(session, schemas: dict[str, tuple[str, ...] | None]) -> list[str]:

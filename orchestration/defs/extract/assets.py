@@ -57,7 +57,7 @@ def build_extract_asset(source: str, deps: list[dg.AssetsDefinition] | None = No
                 f"{cfg.landing_dir / source}: no files for the required source {source} (.csv, .jsonl or .parquet)"
             )
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
-        session = _spark_session() if cfg.dbt_target == "spark" and spark_loaded(source) else None
+        sink = _spark_sink() if cfg.dbt_target == "spark" and spark_loaded(source) else None
         with duckdb.connect(str(cfg.warehouse_path)) as con:
             ensure_raw_tables(con)
             loaded = load_source(
@@ -69,10 +69,10 @@ def build_extract_asset(source: str, deps: list[dg.AssetsDefinition] | None = No
                 encoding=cfg.csv_encoding,
                 phone_region=cfg.default_phone_region,
                 pii_key=pii_key(cfg),
-                sink=_spark_sink(session) if session else None,
+                sink=sink,
             )
             count = f"select count(*) from raw.{source}"
-            total = session.sql(count).first()[0] if session else con.execute(count).fetchone()[0]
+            total = sink.session.sql(count).first()[0] if sink else con.execute(count).fetchone()[0]
         if loaded.files_loaded or files:
             progress(
                 f"extract {source}: {len(loaded.files_loaded)} new file(s), {loaded.rows:,} rows"
@@ -102,18 +102,13 @@ def build_extract_asset(source: str, deps: list[dg.AssetsDefinition] | None = No
     return extract
 
 
-def _spark_session():
+def _spark_sink():
+    """Spark's sink for the loader (orchestration/lib/spark_landing.py), on the run's session."""
     from orchestration.lib.spark import active_session
-    from orchestration.lib.spark_landing import ensure_spark_raw_tables
+    from orchestration.lib.spark_landing import SparkSink, ensure_spark_raw_tables
 
     session = active_session()
     ensure_spark_raw_tables(session)
-    return session
-
-
-def _spark_sink(session):
-    from orchestration.lib.spark_landing import SparkSink
-
     return SparkSink(session)
 
 

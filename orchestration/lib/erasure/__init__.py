@@ -70,10 +70,8 @@ def erase(settings: Settings, seeds: list[tuple[str, str]], requested_at: dateti
     with engine_session(settings):
         with duckdb.connect(str(settings.warehouse_path)) as con:
             ensure_raw_tables(con)
-            fetch = _engine_fetch(settings)
-            result = purge(con, seeds, key, requested_at or now, now, engine_identity(settings), fetch)
-            if fetch is not None:
-                fetch.clear(con)
+            identity, fetch = engine_identity(settings), _engine_fetch(settings)
+            result = purge(con, seeds, key, requested_at or now, now, identity, fetch)
             result.requests = 1
             serving = purge_serving(con, settings.serving_path, result)
         finish(settings, result, serving, rewrite=existed)
@@ -129,10 +127,9 @@ def apply_erasure_requests(settings: Settings) -> Erasure:
             dates.append(parse_timestamp(requested_at))
         key = pii_key(settings)
         earliest = min((d for d in dates if d), default=now)
-        fetch = _engine_fetch(settings)
-        result = purge(con, seeds, key, earliest, now, engine_identity(settings), fetch) if seeds else Erasure()
-        if fetch is not None:
-            fetch.clear(con)
+        result = Erasure()
+        if seeds:
+            result = purge(con, seeds, key, earliest, now, engine_identity(settings), _engine_fetch(settings))
         cleared = 0
         for outcome in ("applied", "unusable"):
             rowids = [rowid for rowid, o in outcomes.items() if o == outcome]

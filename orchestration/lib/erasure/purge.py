@@ -39,7 +39,8 @@ def purge(
 ) -> Erasure:
     """Steps 1-3 on an open warehouse connection; leaves the person's keys in the temp table `_erase_keys`.
     `identity`: the rows of identity_people when identity resolution wrote them elsewhere (a PostgreSQL server or
-    Spark); `fetch`: brings raw rows that live elsewhere (Spark) into `con` for the search (see keys.expand)."""
+    Spark); `fetch`: brings raw rows that live elsewhere (Spark) into `con` for the search (see keys.expand), and
+    `fetch.clear(con)` takes them out again with the purge."""
     con.execute(f"create or replace temp table {KEYS} (kind varchar, value varchar)")
     add_keys(con, seeds)
     if identity is not None:
@@ -63,6 +64,8 @@ def purge(
     con.execute("begin transaction")
     try:
         result.removed = _delete_raw(con) | _delete_downstream(con)
+        if fetch is not None:
+            fetch.clear(con)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

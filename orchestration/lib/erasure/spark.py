@@ -11,7 +11,8 @@ there and the identity graph identity resolution wrote there.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -41,9 +42,8 @@ class SparkRawFetch:
 
     def __call__(self, con: duckdb.DuckDBPyConnection) -> None:
         pairs = con.execute(f"select kind, value from {KEYS}").fetchall()  # a few dozen keys of one person
-        keys = pa.table({"kind": [k for k, _ in pairs], "value": [v for _, v in pairs]}, schema=_KEY_SCHEMA)
         emails = [v for k, v in pairs if k == "email"]
-        with _views(self.session, keys, email_needles(emails)):
+        with _views(self.session, pairs, email_needles(emails)):
             for name in self.tables:
                 columns = self.session.table(name).columns
                 wanted = [f"select * from {name} where {spark_sql(match)}"] if (match := raw_match(columns)) else []
@@ -73,22 +73,16 @@ def _add_missing(con, name: str, rows: pa.Table) -> None:
         con.unregister("_fetched")
 
 
-class _views:
-    """The person's keys and email needles as Spark temp views, for the duration of a `with`."""
-
-    def __init__(self, session, keys: pa.Table, needles: list[str]):
-        self.session, self.keys, self.needles = session, keys, needles
-
-    def __enter__(self):
-        self.session.createDataFrame(
-            self.keys.cast(_KEY_SCHEMA).to_pandas(), "kind string, value string"
-        ).createOrReplaceTempView(KEYS)
-        self.session.createDataFrame([(n,) for n in self.needles], "needle string").createOrReplaceTempView(NEEDLES)
-        return self
-
-    def __exit__(self, *exc):
-        self.session.catalog.dropTempView(KEYS)
-        self.session.catalog.dropTempView(NEEDLES)
+@contextmanager
+def _views(session, keys: list[tuple[str, str]], needles: list[str]) -> Iterator[None]:
+    """The person's (kind, value) keys and email needles as Spark temp views, for the duration of a `with`."""
+    session.createDataFrame(keys, "kind string, value string").createOrReplaceTempView(KEYS)
+    session.createDataFrame([(n,) for n in needles], "needle string").createOrReplaceTempView(NEEDLES)
+    try:
+        yield
+    finally:
+        session.catalog.dropTempView(KEYS)
+        session.catalog.dropTempView(NEEDLES)
 
 
 def purge_spark(
@@ -102,13 +96,12 @@ def purge_spark(
     named in `changed_raw` (the ones the erasure changed in the DuckDB file) are copied from it whole; the rows of
     Spark's raw tables that match the person's keys, and the rows of the intermediate, marts and quality tables
     that point at them by their key columns, are removed. Returns rows removed per Spark table."""
-    from orchestration.lib.spark import copy_raw_to_spark, delete_rows
+    from orchestration.lib.spark import copy_raw_to_spark, delete_rows, stored_tables
 
     copy_raw_to_spark(warehouse_path, session, whole=set(changed_raw))
     pairs = sorted((kind, value) for kind, values in keys.items() for value in values)
-    table = pa.table({"kind": [k for k, _ in pairs], "value": [v for _, v in pairs]}, schema=_KEY_SCHEMA)
     removed = {}
-    with _views(session, table, []):
+    with _views(session, pairs, []):
         for name in spark_raw_tables(session):
             match = raw_match(session.table(name).columns)
             if match is not None:
@@ -121,28 +114,18 @@ def purge_spark(
     return removed
 
 
-_KEY_SCHEMA = pa.schema([("kind", pa.string()), ("value", pa.string())])
-
-
 def spark_raw_tables(session) -> list[str]:
     """`raw.<source>` of the landing sources Spark reads itself, as far as Spark has them."""
+    from orchestration.lib.spark import stored_tables
+
     present = set(stored_tables(session, "raw"))
     return [f"raw.{s}" for s in CONTRACTS if spark_loaded(s) and f"raw.{s}" in present]
 
 
-def stored_tables(session, schema: str) -> list[str]:
-    """`schema.table` of the tables (not views) of a Spark database; none when it does not exist."""
-    if not session.catalog.databaseExists(schema):
-        return []
-    return sorted(
-        f"{schema}.{table.name}"
-        for table in session.catalog.listTables(schema)
-        if not table.isTemporary and table.tableType != "VIEW"
-    )
-
-
 def spark_identity(session) -> pa.Table | None:
     """identity_people of the Spark build warehouse (identity resolution writes it there), if it has one."""
+    from orchestration.lib.spark import stored_tables
+
     name = ".".join(IDENTITY_TABLE)
     if name not in stored_tables(session, IDENTITY_TABLE[0]):
         return None

@@ -271,13 +271,11 @@ def _delete(con, table: str, where: str, params: dict | None = None) -> None:
     if con.dialect.name != "hive":
         con.execute(sa.text(f"delete from {table} where {where}"), params or {})
         return
-    scratch = f"{table}__rewrite"
-    con.execute(sa.text(f"drop table if exists {scratch}"))
-    con.execute(
-        sa.text(f"create table {scratch} using parquet as select * from {table} where not ({where})"), params or {}
-    )
-    con.execute(sa.text(f"insert overwrite table {table} select * from {scratch}"))
-    con.execute(sa.text(f"drop table {scratch}"))
+    from orchestration.lib.spark import rewrite_statements
+
+    drop, create, overwrite, drop_scratch = rewrite_statements(table, f"select * from {table} where not ({where})")
+    for statement, bound in ((drop, {}), (create, params or {}), (overwrite, {}), (drop_scratch, {})):
+        con.execute(sa.text(statement), bound)
 
 
 def _count(con, sql: str, **params) -> int:
