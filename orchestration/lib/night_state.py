@@ -26,8 +26,9 @@ from orchestration.settings import SOURCES, Settings
 
 STATE_FILE = Path("state") / "published_night.json"
 CODE_DIR = Path(__file__).resolve().parents[1]  # orchestration/
-# settings that change how or where a run looks, not what it publishes (the files are compared by content)
-_NOT_PUBLISHED = ("landing_dir", "data_dir", "quiet", "keep_runs", "landing_settle_seconds")
+# settings that change how or where a run looks, not what it publishes (the files are compared by content); a local
+# Spark session sets spark_port to its Thrift server's free port for the length of the run
+_NOT_PUBLISHED = ("landing_dir", "data_dir", "quiet", "keep_runs", "landing_settle_seconds", "spark_port")
 
 
 def record_published_night(settings: Settings, run_id: str) -> Path:

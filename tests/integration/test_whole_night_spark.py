@@ -83,6 +83,13 @@ def test_spark_read_the_landing_files_itself(nights):
     assert in_spark == {source: rows for source, rows in loaded.items() if spark_loaded(source)}
 
 
+def test_a_night_with_nothing_new_on_spark_stops_at_once(nights):
+    """The published night's record names no setting a run changes by itself (the local session's Thrift port)."""
+    again = run("spark", nights["root"] / "landing_spark", nights["root"] / "spark")
+    assert again.returncode == 0, again.stderr
+    assert "nothing new since the published night" in again.stdout
+
+
 def test_a_refused_night_on_spark_keeps_the_marts_and_records_itself(nights):
     landing, data = nights["root"] / "landing_spark", nights["root"] / "spark"
     before = marts(data / "serving.duckdb")

@@ -66,6 +66,8 @@ def test_a_changed_setting_runs(night):
     assert nothing_new(dataclasses.replace(settings, mql_threshold=41)) is None
     # how a run looks is not what it publishes
     assert nothing_new(dataclasses.replace(settings, quiet=True)) == "night-1"
+    # a local Spark session's Thrift port is chosen afresh each run (the published night recorded it)
+    assert nothing_new(dataclasses.replace(settings, spark_port=41234)) == "night-1"
 
 
 def test_an_unloaded_file_runs(night):
