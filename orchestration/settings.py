@@ -129,6 +129,12 @@ class Settings:
     spark_shuffle_partitions: int = 8  # Spark's default of 200 is for clusters: on small nights, 200 tiny tasks a join
     spark_host: str = "127.0.0.1"  # dbt's Thrift server; a local run starts its own on a free port
     spark_port: int | None = None  # a cluster's Thrift port; unset: the local session's
+    # how dbt and the gate sign in to a cluster's Thrift server (its hive.server2.authentication): NOSASL, NONE,
+    # LDAP, CUSTOM or KERBEROS; the local session's server is NOSASL
+    spark_auth: str = "NOSASL"
+    spark_user: str = ""
+    spark_password: str = field(default="", repr=False)  # LDAP and CUSTOM only
+    spark_kerberos_service: str = ""  # KERBEROS only, e.g. `hive`
     spark_connect_url: str = ""  # `sc://host:15002`: the Python steps use the cluster through Spark Connect
     spark_log_level: str = "FATAL"  # Spark's own log; dbt reports a failing statement itself
     # --- business values, passed to dbt as vars closedloop__<name> (DBT_VARS) ---
@@ -240,6 +246,10 @@ class Settings:
             "CLOSEDLOOP_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
             "CLOSEDLOOP_SPARK_HOST": self.spark_host,
             **({"CLOSEDLOOP_SPARK_PORT": str(self.spark_port)} if self.spark_port else {}),
+            "CLOSEDLOOP_SPARK_AUTH": self.spark_auth,
+            "CLOSEDLOOP_SPARK_USER": self.spark_user,
+            "CLOSEDLOOP_SPARK_PASSWORD": self.spark_password,
+            "CLOSEDLOOP_SPARK_KERBEROS_SERVICE": self.spark_kerberos_service,
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "DBT_LOG_PATH": str(self.logs_dir.resolve()),
             "DBT_TARGET_PATH": str(self.dbt_target_dir.resolve()),
@@ -329,6 +339,10 @@ def load_settings(
         spark_shuffle_partitions=get("spark_shuffle_partitions", "CLOSEDLOOP_SPARK_SHUFFLE_PARTITIONS", int),
         spark_host=get("spark_host", "CLOSEDLOOP_SPARK_HOST"),
         spark_port=int(env["CLOSEDLOOP_SPARK_PORT"]) if env.get("CLOSEDLOOP_SPARK_PORT") else None,
+        spark_auth=get("spark_auth", "CLOSEDLOOP_SPARK_AUTH").upper(),
+        spark_user=get("spark_user", "CLOSEDLOOP_SPARK_USER"),
+        spark_password=env.get("CLOSEDLOOP_SPARK_PASSWORD", ""),
+        spark_kerberos_service=get("spark_kerberos_service", "CLOSEDLOOP_SPARK_KERBEROS_SERVICE"),
         spark_connect_url=env.get("CLOSEDLOOP_SPARK_CONNECT_URL", ""),
         spark_log_level=get("spark_log_level", "CLOSEDLOOP_SPARK_LOG_LEVEL"),
         default_gross_margin=get("default_gross_margin", "CLOSEDLOOP_DEFAULT_GROSS_MARGIN", float),

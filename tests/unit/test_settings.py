@@ -2,10 +2,15 @@
 values to dbt as --vars."""
 
 import json
+import os
 import subprocess
+import sys
 
 import yaml
+from pyhive.sqlalchemy_hive import HiveDialect
+from sqlalchemy.engine import make_url
 
+from orchestration.lib.quality import warehouse_url
 from orchestration.settings import (
     DBT_EXECUTABLE,
     DBT_PROFILES_DIR,
@@ -105,3 +110,73 @@ def test_a_setting_reaches_dbt_as_a_var(tmp_path):
     assert "closedloop__mql_threshold=55" in completed.stdout
     assert "closedloop__base_currency=EUR" in completed.stdout
     assert all(f"closedloop__{name}=" in completed.stdout for name in DBT_VARS)
+
+
+# the credentials dbt-spark gets from dbt_project/profiles.yml, rendered by dbt itself
+SPARK_CREDENTIALS = """
+import json, os
+from argparse import Namespace
+from dbt.config.profile import Profile, read_profile
+from dbt.config.renderer import ProfileRenderer
+from dbt.flags import set_from_args
+from dbt_common.context import set_invocation_context
+set_from_args(Namespace(), None)
+set_invocation_context(os.environ)
+raw = read_profile(os.environ["PROFILES_DIR"])
+credentials = Profile.from_raw_profiles(raw, "closedloop", ProfileRenderer({}), target_override="spark").credentials
+keys = ("host", "port", "auth", "user", "password", "kerberos_service_name", "poll_interval")
+print(json.dumps({key: getattr(credentials, key) for key in keys}))
+"""
+
+
+def spark_credentials(settings) -> dict:
+    env = {**settings.dbt_env(), "PROFILES_DIR": str(DBT_PROFILES_DIR), "PATH": os.environ["PATH"]}
+    done = subprocess.run([sys.executable, "-c", SPARK_CREDENTIALS], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def gate_connect_args(settings) -> dict:
+    """The keywords PyHive's connection gets from the gate's URL."""
+    return HiveDialect().create_connect_args(make_url(warehouse_url(settings)))[1]
+
+
+def test_a_clusters_sign_in_reaches_dbt_and_the_gate(tmp_path):
+    spark = {"CLOSEDLOOP_DBT_TARGET": "spark", "CLOSEDLOOP_SPARK_PORT": "10001"}
+    local = load_settings(tmp_path, tmp_path, environ=spark)
+    assert spark_credentials(local) == {
+        "host": "127.0.0.1",
+        "port": 10001,
+        "auth": "NOSASL",
+        "user": None,
+        "password": None,  # PyHive refuses a password, even an empty one, outside LDAP and CUSTOM
+        "kerberos_service_name": None,
+        "poll_interval": 1,
+    }
+    assert warehouse_url(local) == "hive://127.0.0.1:10001/default?auth=NOSASL"
+
+    cluster = {**spark, "CLOSEDLOOP_SPARK_HOST": "thrift.example.com", "CLOSEDLOOP_SPARK_USER": "etl@example.com"}
+    ldap_env = {**cluster, "CLOSEDLOOP_SPARK_AUTH": "ldap", "CLOSEDLOOP_SPARK_PASSWORD": "p@ss:w/rd 1"}
+    ldap = load_settings(tmp_path, tmp_path, environ=ldap_env)
+    signed_in = {"auth": "LDAP", "user": "etl@example.com", "password": "p@ss:w/rd 1"}
+    assert signed_in.items() <= spark_credentials(ldap).items()
+    assert gate_connect_args(ldap) == {
+        "host": "thrift.example.com",
+        "port": 10001,
+        "database": "default",
+        "username": "etl@example.com",
+        "password": "p@ss:w/rd 1",
+        "auth": "LDAP",
+    }
+    assert "p@ss" not in repr(ldap)
+
+    kerberos = load_settings(
+        tmp_path,
+        tmp_path,
+        environ={**cluster, "CLOSEDLOOP_SPARK_AUTH": "KERBEROS", "CLOSEDLOOP_SPARK_KERBEROS_SERVICE": "hive"},
+    )
+    assert {"auth": "KERBEROS", "password": None, "kerberos_service_name": "hive"}.items() <= spark_credentials(
+        kerberos
+    ).items()
+    args = gate_connect_args(kerberos)
+    assert (args["auth"], args["kerberos_service_name"], args["password"]) == ("KERBEROS", "hive", None)

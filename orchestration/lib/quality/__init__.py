@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from orchestration.lib.quality.duckdb_dialect import register
 from orchestration.settings import Settings
@@ -23,5 +23,21 @@ def warehouse_url(settings: Settings, environ: dict[str, str] | None = None) -> 
         # the Thrift server dbt uses (the run's own, on the port it exported), through PyHive's dialect
         env = os.environ if environ is None else environ
         port = settings.spark_port or env["CLOSEDLOOP_SPARK_PORT"]
-        return f"hive://{settings.spark_host}:{port}/default?auth=NOSASL"
+        return f"hive://{_spark_sign_in(settings)}{settings.spark_host}:{port}/default?{_spark_auth_query(settings)}"
     return f"{register()}:///{settings.warehouse_path}"
+
+
+def _spark_sign_in(settings: Settings) -> str:
+    """`user[:password]@` of the gate's URL, as the dbt profile signs in (the password only where PyHive takes one)."""
+    if not settings.spark_user:
+        return ""
+    password = settings.spark_password if settings.spark_auth in ("LDAP", "CUSTOM") else ""
+    secret = f":{quote(password, safe='')}" if password else ""
+    return f"{quote(settings.spark_user, safe='')}{secret}@"
+
+
+def _spark_auth_query(settings: Settings) -> str:
+    query = {"auth": settings.spark_auth}
+    if settings.spark_auth == "KERBEROS" and settings.spark_kerberos_service:
+        query["kerberos_service_name"] = settings.spark_kerberos_service
+    return urlencode(query)
