@@ -1,6 +1,7 @@
 """What a night costs: three `closedloop run` nights on generated data, beside the floor, and the growth with size.
 
     python benchmarks/pipeline.py --leads 100000 [1000000] [--days 365] [--workdir DIR] [--target duckdb|postgres|spark]
+                                  [--nights full]
 
 After an untimed warm-up night on 200 leads (what happens once per change of the dbt project: its parse and the
 dbt docs site), for each size: generate N leads with the newest month of files held back, then run `closedloop
@@ -11,6 +12,7 @@ peak memory (the largest sum of the resident memory of the run's processes: Pyth
 sampled every half second) and its slowest dbt nodes. The floor is measured on the same files in the same run: one
 DuckDB pass over every landing file plus one synced write of the published bytes (the serving file and the Parquet
 exports). Given two sizes, the growth exponent k of the full night (time ∝ leads^k) is printed last.
+`--nights full` runs the full night only (Spark at 1 M leads takes hours a night on two cores).
 
 `--stages` times each stage of a full and an incremental night in its own process instead (duckdb and postgres),
 with the dbt seconds per model folder and the Markov solve beside the `ChannelAttribution` package. On postgres
@@ -475,7 +477,7 @@ def benchmark_size(args, leads: int) -> dict:
     seconds, _, generated = run_stage("generate", work, args)
     hold_back_newest_month(work / "landing", work / "held")
     nights = {}
-    for night in NIGHTS:
+    for night in args.nights:
         if night == "one new month":
             deliver(work / "held", work / "landing")
         since = time.time()
@@ -586,7 +588,9 @@ def main() -> None:
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("--night", default="full", help=argparse.SUPPRESS)
     parser.add_argument("--target", choices=("duckdb", "postgres", "spark"), default="duckdb")
+    parser.add_argument("--nights", choices=("all", "full"), default="all", help="`full`: the full night only")
     args = parser.parse_args()
+    args.nights = NIGHTS if args.nights == "all" else NIGHTS[:1]
 
     if args.stage:
         args.leads = args.leads[0]
