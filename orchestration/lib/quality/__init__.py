@@ -28,16 +28,13 @@ def warehouse_url(settings: Settings, environ: dict[str, str] | None = None) -> 
 
 
 def _spark_sign_in(settings: Settings) -> str:
-    """`user[:password]@` of the gate's URL, as the dbt profile signs in (the password only where PyHive takes one)."""
+    """`user[:password]@` of the gate's URL: the sign-in of the dbt profile, so both fail alike when it is wrong."""
     if not settings.spark_user:
         return ""
-    password = settings.spark_password if settings.spark_auth in ("LDAP", "CUSTOM") else ""
-    secret = f":{quote(password, safe='')}" if password else ""
+    secret = f":{quote(settings.spark_password, safe='')}" if settings.spark_password else ""
     return f"{quote(settings.spark_user, safe='')}{secret}@"
 
 
 def _spark_auth_query(settings: Settings) -> str:
-    query = {"auth": settings.spark_auth}
-    if settings.spark_auth == "KERBEROS" and settings.spark_kerberos_service:
-        query["kerberos_service_name"] = settings.spark_kerberos_service
-    return urlencode(query)
+    service = {"kerberos_service_name": settings.spark_kerberos_service} if settings.spark_kerberos_service else {}
+    return urlencode({"auth": settings.spark_auth, **service})
