@@ -32,8 +32,6 @@ DBT_PROJECT_DIR = REPO_ROOT
 DBT_PROFILES_DIR = REPO_ROOT / "dbt_project"
 # the dbt installed beside this Python (the venv's), whether or not the venv is on PATH
 DBT_EXECUTABLE = shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
-# the job runs dbt through this wrapper, which dies with the run (orchestration/lib/dbt_child.py)
-DBT_CHILD_EXECUTABLE = shutil.which("closedloop-dbt", path=str(Path(sys.executable).parent)) or DBT_EXECUTABLE
 
 SOURCES = (
     "touchpoints",

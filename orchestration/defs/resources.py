@@ -1,4 +1,5 @@
-"""Resources shared by the assets: the settings (read from the environment at run time) and dbt.
+"""Resources shared by the assets: the settings, read from the environment at run time (dbt runs in-process:
+orchestration/defs/dbt/runner.py).
 
 Every asset takes the `settings` resource, and a run holds the data dir's writer lock while that resource is
 open: the in-process executor opens it once for the whole run, so a run started from the CLI, the UI, the
@@ -8,17 +9,14 @@ when a BI session holds the serving file read-write.
 """
 
 from contextlib import contextmanager
-from functools import cached_property
-from importlib import metadata
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, DbtProject
-from packaging import version
+from dagster_dbt import DbtProject
 
 from orchestration.lib.housekeeping import tidy
 from orchestration.lib.lock import exclusive_lock
 from orchestration.lib.publish import ensure_no_writer
-from orchestration.settings import DBT_CHILD_EXECUTABLE, DBT_PROFILES_DIR, DBT_PROJECT_DIR, Settings, load_settings
+from orchestration.settings import DBT_PROFILES_DIR, DBT_PROJECT_DIR, Settings, load_settings
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROFILES_DIR)
 
@@ -36,7 +34,7 @@ class ClosedloopSettings(dg.ConfigurableResource):
         with exclusive_lock(cfg.lock_path, holder=f"run {run_id}"):
             ensure_no_writer(cfg.serving_path)  # fail now, not after the build (the publish checks again)
             if context.instance is not None and context.run:
-                tidied = tidy(context.instance, run_id, cfg, dbt_project.manifest_path.parent)
+                tidied = tidy(context.instance, run_id, cfg)
                 if tidied.crashed_runs or tidied.leftovers or tidied.repaired:
                     context.log.warning(
                         f"after a crash: failed runs {tidied.crashed_runs}, removed {tidied.leftovers},"
@@ -58,23 +56,7 @@ def _engine_session(cfg: Settings):
         yield
 
 
-class NightlyDbt(DbtCliResource):
-    """dagster-dbt's resource without two costs the job pays on every dbt invocation for nothing: a dbt adapter
-    opened in this process (it loads the profile and every macro, about 1.5 s, and serves only the column metadata
-    and row counts the job does not fetch) and `dbt --version` in a subprocess to learn the dbt version."""
-
-    def _initialize_dbt_core_adapter(self, args):
-        return None
-
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        return version.parse(metadata.version("dbt-core"))
-
-
 def build_resources() -> dict:
     return {
         "settings": ClosedloopSettings(),
-        "dbt": NightlyDbt(
-            project_dir=dbt_project, profiles_dir=str(DBT_PROFILES_DIR), dbt_executable=DBT_CHILD_EXECUTABLE
-        ),
     }

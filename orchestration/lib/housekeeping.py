@@ -6,8 +6,7 @@
 - exports and report older than the serving file (a crash between the rename and them) are written again, so
   they never describe another night than the serving file;
 - dbt's per-invocation folders (`<data dir>/dbt/target/<step>-<run>-<id>`, each with its compiled SQL and its
-  own dbt.log) and the Dagster run history are kept for the last `keep_runs` runs only;
-- dbt's parse cache is shared with the data dir's dbt folder, so no invocation parses the project from scratch.
+  own dbt.log) and the Dagster run history are kept for the last `keep_runs` runs only.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestration.lib.files import atomic_replace
 from orchestration.lib.publish import remove_leftovers
 
 
@@ -29,9 +27,8 @@ class Tidied:
     runs_removed: int = 0
 
 
-def tidy(instance, run_id: str, settings, manifest_dir: Path) -> Tidied:
-    """`settings`: the run's `orchestration.settings.Settings`; `manifest_dir`: where `dbt parse` wrote the
-    manifest the definitions load."""
+def tidy(instance, run_id: str, settings) -> Tidied:
+    """`settings`: the run's `orchestration.settings.Settings`."""
     done = Tidied()
     done.crashed_runs = fail_crashed_runs(instance, run_id)
     done.leftovers = remove_leftovers(settings.serving_path)
@@ -39,7 +36,6 @@ def tidy(instance, run_id: str, settings, manifest_dir: Path) -> Tidied:
     # this run's folders are yet to come: keep one run fewer
     done.dbt_folders_removed = prune_dbt_folders(settings.dbt_target_dir, max(settings.keep_runs - 1, 0))
     done.runs_removed = prune_run_history(instance, run_id, settings.keep_runs)
-    share_parse_cache(manifest_dir, settings.dbt_target_dir)
     return done
 
 
@@ -62,30 +58,6 @@ def repair_outputs(serving_path: Path, exports_dir: Path, report_path: Path) -> 
         write_report(serving_path, report_path)
         repaired.append(report_path)
     return repaired
-
-
-def share_parse_cache(manifest_dir: Path, dbt_target_dir: Path) -> bool:
-    """Copies dbt's parse cache (partial_parse.msgpack, written by `dbt parse` beside the manifest in the checkout)
-    into the data dir's dbt folder, where dagster-dbt looks for it before each invocation: without it every dbt
-    invocation parses the whole project again (seconds each)."""
-    source, target = manifest_dir / "partial_parse.msgpack", dbt_target_dir / "partial_parse.msgpack"
-    if not source.exists() or (target.exists() and target.stat().st_mtime >= source.stat().st_mtime):
-        return False
-    dbt_target_dir.mkdir(parents=True, exist_ok=True)
-    atomic_replace(target, lambda temporary: shutil.copy2(source, temporary))
-    return True
-
-
-def keep_parse_cache(invocation_dir: Path, dbt_target_dir: Path) -> bool:
-    """Keeps the parse cache a dbt invocation left in its folder as the data dir's own. dbt's cache is valid only
-    for the profile it was parsed with, and the profile names the data dir: a cache shared from a parse made for
-    another data dir makes dbt parse the whole project again on every invocation, and this stops that after the
-    first."""
-    source, target = invocation_dir / "partial_parse.msgpack", dbt_target_dir / "partial_parse.msgpack"
-    if not source.exists() or (target.exists() and target.read_bytes() == source.read_bytes()):
-        return False
-    atomic_replace(target, lambda temporary: shutil.copy2(source, temporary))
-    return True
 
 
 def fail_crashed_runs(instance, run_id: str) -> list[str]:

@@ -8,7 +8,6 @@ import duckdb
 
 from orchestration.lib.housekeeping import (
     fail_crashed_runs,
-    keep_parse_cache,
     prune_dbt_folders,
     prune_run_history,
     repair_outputs,
@@ -74,15 +73,3 @@ def test_exports_and_report_older_than_the_serving_file_are_written_again(tmp_pa
     assert repair_outputs(serving, exports, report) == [exports, report]
     assert (exports / "quality_runs.parquet").exists() and report.exists()
     assert repair_outputs(serving, exports, report) == []  # up to date now
-
-
-def test_an_invocations_parse_cache_becomes_the_data_dirs_own(tmp_path):
-    invocation, shared = tmp_path / "dbt_staging-run1", tmp_path / "target"
-    invocation.mkdir()
-    shared.mkdir()
-    (shared / "partial_parse.msgpack").write_bytes(b"parsed for another data dir")
-    (invocation / "partial_parse.msgpack").write_bytes(b"parsed for this one")
-    assert keep_parse_cache(invocation, shared)
-    assert (shared / "partial_parse.msgpack").read_bytes() == b"parsed for this one"
-    assert not keep_parse_cache(invocation, shared)  # the same: nothing to copy
-    assert not keep_parse_cache(tmp_path / "a-failed-invocation", shared)

@@ -2,14 +2,19 @@
 resolution sit between staging and intermediate, so a blocking check on staging stops everything after it; the
 Python models (Markov/Shapley attribution, probabilistic CLV) sit between intermediate and marts."""
 
-import contextlib
-
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import dbt_assets
+from dagster_dbt.asset_utils import (
+    DAGSTER_DBT_EXCLUDE_METADATA_KEY,
+    DAGSTER_DBT_SELECT_METADATA_KEY,
+    get_manifest_and_translator_from_dbt_assets,
+    get_subset_selection_for_context,
+)
+from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
+from orchestration.defs.dbt.runner import failure_message, invocation_dir, invoke
 from orchestration.defs.dbt.translator import ClosedloopTranslator
 from orchestration.defs.resources import ClosedloopSettings, dbt_project
-from orchestration.lib.housekeeping import keep_parse_cache
 from orchestration.lib.progress import progress
 
 # by folder (fqn), not path: path selectors are relative to the working directory, and `closedloop run` may be
@@ -24,22 +29,46 @@ MARTS_SELECT = "fqn:marts tag:after_python"
 NOT_UNIT_TESTS = "resource_type:unit_test"
 
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: ClosedloopSettings, label: str):
-    """`dbt build` on the selection, with the settings' business values as vars; dbt's own console lines go to
-    <data dir>/logs/dbt.log, not the terminal."""
+def _build(context: dg.AssetExecutionContext, settings: ClosedloopSettings, label: str):
+    """`dbt build` on the step's selection (or the subset of it the run selected), in this process, with the
+    settings' business values as vars; each node's result becomes a Dagster output or asset check."""
     cfg = settings.get()
-    log_dir = cfg.logs_dir
-    log_dir.mkdir(parents=True, exist_ok=True)
+    manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
+    selection, indirect = get_subset_selection_for_context(
+        context=context,
+        manifest=manifest,
+        select=context.op.tags.get(DAGSTER_DBT_SELECT_METADATA_KEY),
+        exclude=context.op.tags.get(DAGSTER_DBT_EXCLUDE_METADATA_KEY),
+        selector=None,
+        dagster_dbt_translator=translator,
+        current_dbt_indirect_selection_env=None,
+    )
+    # dbt adds up repeated --exclude flags
+    args = ["build", "--exclude", NOT_UNIT_TESTS, *selection]
+    if indirect:
+        args += ["--indirect-selection", indirect]
+
+    def built(event: dict) -> None:
+        node = manifest["nodes"].get(event["data"]["node_info"]["unique_id"])
+        if node is not None and node["resource_type"] != "test":
+            progress(f"dbt {label}: built {translator.get_asset_key(node).to_user_string()}")
+
     progress(f"dbt {label}: building")
-    with open(log_dir / "dbt.log", "a") as log, contextlib.redirect_stdout(log):
-        invocation = dbt.cli(["build", *cfg.dbt_vars_args(), "--exclude", NOT_UNIT_TESTS], context=context)
-        for event in invocation.stream():
-            if isinstance(event, dg.Output):
-                progress(f"dbt {label}: built {context.asset_key_for_output(event.output_name).to_user_string()}")
-            elif isinstance(event, dg.AssetCheckResult) and not event.passed:
+    target_path = invocation_dir(cfg, context.op.name, context.run_id)
+    done = invoke(cfg, args, target_path, on_result=built)
+    for raw in done.results:
+        for event in DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={}).to_default_asset_events(
+            manifest=manifest, dagster_dbt_translator=translator, context=context, target_path=target_path
+        ):
+            if isinstance(event, dg.AssetCheckResult) and not event.passed:
                 progress(f"dbt {label}: check failed {event.check_name} on {'.'.join(event.asset_key.path)}")
             yield event
-    keep_parse_cache(invocation.target_path, cfg.dbt_target_dir)
+    if not done.success:
+        raise DbtBuildFailed(failure_message(done))
+
+
+class DbtBuildFailed(Exception):
+    pass
 
 
 @dbt_assets(
@@ -48,8 +77,8 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Clo
     dagster_dbt_translator=ClosedloopTranslator(),
     name="dbt_staging",
 )
-def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: ClosedloopSettings):
-    yield from _build(context, dbt, settings, "staging")
+def dbt_staging(context: dg.AssetExecutionContext, settings: ClosedloopSettings):
+    yield from _build(context, settings, "staging")
 
 
 @dbt_assets(
@@ -59,8 +88,8 @@ def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings
     dagster_dbt_translator=ClosedloopTranslator(),
     name="dbt_intermediate",
 )
-def dbt_intermediate(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: ClosedloopSettings):
-    yield from _build(context, dbt, settings, "intermediate")
+def dbt_intermediate(context: dg.AssetExecutionContext, settings: ClosedloopSettings):
+    yield from _build(context, settings, "intermediate")
 
 
 @dbt_assets(
@@ -69,8 +98,8 @@ def dbt_intermediate(context: dg.AssetExecutionContext, dbt: DbtCliResource, set
     dagster_dbt_translator=ClosedloopTranslator(),
     name="dbt_marts",
 )
-def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: ClosedloopSettings):
-    yield from _build(context, dbt, settings, "marts")
+def dbt_marts(context: dg.AssetExecutionContext, settings: ClosedloopSettings):
+    yield from _build(context, settings, "marts")
 
 
 def mart_keys() -> list[dg.AssetKey]:

@@ -1,11 +1,12 @@
 """Publish: the serving file BI reads, its PostgreSQL copy, its Parquet exports and the HTML report."""
 
 import time
+from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from orchestration.defs.dbt.assets import mart_keys
+from orchestration.defs.dbt.runner import failure_message, invoke
 from orchestration.defs.resources import ClosedloopSettings, dbt_project
 from orchestration.lib.credit import record_credit_conservation
 from orchestration.lib.dbt_docs import write_dbt_docs
@@ -107,20 +108,26 @@ def serving_report(context: dg.AssetExecutionContext, settings: ClosedloopSettin
     description="docs/dbt/index.html: dbt's static docs site (lineage, every model's and column's description), "
     "one file that opens offline; regenerated when the dbt project changed.",
 )
-def serving_dbt_docs(settings: ClosedloopSettings, dbt: DbtCliResource) -> dg.MaterializeResult:
+def serving_dbt_docs(settings: ClosedloopSettings) -> dg.MaterializeResult:
     cfg = settings.get()
     site = cfg.data_dir / "docs" / "dbt"
     regenerated = write_dbt_docs(
         dbt_project.manifest_path,
         site,
         cfg.dbt_target,
-        lambda build: dbt.cli(["docs", "generate", "--static", *cfg.dbt_vars_args()], target_path=build).wait(),
+        lambda build: _generate_docs(cfg, build),
     )
     if regenerated:
         progress(f"dbt docs: {site / 'index.html'}")
     return dg.MaterializeResult(
         metadata={"path": dg.MetadataValue.path(str(site / "index.html")), "regenerated": regenerated}
     )
+
+
+def _generate_docs(cfg, build: Path) -> None:
+    done = invoke(cfg, ["docs", "generate", "--static"], build)
+    if not done.success:
+        raise RuntimeError(failure_message(done))
 
 
 @dg.asset(

@@ -5,6 +5,7 @@ rules and sample keys."""
 
 import dagster as dg
 
+from orchestration.defs.dbt.runner import failure_message, invocation_dir, invoke
 from orchestration.defs.resources import dbt_project
 from orchestration.lib.progress import progress
 from orchestration.lib.publish import export_parquet
@@ -13,7 +14,7 @@ from orchestration.lib.serving_docs import docs_from_manifest
 from orchestration.lib.serving_postgres import publish_quality_to_postgres
 
 
-@dg.failure_hook(required_resource_keys={"settings", "dbt"})
+@dg.failure_hook(required_resource_keys={"settings"})
 def publish_refused_night(context: dg.HookContext) -> None:
     error = context.op_exception
     if error is None or not any(type(e).__name__ in REFUSAL_ERRORS for e in _chain(error)):
@@ -24,7 +25,9 @@ def publish_refused_night(context: dg.HookContext) -> None:
     if not has_quality_tables(
         cfg.dbt_target, cfg.warehouse_path
     ):  # refused before dbt ever ran here: create them first
-        context.resources.dbt.cli(["run-operation", "install_quality_tables", *cfg.dbt_vars_args()]).wait()
+        done = invoke(cfg, ["run-operation", "install_quality_tables"], invocation_dir(cfg, "refused", context.run_id))
+        if not done.success:
+            raise RuntimeError(failure_message(done))
     record_refused_run(cfg.dbt_target, cfg.warehouse_path, context.run_id, _message(error))
     republish_quality(
         cfg.dbt_target,
