@@ -12,14 +12,27 @@ from pathlib import Path
 from orchestration.lib.files import atomic_write_text, replace_synced
 from orchestration.settings import DBT_EXECUTABLE, DBT_PROFILES_DIR, DBT_PROJECT_DIR, Settings, load_settings
 
+DAGSTER_YAML = """\
+telemetry:
+  enabled: false
+run_queue:
+  max_concurrent_runs: 1
+event_log_storage:
+  module: orchestration.lib.run_history
+  class: RunHistoryEventLogStorage
+"""
+_EARLIER_DAGSTER_YAML = "telemetry:\n  enabled: false\nrun_queue:\n  max_concurrent_runs: 1\n"
+
 
 def prepare_dagster_home(settings: Settings) -> None:
-    """A persistent Dagster instance in the data dir: run history for the UI, telemetry off, one run at a time."""
+    """A persistent Dagster instance in the data dir: run history for the UI (its event log recorded by
+    orchestration/lib/run_history.py), telemetry off, one run at a time."""
     home = Path(os.environ["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\nrun_queue:\n  max_concurrent_runs: 1\n")
+    # written by closedloop, never by hand: brought up to date (earlier versions wrote the first lines only)
+    if not config.exists() or config.read_text() == _EARLIER_DAGSTER_YAML:
+        config.write_text(DAGSTER_YAML)
 
 
 def prepare_dbt_manifest() -> None:

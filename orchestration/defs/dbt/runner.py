@@ -84,10 +84,13 @@ def parsed_manifest(cfg: Settings):
     from orchestration.lib.prepare import dbt_project_fingerprint
 
     connection = sorted((k, v) for k, v in cfg.dbt_env().items() if k not in _CONNECT_TIME and k not in _PER_DATA_DIR)
-    key = hashlib.sha256((dbt_project_fingerprint() + repr(connection)).encode()).hexdigest()
+    # dbt's cache is valid for one profile and one set of vars: one cache per combination, so processes on
+    # other engines or settings (the test suite runs several side by side) do not invalidate each other's
+    setup = hashlib.sha256((repr(connection) + " ".join(cfg.dbt_vars_args())).encode()).hexdigest()[:16]
+    key = dbt_project_fingerprint() + setup
     with _PARSE_LOCK:
         if key not in _MANIFESTS:
-            cache = DBT_PROJECT_DIR / "target" / "in_process"
+            cache = DBT_PROJECT_DIR / "target" / "in_process" / setup
             done = Invocation(command="parse", target_path=cache)
             with waiting_lock(cache / ".parse.lock"), _environment(_CONNECT_TIME), _text_log(cfg, done) as callback:
                 result = dbtRunner(callbacks=[callback]).invoke(
