@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from pathlib import Path
 FLOAT_DECIMALS = 9
 # When a row was loaded says which night it came in, not what it is: the one mart column left out of the comparison.
 RUN_COLUMNS = {("fct_touchpoints", "loaded_at")}
+# runs one `closedloop` command: its arguments and environment
+Command = Callable[[list[str], dict[str, str]], subprocess.CompletedProcess]
 
 
 @dataclass
@@ -167,9 +170,10 @@ def plan_nights(generated: Path) -> list[Night]:
     return nights
 
 
-def replay(nights: list[Night], root: Path, env: dict[str, str] | None = None, closedloop: str | None = None) -> Replay:
-    """Runs every night into root/incremental, then the final landing zone once into root/rebuild."""
-    closedloop = closedloop or str(Path(sys.executable).parent / "closedloop")
+def replay(nights: list[Night], root: Path, env: dict[str, str] | None = None, run: Command | None = None) -> Replay:
+    """Runs every night into root/incremental, then the final landing zone once into root/rebuild. `run` runs one
+    `closedloop` command (arguments, environment); by default the console script, in a child process."""
+    run = run or _console_script
     env = {**os.environ, **(env or {})}
     landing = root / "landing"
     if landing.exists():
@@ -179,12 +183,12 @@ def replay(nights: list[Night], root: Path, env: dict[str, str] | None = None, c
         for key, content in night.files.items():
             (landing / key).parent.mkdir(parents=True, exist_ok=True)
             (landing / key).write_bytes(content)
-        seconds.append(_run(closedloop, landing, root / "incremental", env, night.name))
+        seconds.append(_run(run, landing, root / "incremental", env, night.name))
     # the same keyed hashes on both sides: an operator rebuilding keeps the data dir's key
     (root / "rebuild").mkdir(parents=True, exist_ok=True)
     if (root / "incremental" / "pii.key").exists() and not (root / "rebuild" / "pii.key").exists():
         shutil.copy2(root / "incremental" / "pii.key", root / "rebuild" / "pii.key")
-    rebuild_seconds = _run(closedloop, landing, root / "rebuild", env, "rebuild")
+    rebuild_seconds = _run(run, landing, root / "rebuild", env, "rebuild")
     return Replay(
         mart_fingerprints(root / "incremental" / "serving.duckdb"),
         mart_fingerprints(root / "rebuild" / "serving.duckdb"),
@@ -193,15 +197,14 @@ def replay(nights: list[Night], root: Path, env: dict[str, str] | None = None, c
     )
 
 
-def _run(closedloop: str, landing: Path, data: Path, env: dict[str, str], label: str) -> float:
+def _console_script(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    closedloop = str(Path(sys.executable).parent / "closedloop")
+    return subprocess.run([closedloop, *args], capture_output=True, text=True, env=env, timeout=900)
+
+
+def _run(run: Command, landing: Path, data: Path, env: dict[str, str], label: str) -> float:
     started = time.perf_counter()
-    result = subprocess.run(
-        [closedloop, "run", "--landing", str(landing), "--data-dir", str(data)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-    )
+    result = run(["run", "--landing", str(landing), "--data-dir", str(data)], env)
     if result.returncode != 0:
         raise RuntimeError(
             f"{label}: closedloop run exited {result.returncode}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"

@@ -4,14 +4,12 @@ name, the deal now exists in two versions and the gate blocks every night; `clos
 version out and the next night publishes the finished one."""
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from commands import closedloop
 
-CLOSEDLOOP = str(Path(sys.executable).parent / "closedloop")
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "landing_small"
 # the amount last, as in the export that showed the problem: cut inside it, the row still has every field
 HEADER = "deal_id,lead_id,created_at,updated_at,stage,currency,closed_at,outcome,loss_reason,product,owner,amount\n"
@@ -19,10 +17,6 @@ WHOLE = HEADER + "D4,L2,2026-03-08T10:00:00Z,,proposal,USD,,open,,CRM,Bert,0.87\
 CUT = WHOLE[: WHOLE.index("0.87") + 3].rstrip("\n")  # `0.8`: cut inside a field
 
 pytestmark = pytest.mark.slow
-
-
-def closedloop(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([CLOSEDLOOP, *args], capture_output=True, text=True, timeout=600)
 
 
 def published_amount(data: Path, deal_id: str):

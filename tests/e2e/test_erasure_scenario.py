@@ -8,24 +8,18 @@ erasure request for a second person → the next run leaves the first person out
 from __future__ import annotations
 
 import csv
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from commands import closedloop
 
 from orchestration.lib.generate import generate_landing
 from orchestration.lib.normalise import normalise_email, normalise_phone
 
-CLOSEDLOOP = str(Path(sys.executable).parent / "closedloop")
 PERSON_SOURCES = ("leads", "touchpoints", "deals", "orders", "activities", "deal_stage_history")
 
 pytestmark = pytest.mark.slow
-
-
-def closedloop(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([CLOSEDLOOP, *args], capture_output=True, text=True, timeout=900)
 
 
 def read_rows(landing: Path, source: str) -> list[dict]:

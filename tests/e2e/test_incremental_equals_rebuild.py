@@ -10,6 +10,7 @@ request; an old file delivered again.
 
 import duckdb
 import pytest
+from commands import closedloop
 
 from orchestration.lib.generate import generate_landing
 from orchestration.lib.rebuild_check import mart_fingerprints, plan_nights, replay
@@ -23,7 +24,11 @@ def replayed(tmp_path_factory):
     generate_landing(root / "generated", leads=150, days=60, seed=5)
     nights = plan_nights(root / "generated")
     # the planted conflicts quarantine 2 of 150 leads: above the default 2 % on so small a fixture
-    return root, replay(nights, root, env={"CLOSEDLOOP_MAX_QUARANTINE_RATE": "0.05"})
+    return root, replay(nights, root, env={"CLOSEDLOOP_MAX_QUARANTINE_RATE": "0.05"}, run=run_command)
+
+
+def run_command(args: list[str], env: dict[str, str]):
+    return closedloop(*args, env=env)
 
 
 def test_every_published_mart_is_identical_after_incremental_nights_and_a_rebuild(replayed):

@@ -9,16 +9,12 @@ cannot see, is taken at the default 0.7 where the truth uses the product's (≈ 
 
 import json
 import math
-import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import pytest
+from commands import closedloop
 
 from orchestration.lib.generate import generate_landing
-
-CLOSEDLOOP = str(Path(sys.executable).parent / "closedloop")
 
 pytestmark = pytest.mark.slow
 
@@ -28,12 +24,7 @@ def published(tmp_path_factory):
     root = tmp_path_factory.mktemp("ltv_truth")
     landing, data = root / "landing", root / "data"
     generate_landing(landing, leads=5000, seed=42)
-    result = subprocess.run(
-        [CLOSEDLOOP, "run", "--landing", str(landing), "--data-dir", str(data)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    result = closedloop("run", "--landing", str(landing), "--data-dir", str(data))
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     truth = json.loads((landing / "ground_truth.json").read_text())["customer_value"]
     with duckdb.connect(str(data / "serving.duckdb"), read_only=True) as con:

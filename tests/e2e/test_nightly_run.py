@@ -8,17 +8,16 @@ import json
 import shlex
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from commands import CLOSEDLOOP, closedloop
 
 from orchestration.lib.generate import generate_landing
 from orchestration.lib.lock import exclusive_lock
 from orchestration.lib.quality.rules import DATASETS
 
-CLOSEDLOOP = str(Path(sys.executable).parent / "closedloop")
 # the marts docs/marts.md promises BI
 MARTS = tuple(
     f"marts.{name}"
@@ -48,10 +47,6 @@ MARTS = tuple(
 pytestmark = pytest.mark.slow
 
 
-def closedloop(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([CLOSEDLOOP, *args], capture_output=True, text=True, timeout=600)
-
-
 def snapshot(path: Path) -> dict[str, list[tuple]]:
     with duckdb.connect(str(path), read_only=True) as con:
         return {name: con.execute(f"select * from {name} order by all").fetchall() for name in MARTS}
@@ -79,7 +74,8 @@ def landing_oracle(landing: Path) -> dict[str, int]:
 
 
 def test_first_run_publishes_everything(workspace):
-    result = closedloop("run", *workspace["args"])
+    # the console script itself, once; the other commands fork from a helper (tests/commands.py)
+    result = subprocess.run([CLOSEDLOOP, "run", *workspace["args"]], capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr
     data = workspace["data"]
     assert str(data / "serving.duckdb") in result.stdout and "report" in result.stdout

@@ -8,12 +8,11 @@ the gate is the first run of test_nightly_run.)
 """
 
 import csv
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from commands import closedloop
 
 from orchestration.lib.generate import generate_landing
 from orchestration.lib.quality import warehouse_url
@@ -21,13 +20,7 @@ from orchestration.lib.quality.gate import run_gate
 from orchestration.lib.quality.rules import Dataset, Rule
 from orchestration.settings import load_settings
 
-CLOSEDLOOP = str(Path(sys.executable).parent / "closedloop")
-
 pytestmark = pytest.mark.slow
-
-
-def closedloop(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([CLOSEDLOOP, *args], capture_output=True, text=True, timeout=600)
 
 
 def published_marts(path: Path) -> dict[str, list[tuple]]:

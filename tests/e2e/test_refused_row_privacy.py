@@ -4,15 +4,13 @@ a byte search of every file finds none of their identifiers. A 3 MB line refused
 reason and leaves none of its content behind either."""
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from commands import closedloop
 
 from orchestration.settings import DBT_PROJECT_DIR
 
-CLOSEDLOOP = str(Path(sys.executable).parent / "closedloop")
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "landing_small"
 PERSON = {
     "email": "Zyx.Quarantwright@Example.net",
@@ -24,10 +22,6 @@ PERSON = {
 NEEDLES = [b"quarantwright", b"Quarantwright", b"Zyxandera", b"4155550177", b"415 555 0177", b"cookie-quarantwright"]
 
 pytestmark = pytest.mark.slow
-
-
-def closedloop(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([CLOSEDLOOP, *args], capture_output=True, text=True, timeout=600)
 
 
 def files_holding(roots: list[Path], needles: list[bytes]) -> dict[str, list[bytes]]:

@@ -18,18 +18,14 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 from browser import CHROMIUM, chromium
+from commands import CLOSEDLOOP, closedloop
 
 from orchestration.lib.generate import generate_landing
 from orchestration.lib.lock import exclusive_lock
 
-CLOSEDLOOP = str(Path(sys.executable).parent / "closedloop")
 OLD_DUCKDB = "1.1.0"  # BI drivers lag the Python client: the oldest DuckDB the serving file promises to open in
 
 pytestmark = pytest.mark.slow
-
-
-def closedloop(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([CLOSEDLOOP, *args], capture_output=True, text=True, timeout=600)
 
 
 def marts(path: Path) -> dict[str, list[tuple]]:
