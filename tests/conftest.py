@@ -12,6 +12,18 @@ os.environ.setdefault("CLOSEDLOOP_LANDING_SETTLE_SECONDS", "0")
 
 from postgres_server import PostgresNotInstalled, PostgresServer
 
+# the order test files start in: the whole-night scenarios first, then Spark's and PostgreSQL's, so the quick files
+# fill the end and neither worker is left alone with a long one (`make test` keeps this order: --no-loadscope-reorder)
+FIRST = ("slow", "spark", "postgres")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        marks = {mark.name for mark in item.iter_markers()}
+        return next((i for i, name in enumerate(FIRST) if name in marks), len(FIRST))
+
+    items.sort(key=rank)  # stable: a file's tests stay together and in order
+
 
 @pytest.fixture(scope="session")
 def postgres_server():

@@ -2,15 +2,14 @@
 intermediate, the Markov/Shapley step, dbt marts) on tests/fixtures/landing_attribution, whose people are built
 so that docs/attribution.md's reference values can be read off marts.fct_attribution."""
 
-import os
 import shutil
-import subprocess
 from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
+from dbt_runs import dbt
 
 from orchestration.defs.attribution.assets import attribution_models
 from orchestration.defs.identity.assets import identity_people
@@ -18,7 +17,6 @@ from orchestration.defs.resources import ClosedloopSettings
 from orchestration.lib.contract import CONTRACTS
 from orchestration.lib.landing import discover, ensure_raw_tables, load_source
 from orchestration.lib.markov import removal_effects
-from orchestration.settings import DBT_EXECUTABLE, DBT_PROFILES_DIR, DBT_PROJECT_DIR
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "landing_attribution"
 # the second night: a new touch for d before their won deal; h's form fill links the anonymous visitor v2 to h; a's
@@ -41,26 +39,8 @@ MODELS = 12
 
 
 def dbt_build(data: Path, selection: list[str]) -> None:
-    env = {**os.environ, "CLOSEDLOOP_DATA_DIR": str(data), "CLOSEDLOOP_DBT_TARGET": "duckdb"}
-    result = subprocess.run(
-        [
-            DBT_EXECUTABLE,
-            "build",
-            *selection,
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROFILES_DIR),
-            "--target-path",
-            str(data / "target"),
-            "--log-path",
-            str(data / "logs"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout[-4000:]
+    result = dbt(["build", *selection], data)
+    assert result.success, result.message
 
 
 def night(data: Path, landing: Path, loaded_at: datetime, quarantine: tuple[str, ...] = ()) -> Path:
@@ -326,28 +306,8 @@ def test_the_nightly_invariants_catch_a_broken_fact(warehouse, tmp_path):
             " where deal_id = 'DC' and touch_position = 2"
         )
         con.execute("update marts.fct_attribution_wide set share_markov = share_markov * 2 where deal_id = 'DB'")
-    env = {**os.environ, "CLOSEDLOOP_DATA_DIR": str(data), "CLOSEDLOOP_DBT_TARGET": "duckdb"}
-    result = subprocess.run(
-        [
-            DBT_EXECUTABLE,
-            "test",
-            "--select",
-            "assert_attribution_reconciles",
-            "--store-failures",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROFILES_DIR),
-            "--target-path",
-            str(data / "target"),
-            "--log-path",
-            str(data / "logs"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 1 and "FAIL" in result.stdout, result.stdout[-2000:]
+    result = dbt(["test", "--select", "assert_attribution_reconciles", "--store-failures"], data)
+    assert not result.success and list(result.statuses.values()) == ["fail"], result.message
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
         problems = set(con.execute("select problem from dbt_test__audit.assert_attribution_reconciles").fetchall())
     assert ("touches not numbered 1..path_length once each",) in problems

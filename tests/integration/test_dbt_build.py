@@ -1,16 +1,14 @@
 """`dbt build` (models, data tests and dbt unit tests) on a real DuckDB warehouse loaded from a small fixture."""
 
-import os
-import subprocess
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pytest
+from dbt_runs import dbt
 
 from orchestration.lib.contract import CONTRACTS
 from orchestration.lib.landing import discover, ensure_raw_tables, load_source
-from orchestration.settings import DBT_EXECUTABLE, DBT_PROFILES_DIR, DBT_PROJECT_DIR
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "landing_small"
 
@@ -35,26 +33,9 @@ def warehouse(tmp_path_factory):
         ensure_raw_tables(con)
         for source in CONTRACTS:
             load_source(con, source, discover(FIXTURE, source), run_id="fixture", loaded_at=datetime(2026, 4, 1))
-    env = {**os.environ, "CLOSEDLOOP_DATA_DIR": str(data), "CLOSEDLOOP_DBT_TARGET": "duckdb"}
-    result = subprocess.run(
-        [
-            DBT_EXECUTABLE,
-            "build",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROFILES_DIR),
-            "--target-path",
-            str(data / "target"),
-            "--log-path",
-            str(data / "logs"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout[-4000:]
-    assert "unit_test" in result.stdout, "dbt unit tests did not run"
+    result = dbt(["build"], data)
+    assert result.success, result.message
+    assert any(node.startswith("unit_test.") for node in result.statuses), "dbt unit tests did not run"
     return data / "warehouse.duckdb"
 
 

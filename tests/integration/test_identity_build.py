@@ -2,21 +2,19 @@
 Dagster, then dbt intermediate + marts — on a fixture with known duplicates and traps
 (tests/fixtures/landing_identity)."""
 
-import os
-import subprocess
 from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
+from dbt_runs import dbt
 
 from orchestration.defs.identity.assets import CHECK, PEOPLE_KEY, identity_people
 from orchestration.defs.resources import ClosedloopSettings
 from orchestration.lib.contract import CONTRACTS
 from orchestration.lib.landing import discover, ensure_raw_tables, load_source
 from orchestration.lib.privacy import keyed_hash, pii_key
-from orchestration.settings import DBT_EXECUTABLE, DBT_PROFILES_DIR, DBT_PROJECT_DIR
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "landing_identity"
 # the pipeline's dbt selections (orchestration/defs/dbt/assets.py), without the quality gate's own views; the
@@ -41,26 +39,8 @@ MARTS = [
 
 
 def dbt_build(data: Path, selection: list[str]) -> None:
-    env = {**os.environ, "CLOSEDLOOP_DATA_DIR": str(data), "CLOSEDLOOP_DBT_TARGET": "duckdb"}
-    result = subprocess.run(
-        [
-            DBT_EXECUTABLE,
-            "build",
-            *selection,
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROFILES_DIR),
-            "--target-path",
-            str(data / "target"),
-            "--log-path",
-            str(data / "logs"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout[-4000:]
+    result = dbt(["build", *selection], data)
+    assert result.success, result.message
 
 
 def materialize_identity() -> dg.ExecuteInProcessResult:

@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +20,7 @@ from pathlib import Path
 import duckdb
 import psycopg2
 import pytest
+from dbt_runs import DbtRun, dbt
 
 from orchestration.lib.attribution import solve_attribution
 from orchestration.lib.contract import CONTRACTS
@@ -33,7 +31,7 @@ from orchestration.lib.postgres import LOADED_FILES, copy_raw_to_postgres
 from orchestration.lib.quality import warehouse_url
 from orchestration.lib.quality.gate import run_gate
 from orchestration.lib.warehouse import open_warehouse
-from orchestration.settings import DBT_EXECUTABLE, DBT_PROFILES_DIR, DBT_PROJECT_DIR, Settings
+from orchestration.settings import DBT_PROJECT_DIR, Settings
 
 pytestmark = pytest.mark.postgres
 
@@ -61,35 +59,12 @@ def load_night(warehouse: Path, landing: Path, loaded_at: datetime) -> dict[str,
     return {source: load.rows for source, load in loads.items()}
 
 
-def dbt(engine: str, args: list[str], data_dir: Path, pg_env: dict[str, str]) -> subprocess.CompletedProcess:
-    work = data_dir / engine
-    env = {
-        **os.environ,
-        **pg_env,
-        "CLOSEDLOOP_DATA_DIR": str(data_dir),
-        "CLOSEDLOOP_DBT_TARGET": engine,
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+def on_both_engines(args: list[str], data_dir: Path, pg_env: dict[str, str]) -> dict[str, DbtRun]:
+    """One engine after the other, each with its own target folder (dbt runs in this process: tests/dbt_runs.py)."""
+    return {
+        engine: dbt(args, data_dir, data_dir / engine / "target", {**pg_env, "CLOSEDLOOP_DBT_TARGET": engine})
+        for engine in ENGINES
     }
-    command = [
-        DBT_EXECUTABLE,
-        *args,
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROFILES_DIR),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-    ]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-
-
-def on_both_engines(args: list[str], data_dir: Path, pg_env: dict[str, str]) -> dict[str, subprocess.CompletedProcess]:
-    """The two engines build at the same time: different targets, different target paths."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {engine: pool.submit(dbt, engine, args, data_dir, pg_env) for engine in ENGINES}
-        return {engine: future.result() for engine, future in futures.items()}
 
 
 def relations(data_dir: Path) -> dict[str, tuple[str, str]]:
@@ -224,7 +199,7 @@ def parity(postgres_server, tmp_path_factory):
         }
         for step, args in steps.items():
             for engine, result in on_both_engines(args, data_dir, pg_env).items():
-                assert result.returncode == 0, f"{night} {step}: dbt build on {engine} failed:\n{result.stdout[-6000:]}"
+                assert result.success, f"{night} {step}: dbt build on {engine} failed:\n{result.message}"
                 results = json.loads((data_dir / engine / "target" / "run_results.json").read_text())["results"]
                 # exposures are in the build as documentation only: dbt reports them as no-op
                 run_results.setdefault((night, engine), {}).update(
