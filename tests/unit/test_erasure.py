@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pytest
+from commands import closedloop as command
 
 from orchestration.lib import suppression
 from orchestration.lib.erasure import (
@@ -27,7 +27,6 @@ from orchestration.settings import load_settings
 
 KEY = b"test-key"
 LOADED_AT = datetime(2026, 11, 1, 2, 0)
-CLOSEDLOOP = str(Path(sys.executable).parent / "closedloop")
 LEAD_COLUMNS = (
     "lead_id,created_at,email,phone,first_name,last_name,source_channel,source_campaign,source_detail,"
     "first_contact_at,product_interest,segment,region,owner,lifecycle_stage"
@@ -372,8 +371,7 @@ def test_delivered_requests_are_applied_once_and_cleared(settings):
 
 
 def closedloop(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CLOSEDLOOP_PII_KEY": KEY.decode()}
-    return subprocess.run([CLOSEDLOOP, *args], capture_output=True, text=True, timeout=120, env=env)
+    return command(*args, env={**os.environ, "CLOSEDLOOP_PII_KEY": KEY.decode()}, timeout=120)
 
 
 def test_command_exit_codes(settings, tmp_path):
