@@ -7,12 +7,10 @@ whole project again (about 15 s more): most of what these tests spent.
 
 from __future__ import annotations
 
-import os
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.defs.dbt.runner import failure_message, invoke
+from orchestration.defs.dbt.runner import environment, failure_message, invoke
 from orchestration.settings import load_settings
 
 
@@ -27,23 +25,9 @@ def dbt(args: list[str], data_dir: Path, target_path: Path | None = None, env: d
     """`dbt <args>` on the warehouse of `data_dir` (DuckDB unless `env` says otherwise), with `env` over the
     environment while it runs; compiled SQL, run_results.json and the debug log go to `target_path`."""
     values = {"CLOSEDLOOP_DATA_DIR": str(data_dir), "CLOSEDLOOP_DBT_TARGET": "duckdb", **(env or {})}
-    with _environment(values):
+    with environment(values):
         settings = load_settings(data_dir=data_dir)
-        with _environment(settings.dbt_env()):
+        with environment(settings.dbt_env()):
             done = invoke(settings, list(args), target_path or data_dir / "target")
     statuses = {event["data"]["node_info"]["unique_id"]: event["data"]["status"] for event in done.results}
     return DbtRun(done.success, "" if done.success else failure_message(done), statuses)
-
-
-@contextmanager
-def _environment(values: dict[str, str]):
-    previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

@@ -92,7 +92,7 @@ def parsed_manifest(cfg: Settings):
         if key not in _MANIFESTS:
             cache = DBT_PROJECT_DIR / "target" / "in_process" / setup
             done = Invocation(command="parse", target_path=cache)
-            with waiting_lock(cache / ".parse.lock"), _environment(_CONNECT_TIME), _text_log(cfg, done) as callback:
+            with waiting_lock(cache / ".parse.lock"), environment(_CONNECT_TIME), _text_log(cfg, done) as callback:
                 result = dbtRunner(callbacks=[callback]).invoke(
                     ["parse", "--no-write-json", *_common_args(cache), *cfg.dbt_vars_args()]
                 )
@@ -130,7 +130,8 @@ def _text_log(cfg: Settings, done: Invocation, on_result: Callable[[dict], None]
 
 
 @contextlib.contextmanager
-def _environment(values: dict[str, str]):
+def environment(values: dict[str, str]):
+    """`values` in os.environ while the block runs (dbt's profile reads them), the previous values after."""
     previous = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
     try:
