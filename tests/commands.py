@@ -52,7 +52,6 @@ class _Helper:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
-            cwd=os.getcwd(),
         )
         self.lock = threading.Lock()
         ready = self.process.stdout.readline()

@@ -7,6 +7,7 @@ whole project again (about 15 s more): most of what these tests spent.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,16 +19,15 @@ from orchestration.settings import load_settings
 class DbtRun:
     success: bool
     message: str  # dbt's error lines and where its debug log is; empty on success
-    statuses: dict[str, str]  # unique_id: status ("success", "pass", "fail", "error", "skipped")
+    statuses: dict[str, str]  # unique_id: the status dbt's result event gives (a test's "pass" or "fail")
 
 
 def dbt(args: list[str], data_dir: Path, target_path: Path | None = None, env: dict[str, str] | None = None) -> DbtRun:
     """`dbt <args>` on the warehouse of `data_dir` (DuckDB unless `env` says otherwise), with `env` over the
     environment while it runs; compiled SQL, run_results.json and the debug log go to `target_path`."""
     values = {"CLOSEDLOOP_DATA_DIR": str(data_dir), "CLOSEDLOOP_DBT_TARGET": "duckdb", **(env or {})}
-    with environment(values):
-        settings = load_settings(data_dir=data_dir)
-        with environment(settings.dbt_env()):
-            done = invoke(settings, list(args), target_path or data_dir / "target")
+    settings = load_settings(data_dir=data_dir, environ={**os.environ, **values})
+    with environment({**values, **settings.dbt_env()}):
+        done = invoke(settings, list(args), target_path or data_dir / "target")
     statuses = {event["data"]["node_info"]["unique_id"]: event["data"]["status"] for event in done.results}
     return DbtRun(done.success, "" if done.success else failure_message(done), statuses)
