@@ -2,16 +2,23 @@
 
 a delivery with a handful of bad rows publishes with those rows quarantined → 10 % bad touchpoints block the
 run (exit 1, one paragraph, the published marts unchanged, the blocked run in serving's quality tables and the
-report's banner) → the Data Docs keep every run, and the results say since
-when a rule fails → a suite that evaluates fewer expectations than it declares fails. (A clean delivery passing
-the gate is the first run of test_nightly_run.)
+report's banner; some of the rejected values are HTML) → everything analysts open is escaped: the rejected values
+reach the Data Docs encoded, and a headless Chromium opens every HTML page under the data dir and finds that none of
+the planted scripts ran → the Data Docs keep every run, and the results say since when a rule fails → a suite that
+evaluates fewer expectations than it declares fails. (A clean delivery passing the gate is the first run of
+test_nightly_run.)
 """
 
 import csv
+import html
+import json
+import re
+import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
+from browser import CHROMIUM, CHROMIUM_FLAGS
 from commands import closedloop
 
 from orchestration.lib.generate import generate_landing
@@ -21,6 +28,28 @@ from orchestration.lib.quality.rules import Dataset, Rule
 from orchestration.settings import load_settings
 
 pytestmark = pytest.mark.slow
+
+# rejected values that are HTML; staging lowercases `touchpoint_type`, so each script, if it ran, would rename its
+# page in lower case (not alert(): a dialog would stall the headless page instead of telling)
+PAYLOADS = (
+    "<script>document.title='xss-script'</script>",
+    '"><img src=x onerror="document.title=\'xss-img\'">',
+    "<svg onload=document.title='xss-svg'>",
+)
+# a page of ours frames each page and reads back its title once it has loaded
+HARNESS = """<!DOCTYPE html><html><head><title>harness</title></head><body><pre id="out"></pre><script>
+const urls = URLS, out = document.getElementById('out');
+let left = urls.length;
+for (const url of urls) {
+  const frame = document.createElement('iframe');
+  frame.src = url;
+  frame.onload = () => {
+    out.textContent += JSON.stringify([url, frame.contentDocument.title]) + '\\n';
+    if (--left === 0) out.setAttribute('data-done', '1');
+  };
+  document.body.appendChild(frame);
+}
+</script></body></html>"""
 
 
 def published_marts(path: Path) -> dict[str, list[tuple]]:
@@ -97,9 +126,12 @@ def test_ten_percent_bad_touchpoints_block_the_run_and_the_marts_stay_as_they_we
     before = published_marts(data / "serving.duckdb")
     header, touchpoints = read_csv(sorted((landing / "touchpoints").glob("*.csv"))[-1])
     fresh = [dict(t, touchpoint_id=f"NEW-{i:05d}") for i, t in enumerate(touchpoints[:200])]
-    for row in fresh[:20]:
-        row["touchpoint_type"] = "carrier_pigeon"
+    for i, row in enumerate(fresh[:20]):
+        row["touchpoint_type"] = PAYLOADS[i] if i < len(PAYLOADS) else "carrier_pigeon"
     write_csv(landing / "touchpoints" / "touchpoints_replay.csv", header, fresh)
+    deal_header, deals = read_csv(sorted((landing / "deals").glob("*.csv"))[0])
+    lost = [dict(deals[0], deal_id=f"DX{i}", outcome="lost", loss_reason=p) for i, p in enumerate(PAYLOADS)]
+    write_csv(landing / "deals" / "deals_replay.csv", deal_header, lost)
 
     result = closedloop("run", *workspace["args"])
     assert result.returncode == 1, result.stdout + result.stderr
@@ -124,6 +156,53 @@ def test_ten_percent_bad_touchpoints_block_the_run_and_the_marts_stay_as_they_we
     banner = (data / "report" / "index.html").read_text()
     banner = banner[banner.index('id="refused-run"') : banner.index("</section>", banner.index('id="refused-run"'))]
     assert "blocked" in banner and "touchpoint_type_accepted_values" in banner and "NEW-00000" in banner
+
+
+def html_pages(data: Path) -> list[Path]:
+    return sorted(data.rglob("*.html"))
+
+
+def test_the_rejected_values_reach_the_data_docs_encoded(workspace):
+    docs = [p for p in html_pages(workspace["data"]) if "validations" in p.parts]
+    assert docs, "no validation pages were rendered"
+    text = "\n".join(p.read_text(encoding="utf-8") for p in docs)
+    assert "xss-script" in text and "xss-img" in text  # the values are shown …
+    for payload in ("<script>document.title", "<img src=x", "<svg onload"):
+        assert payload not in text  # … but never as markup
+
+
+@pytest.mark.browser
+def test_no_planted_script_runs_on_any_page_under_the_data_dir(workspace, tmp_path):
+    if not CHROMIUM.exists():
+        pytest.fail("/usr/bin/chromium is absent (install it with: apt-get install -y chromium)")
+    found = html_pages(workspace["data"])
+    assert any("validations" in p.parts for p in found)
+    assert workspace["data"] / "quality" / "docs" / "index.html" in found
+    # one browser for every page (file pages may read each other with --allow-file-access-from-files)
+    urls = [p.resolve().as_uri() for p in found]
+    harness = tmp_path / "harness.html"
+    harness.write_text(HARNESS.replace("URLS", json.dumps(urls)), encoding="utf-8")
+    dumped = subprocess.run(
+        [
+            str(CHROMIUM),
+            *CHROMIUM_FLAGS,
+            "--allow-file-access-from-files",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            harness.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert dumped.returncode == 0, dumped.stderr[-2000:]
+    assert 'data-done="1"' in dumped.stdout, dumped.stdout[-2000:]
+    out = re.search(r'<pre id="out"[^>]*>(.*?)</pre>', dumped.stdout, re.S).group(1)
+    titles = dict(json.loads(line) for line in html.unescape(out).splitlines())
+    assert sorted(titles) == sorted(urls)
+    ran = {url: title for url, title in titles.items() if "xss" in title}
+    assert ran == {}, f"planted scripts ran: {ran}"
 
 
 def test_results_say_since_when_a_rule_fails(workspace):

@@ -277,13 +277,7 @@ def test_a_killed_run_takes_its_dbt_with_it_and_the_next_run_clears_up(workspace
     leftover = data / ".serving.duckdb.crashed-run.tmp"
     leftover.write_bytes(b"half a file")
     Path(f"{leftover}.wal").write_bytes(b"its log")
-    result = subprocess.run(
-        [CLOSEDLOOP, "run", *workspace["args"]],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "CLOSEDLOOP_KEEP_RUNS": "2"},
-    )
+    result = closedloop("run", *workspace["args"], env={**os.environ, "CLOSEDLOOP_KEEP_RUNS": "2"}, timeout=600)
     assert result.returncode == 0, result.stderr
     assert not leftover.exists() and not Path(f"{leftover}.wal").exists()
     os.environ["DAGSTER_HOME"], previous = str(data / "dagster"), os.environ.get("DAGSTER_HOME")
