@@ -16,6 +16,7 @@ import hashlib
 import os
 import shutil
 import struct
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,18 +156,24 @@ def export_parquet(serving_path: Path, exports_dir: Path, schemas: tuple[str, ..
     """Parquet copies of the published tables of `schemas`, each replaced atomically, with each column's
     description as field metadata (`description`) and the table's as schema metadata."""
     exports_dir.mkdir(parents=True, exist_ok=True)
-    written = []
     with duckdb.connect(str(serving_path), read_only=True) as con:
         catalog = con.execute("select current_database()").fetchone()[0]
         docs = docs_from_duckdb(con, catalog)
-        for name in _published_tables(con, catalog):
-            schema, table = name.split(".")
-            if schema not in schemas:
-                continue
-            target = exports_dir / f"{table if schema == 'marts' else f'{schema}_{table}'}.parquet"
-            if _write_parquet(con, name, docs.get(name, TableDoc()), target):
-                written.append(target)
-    return written
+        targets = {
+            name: exports_dir / f"{table if schema == 'marts' else f'{schema}_{table}'}.parquet"
+            for name in _published_tables(con, catalog)
+            for schema, table in [name.split(".")]
+            if schema in schemas
+        }
+
+        def export(name: str) -> bool:
+            with con.cursor() as cursor:  # a cursor per thread
+                return _write_parquet(cursor, name, docs.get(name, TableDoc()), targets[name])
+
+        # pyarrow compresses a file in one thread: the tables are written side by side, one per core
+        with ThreadPoolExecutor(max_workers=max(1, min(len(targets), os.cpu_count() or 1))) as pool:
+            done = dict(zip(targets, pool.map(export, targets), strict=True))
+    return [target for name, target in targets.items() if done[name]]
 
 
 def _write(con, path: Path, tables: dict[str, str], docs: dict[str, TableDoc]) -> dict[str, int]:
