@@ -6,7 +6,7 @@ does any work, and the end-to-end scenarios run about 40 commands. The helper pr
 command is then a fresh child of it, with the environment, working directory, arguments, output and exit code it
 would have as the console script, and it runs the console script's own function (`orchestration.cli.main`).
 The helper also parses the dbt project and compiles its macros, which every command's dbt would do again (about
-9 s a night): dbt keeps both per process, so a child starts with them. The helper lives as long as its pytest
+4 s a night): dbt keeps both per process, so a child starts with them. The helper lives as long as its pytest
 worker. Tests that watch the process tree or signal the command (the kill test) run the console script itself:
 `CLOSEDLOOP`.
 """

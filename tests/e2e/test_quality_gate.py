@@ -13,12 +13,11 @@ import csv
 import html
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
-from browser import CHROMIUM, CHROMIUM_FLAGS
+from browser import CHROMIUM, chromium
 from commands import closedloop
 
 from orchestration.lib.generate import generate_landing
@@ -182,20 +181,7 @@ def test_no_planted_script_runs_on_any_page_under_the_data_dir(workspace, tmp_pa
     urls = [p.resolve().as_uri() for p in found]
     harness = tmp_path / "harness.html"
     harness.write_text(HARNESS.replace("URLS", json.dumps(urls)), encoding="utf-8")
-    dumped = subprocess.run(
-        [
-            str(CHROMIUM),
-            *CHROMIUM_FLAGS,
-            "--allow-file-access-from-files",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--dump-dom",
-            harness.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    dumped = chromium(["--allow-file-access-from-files", "--dump-dom", harness.as_uri()], tmp_path / "profile")
     assert dumped.returncode == 0, dumped.stderr[-2000:]
     assert 'data-done="1"' in dumped.stdout, dumped.stdout[-2000:]
     out = re.search(r'<pre id="out"[^>]*>(.*?)</pre>', dumped.stdout, re.S).group(1)
