@@ -4,13 +4,16 @@ DuckDB mart by mart, is test_whole_night_spark.py (`make test-long`)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pytest
+import sqlalchemy
 from pyhive import hive
 
 from orchestration.lib.contract import CONTRACTS
@@ -205,8 +208,12 @@ def test_the_quality_gate_runs_on_spark_through_its_thrift_server(spark, tmp_pat
     )
     settings = load_settings(tmp_path / "landing", spark["data"], {"CLOSEDLOOP_DBT_TARGET": "spark"})
 
-    for night in ("gate-1", "gate-2"):
-        outcome = run_gate(warehouse_url(settings), tmp_path / "quality", night, 0.9, (demo,))
+    with statements_sent() as sent:
+        for night in ("gate-1", "gate-2"):
+            outcome = run_gate(warehouse_url(settings), tmp_path / "quality", night, 0.9, (demo,))
+    # every query of the dataset counts, aggregates or stops at a few rows: none brings it whole to the driver
+    reads = [s for s in sent if "qa_demo" in s and not s.startswith(("insert ", "create "))]
+    assert reads and not [s for s in reads if not re.search(r"\blimit\b|\bcount\(|\bsum\(|^describe\b", s)]
 
     [verdict] = outcome.datasets
     assert (verdict.rows_checked, verdict.quarantined, outcome.passed) == (4, 2, True)
@@ -225,6 +232,21 @@ def test_the_quality_gate_runs_on_spark_through_its_thrift_server(spark, tmp_pat
         ("gate-2", "passed", 2),
     ]
     assert rows("show tables in quality like '*__rewrite'") == []
+
+
+@contextlib.contextmanager
+def statements_sent():
+    """The SQL statements this process sends through SQLAlchemy while the block runs, lowercased."""
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        sent.append(" ".join(statement.split()).lower())
+
+    sqlalchemy.event.listen(sqlalchemy.engine.Engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        sqlalchemy.event.remove(sqlalchemy.engine.Engine, "before_cursor_execute", record)
 
 
 def hook_statements(sql: str) -> list[str]:

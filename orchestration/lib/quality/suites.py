@@ -66,7 +66,10 @@ def validate(
     validations = []
     try:
         for dataset in datasets:
-            asset = source.add_query_asset(name=dataset.name, query=f"select * from {dataset.view}")
+            # a table asset, not a query asset: GX finds a query's columns by running it whole (on Spark's Thrift
+            # server that collects every row to the driver, on PostgreSQL to this process), a table's from the catalog
+            schema, table = dataset.view.split(".")
+            asset = source.add_table_asset(name=dataset.name, table_name=table, schema_name=schema)
             batch = asset.add_batch_definition_whole_table("tonight")
             suite = context.suites.add_or_update(_suite(gx, dataset))
             definition = context.validation_definitions.add_or_update(
