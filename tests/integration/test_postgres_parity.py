@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import psycopg2
 import pytest
-from dbt_runs import DbtRun, dbt
+from dbt_runs import DbtRun, dbt, model_relations
 
 from orchestration.lib.attribution import solve_attribution
 from orchestration.lib.contract import CONTRACTS
@@ -64,15 +64,6 @@ def on_both_engines(args: list[str], data_dir: Path, pg_env: dict[str, str]) -> 
     return {
         engine: dbt(args, data_dir, data_dir / engine / "target", {**pg_env, "CLOSEDLOOP_DBT_TARGET": engine})
         for engine in ENGINES
-    }
-
-
-def relations(data_dir: Path) -> dict[str, tuple[str, str]]:
-    manifest = json.loads((data_dir / "duckdb" / "target" / "manifest.json").read_text())
-    return {
-        node["name"]: (node["schema"], node["alias"])
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model"
     }
 
 
@@ -215,7 +206,7 @@ def parity(postgres_server, tmp_path_factory):
                     with open_warehouse(engine, warehouse, environ=pg_env) as target:
                         solve_attribution(target)
                         refresh_customer_clv(target, ClvSettings())
-        snapshots[night] = snapshot(warehouse, pg_settings, relations(data_dir))
+        snapshots[night] = snapshot(warehouse, pg_settings, model_relations(data_dir))
         quality[night] = quality_snapshot(warehouse, pg_settings, night)
     return {
         "snapshots": snapshots,
