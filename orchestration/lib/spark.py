@@ -252,15 +252,34 @@ def spark_tables(session, schemas: dict[str, tuple[str, ...] | None]) -> list[st
     return names
 
 
-def copy_spark_to_duckdb(session, duck, catalog: str, names: list[str]) -> dict[str, int]:
-    """Copies Spark tables into DuckDB catalog `catalog` (as Arrow, batch by batch through the driver)."""
+# rows per piece of a table copied to DuckDB: a piece is collected to the driver whole, and Spark refuses results
+# above spark.driver.maxResultSize (1 GB by default; fct_touchpoints at 1 M leads is about 1.6 GB)
+COPY_PIECE_ROWS = 2_000_000
+
+
+def copy_spark_to_duckdb(
+    session, duck, catalog: str, names: list[str], piece_rows: int = COPY_PIECE_ROWS
+) -> dict[str, int]:
+    """Copies Spark tables into DuckDB catalog `catalog`, as Arrow through the driver: a large table in pieces of
+    about `piece_rows` rows (its rows split by a hash of all their columns), so the driver never holds it whole."""
+    from pyspark.sql import functions as F
+
     counts = {}
     for name in names:
         schema, table = name.split(".")
-        rows = session.table(name).toArrow()
+        target = qualified(f"{catalog}.{schema}.{table}")
         duck.execute(f"create schema if not exists {qualified(f'{catalog}.{schema}')}")
-        duck.register("_rows", rows)
-        duck.execute(f"create or replace table {qualified(f'{catalog}.{schema}.{table}')} as select * from _rows")
-        duck.unregister("_rows")
-        counts[name] = rows.num_rows
+        frame = session.table(name)
+        pieces = max(1, -(-frame.count() // piece_rows))
+        piece_of = F.pmod(F.hash(*[frame[c] for c in frame.columns]), F.lit(pieces))
+        counts[name] = 0
+        for piece in range(pieces):
+            rows = frame.toArrow() if pieces == 1 else frame.where(piece_of == piece).toArrow()
+            duck.register("_rows", rows)
+            if piece == 0:
+                duck.execute(f"create or replace table {target} as select * from _rows")
+            else:
+                duck.execute(f"insert into {target} select * from _rows")
+            duck.unregister("_rows")
+            counts[name] += rows.num_rows
     return counts

@@ -24,7 +24,7 @@ from orchestration.lib.people import HASHES_TABLE, PEOPLE_TABLE, resolve_identit
 from orchestration.lib.quality import warehouse_url
 from orchestration.lib.quality.gate import run_gate
 from orchestration.lib.quality.rules import Dataset, Rule
-from orchestration.lib.spark import copy_raw_to_spark
+from orchestration.lib.spark import copy_raw_to_spark, copy_spark_to_duckdb
 from orchestration.lib.spark_landing import SparkSink, ensure_spark_raw_tables, spark_loaded
 from orchestration.lib.warehouse import open_warehouse
 from orchestration.settings import load_settings
@@ -103,6 +103,25 @@ def test_the_python_steps_read_duckdb_sql_and_write_tables(spark):
         warehouse.write(append={"steps.people": pa.table({"person_id": ["p2"], "identifier": ["c"]})})
         rows = warehouse.read_text('select "person_id", count(*) as n from steps.people group by 1 order by 1')
     assert rows.to_pylist() == [{"person_id": "p1", "n": "2"}, {"person_id": "p2", "n": "1"}]
+
+
+def test_a_large_table_reaches_duckdb_in_pieces_with_every_row_once(spark):
+    """Publishing copies a Spark table through the driver in pieces, never whole (Spark refuses a result above
+    spark.driver.maxResultSize); the pieces split the rows, duplicates and nulls included."""
+    session = spark["session"]
+    session.sql("create schema if not exists steps")
+    session.sql("drop table if exists steps.pieces")
+    session.sql(
+        "create table steps.pieces using parquet as select cast(id % 97 as int) as k, "
+        "case when id % 5 = 0 then null else concat('v', id % 13) end as v from range(1000)"
+    )
+    expected = [tuple(row) for row in session.sql("select k, v from steps.pieces").collect()]
+    with duckdb.connect() as duck:
+        duck.execute("attach ':memory:' as copied")
+        counts = copy_spark_to_duckdb(session, duck, "copied", ["steps.pieces"], piece_rows=150)
+        copied = duck.execute("select k, v from copied.steps.pieces").fetchall()
+    assert counts == {"steps.pieces": 1000}
+    assert sorted(copied, key=repr) == sorted(expected, key=repr)
 
 
 def test_identity_resolution_runs_inside_spark_with_duckdbs_person_ids(spark, tmp_path):
