@@ -274,12 +274,10 @@ def copy_spark_to_duckdb(
         piece_of = F.pmod(F.hash(*[frame[c] for c in frame.columns]), F.lit(pieces))
         counts[name] = 0
         for piece in range(pieces):
-            rows = frame.toArrow() if pieces == 1 else frame.where(piece_of == piece).toArrow()
+            rows = (frame if pieces == 1 else frame.where(piece_of == piece)).toArrow()
             duck.register("_rows", rows)
-            if piece == 0:
-                duck.execute(f"create or replace table {target} as select * from _rows")
-            else:
-                duck.execute(f"insert into {target} select * from _rows")
+            write = f"create or replace table {target} as" if piece == 0 else f"insert into {target}"
+            duck.execute(f"{write} select * from _rows")
             duck.unregister("_rows")
             counts[name] += rows.num_rows
     return counts
