@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,25 +32,23 @@ class SparkCluster:
         }
 
     @classmethod
-    def start(cls, root: Path, timeout: float = 300) -> SparkCluster:
+    def start(cls, root: Path) -> SparkCluster:
+        """Starts the cluster and waits for it to serve; a cluster that dies first closes its stdout."""
         thrift_port, connect_port = free_port(), free_port()
-        log = (root / "spark_cluster.log").open("w")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tests.spark_cluster", str(root), str(thrift_port), str(connect_port)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-            cwd=Path(__file__).parents[1],
-        )
-        deadline = time.monotonic() + timeout
-        for line in process.stdout:
-            if line.strip() == READY:
-                return cls(process, thrift_port, connect_port)
-            if time.monotonic() > deadline:
-                break
+        log = root / "spark_cluster.log"
+        with log.open("w") as stderr:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tests.spark_cluster", str(root), str(thrift_port), str(connect_port)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+                cwd=Path(__file__).parents[1],
+            )
+        if any(line.strip() == READY for line in process.stdout):
+            return cls(process, thrift_port, connect_port)
         process.kill()
-        raise RuntimeError(f"the stand-in Spark cluster did not start; see {root / 'spark_cluster.log'}")
+        raise RuntimeError(f"the stand-in Spark cluster did not start; see {log}")
 
     def stop(self) -> None:
         self.process.stdin.close()
