@@ -17,7 +17,7 @@ import os
 import shutil
 import struct
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -25,6 +25,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from orchestration.lib.files import atomic_replace, remove_database, replace_synced
+from orchestration.lib.serving_changes import (
+    apply_changes,
+    columns_of,
+    existing_columns,
+    existing_key,
+    fingerprint,
+    reusable,
+)
 from orchestration.lib.serving_docs import TableDoc, docs_from_duckdb
 from orchestration.lib.sql import quote_ident as _ident
 from orchestration.lib.sql import sql_literal, table_names
@@ -50,6 +58,15 @@ class ServingBusy(Exception):
 class Published:
     path: Path
     tables: dict[str, int]
+    # table → how tonight's file got it from last night's: kept, changed (only its changed rows), written
+    how: dict[str, str] = field(default_factory=dict)
+
+    def changes(self) -> dict[str, int]:
+        """How many tables were kept, changed and written."""
+        return {how: sum(1 for done in self.how.values() if done == how) for how in ("kept", "changed", "written")}
+
+    def describe_changes(self) -> str:
+        return ", ".join(f"{n} {how}" for how, n in self.changes().items())
 
 
 def publish(
@@ -74,7 +91,7 @@ def publish(
             name: published_query(f"warehouse.{name}", hashed.get(name, ()), key)
             for name in _published_tables(con, "warehouse")
         }
-        return write_and_replace(con, serving_path, run_id, tables, docs or {})
+        return write_and_replace(con, serving_path, run_id, tables, docs or {}, reuse=True)
 
 
 def connect_in_memory(serving_path: Path, run_id: str):
@@ -112,11 +129,18 @@ def _not_views(names: list[str]) -> list[str]:
 
 
 def write_and_replace(
-    con, serving_path: Path, run_id: str, tables: dict[str, str], docs: dict[str, TableDoc]
+    con,
+    serving_path: Path,
+    run_id: str,
+    tables: dict[str, str],
+    docs: dict[str, TableDoc],
+    reuse: bool = False,
 ) -> Published:
     """Writes `tables` (`schema.table` → a query on `con`) into a new file beside serving_path, with the views of
     SERVED_AS_VIEWS over them (a query given for such a view is not used), checks it and renames it over
-    serving_path. Used by publishing, a refused night's quality update and erasure."""
+    serving_path. Used by publishing, a refused night's quality update and erasure. `reuse`: start from a copy of
+    the current serving file and write only what changed (`serving_changes`); erasure writes afresh, so that no
+    erased row is left in the file's free blocks."""
     tables = {name: query for name, query in tables.items() if name not in SERVED_AS_VIEWS}
     if not tables:
         raise PublishError("the warehouse has no marts to publish")
@@ -125,12 +149,14 @@ def write_and_replace(
     ensure_no_writer(serving_path)
     staging_path = serving_path.with_name(f".{serving_path.name}.{run_id}.tmp")
     try:
-        counts = _write(con, staging_path, tables, docs)
+        if reuse and reusable(serving_path, STORAGE_VERSION):
+            shutil.copyfile(serving_path, staging_path)
+        counts, how = _write(con, staging_path, tables, docs)
         counts |= _check(staging_path, counts)
         _replace(staging_path, serving_path)
     finally:
         remove_database(staging_path)
-    return Published(serving_path, counts)
+    return Published(serving_path, counts, how)
 
 
 def remove_leftovers(serving_path: Path) -> list[Path]:
@@ -176,29 +202,79 @@ def export_parquet(serving_path: Path, exports_dir: Path, schemas: tuple[str, ..
     return [target for name, target in targets.items() if done[name]]
 
 
-def _write(con, path: Path, tables: dict[str, str], docs: dict[str, TableDoc]) -> dict[str, int]:
+def _write(con, path: Path, tables: dict[str, str], docs: dict[str, TableDoc]) -> tuple[dict[str, int], dict[str, str]]:
+    """Writes `tables` into the file at `path` (new, or a copy of the current serving file); their rows, and how
+    each was written."""
     con.execute(f"attach {sql_literal(path)} as serving (storage_version '{STORAGE_VERSION}')")
     try:
-        counts = {}
+        _drop_all_but(con, tables)
+        counts, how = {}, {}
         for name, query in tables.items():
-            counts[name] = _write_table(con, name, query, docs.get(name, TableDoc()))
+            counts[name], how[name] = _update_table(con, name, query, docs.get(name, TableDoc()))
         for name, base in SERVED_AS_VIEWS.items():
             if base in counts:
                 _write_view(con, name, base, docs.get(name, TableDoc()))
         con.execute("checkpoint serving")
     finally:
         con.execute("detach serving")
-    return counts
+    return counts, how
 
 
-def _write_table(con, name: str, query: str, doc: TableDoc) -> int:
+def _drop_all_but(con, tables: dict[str, str]) -> None:
+    """Drops from the file every view (they are written again last) and every table not in `tables`."""
+    for schema, view in con.execute(
+        "select schema_name, view_name from duckdb_views() where database_name = 'serving' and not internal"
+    ).fetchall():
+        con.execute(f"drop view serving.{_ident(schema)}.{_ident(view)}")
+    for schema, table in con.execute(
+        "select schema_name, table_name from duckdb_tables() where database_name = 'serving'"
+    ).fetchall():
+        if f"{schema}.{table}" not in tables:
+            con.execute(f"drop table serving.{_ident(schema)}.{_ident(table)}")
+
+
+def _update_table(con, name: str, query: str, doc: TableDoc) -> tuple[int, str]:
+    """Table `name` of the file brought to the rows of `query`: kept when it holds them already, given only its
+    changed rows when it is keyed and few changed, else written whole. Its rows, and which of the three."""
     schema, table = name.split(".")
     target = f"serving.{_ident(schema)}.{_ident(table)}"
-    columns = [(row[0], row[1]) for row in con.execute(f"describe {query}").fetchall()]
+    columns = columns_of(con, query)
+    key = doc.key if doc.key and set(doc.key) <= {column for column, _ in columns} else ()
+    constraint = (("primary key" if doc.key_not_null else "unique"), key) if key and doc.declared else None
+    old_columns = existing_columns(con, f"serving.{schema}.{table}")
+    if old_columns and old_columns == columns and existing_key(con, f"serving.{schema}.{table}") == constraint:
+        rows, how = _bring_up_to_date(con, name, query, key)
+        if how:
+            _comment(con, "table", target, [column for column, _ in columns], doc)
+            return rows, how
+    if old_columns:
+        con.execute(f"drop table {target}")
+    return _write_table(con, name, query, doc, columns, constraint), "written"
+
+
+def _bring_up_to_date(con, name: str, query: str, key: tuple[str, ...]) -> tuple[int, str | None]:
+    """(rows, "kept" or "changed") when the file's table `name` could be brought to `query`'s rows where it is,
+    else (0, None)."""
+    schema, table = name.split(".")
+    target = f"serving.{_ident(schema)}.{_ident(table)}"
+    rows, total = fingerprint(con, f"({query})")
+    if (rows, total) == fingerprint(con, target):
+        return rows, "kept"
+    try:
+        if key and apply_changes(con, target, query, key) is not None:
+            return rows, "changed"
+    except duckdb.ConstraintException as exc:
+        raise PublishError(f"{name}: its key ({', '.join(key)}) is not unique: {exc}") from exc
+    return 0, None
+
+
+def _write_table(con, name: str, query: str, doc: TableDoc, columns: list[tuple[str, str]], constraint) -> int:
+    """Creates table `name` with `columns` and its key `constraint` (kind, columns) if any, and inserts `query`."""
+    schema, table = name.split(".")
+    target = f"serving.{_ident(schema)}.{_ident(table)}"
     definition = [f"{_ident(column)} {data_type}" for column, data_type in columns]
-    if doc.key and set(doc.key) <= {column for column, _ in columns}:
-        kind = "primary key" if doc.key_not_null else "unique"
-        definition.append(f"{kind} ({', '.join(_ident(c) for c in doc.key)})")
+    if constraint is not None:
+        definition.append(f"{constraint[0]} ({', '.join(_ident(c) for c in constraint[1])})")
     con.execute(f"create schema if not exists serving.{_ident(schema)}")
     con.execute(f"create table {target} ({', '.join(definition)})")
     try:
@@ -223,12 +299,15 @@ def _write_view(con, name: str, base: str, doc: TableDoc) -> None:
 
 
 def _comment(con, kind: str, target: str, columns: list[str], doc: TableDoc) -> None:
-    """The description of the table or view `target` and of its documented `columns`, as comments."""
-    if doc.description:
-        con.execute(f"comment on {kind} {target} is {sql_literal(doc.description)}")
+    """The description of the table or view `target` and of its `columns` as comments; none where there is no
+    description (a table kept from last night's file may carry one)."""
+    con.execute(f"comment on {kind} {target} is {_comment_text(doc.description)}")
     for column in columns:
-        if doc.columns.get(column):
-            con.execute(f"comment on column {target}.{_ident(column)} is {sql_literal(doc.columns[column])}")
+        con.execute(f"comment on column {target}.{_ident(column)} is {_comment_text(doc.columns.get(column))}")
+
+
+def _comment_text(text: str | None) -> str:
+    return sql_literal(text) if text else "null"
 
 
 def attribution_long_form(relation: str, columns: list[str]) -> str:

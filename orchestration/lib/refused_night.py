@@ -68,4 +68,5 @@ def republish_quality(
             tables = {name: f"select * from current_serving.{name}" for name in docs if name.startswith("marts.")}
         tables |= {name: f"select * from warehouse.{name}" for name in QUALITY_TABLES}
         docs |= {name: quality_docs.get(name, TableDoc()) for name in QUALITY_TABLES}
-        return write_and_replace(con, serving_path, f"{run_id}-refused", tables, docs)
+        # the marts are kept as they are in the copy of the current file; only the quality tables are written
+        return write_and_replace(con, serving_path, f"{run_id}-refused", tables, docs, reuse=True)

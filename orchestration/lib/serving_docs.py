@@ -24,6 +24,9 @@ class TableDoc:
     columns: dict[str, str] = field(default_factory=dict)
     key: tuple[str, ...] = ()
     key_not_null: bool = True  # every key column is tested not null: a primary key, else a unique constraint
+    # whether the serving file declares the key as a constraint; a big fact's key (`meta: {serving_key: false}`) is
+    # tested but not indexed, and publishing still compares its rows by it
+    declared: bool = True
 
 
 def docs_from_manifest(manifest_path: Path) -> dict[str, TableDoc]:
@@ -40,8 +43,9 @@ def docs_from_manifest(manifest_path: Path) -> dict[str, TableDoc]:
             description=_clean(node.get("description")),
             columns={c: _clean(col.get("description")) for c, col in node.get("columns", {}).items()},
         )
-        if node["resource_type"] == "model" and node.get("config", {}).get("meta", {}).get("serving_key", True):
+        if node["resource_type"] == "model":
             ids[node["unique_id"]] = name
+            docs[name].declared = node.get("config", {}).get("meta", {}).get("serving_key", True)
     _add_keys(manifest, ids, docs)
     return docs
 

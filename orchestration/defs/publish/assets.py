@@ -26,8 +26,9 @@ from orchestration.lib.warehouse import open_warehouse
     deps=mart_keys(),
     group_name="publish",
     kinds={"duckdb"},
-    description="serving.duckdb: the marts and quality tables copied into a new file (readable by DuckDB 1.1 on, "
-    "dbt descriptions as comments, keys declared), checked, and renamed over the old one in one step.",
+    description="serving.duckdb: the marts and quality tables in a new file (readable by DuckDB 1.1 on, dbt "
+    "descriptions as comments, keys declared), started from a copy of the old one with only what changed written, "
+    "checked, and renamed over the old one in one step.",
 )
 def serving_marts(context: dg.AssetExecutionContext, settings: ClosedloopSettings) -> dg.MaterializeResult:
     cfg = settings.get()
@@ -43,8 +44,9 @@ def serving_marts(context: dg.AssetExecutionContext, settings: ClosedloopSetting
     published = publish(
         cfg.warehouse_path, cfg.serving_path, context.run_id, docs, cfg.dbt_target, hashed, pii_key(cfg)
     )
-    progress(f"publish: {len(published.tables)} marts → {published.path}")
-    return dg.MaterializeResult(metadata={"path": str(published.path), **published.tables})
+    progress(f"publish: {len(published.tables)} marts → {published.path} ({published.describe_changes()})")
+    changes = {f"tables_{how}": n for how, n in published.changes().items()}
+    return dg.MaterializeResult(metadata={"path": str(published.path), **changes, **published.tables})
 
 
 @dg.asset(
