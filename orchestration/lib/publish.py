@@ -249,6 +249,8 @@ def _update_table(con, name: str, query: str, doc: TableDoc) -> tuple[int, str]:
             return rows, how
     if old_columns:
         con.execute(f"drop table {target}")
+        # the table's blocks become free for the one written next; else the file would grow by it every night
+        con.execute("checkpoint serving")
     return _write_table(con, name, query, doc, columns, constraint), "written"
 
 
@@ -257,15 +259,17 @@ def _bring_up_to_date(con, name: str, query: str, key: tuple[str, ...]) -> tuple
     else (0, None)."""
     schema, table = name.split(".")
     target = f"serving.{_ident(schema)}.{_ident(table)}"
-    rows, total = fingerprint(con, f"({query})")
-    if (rows, total) == fingerprint(con, target):
-        return rows, "kept"
+    if not key:
+        rows, total = fingerprint(con, f"({query})")
+        return (rows, "kept") if (rows, total) == fingerprint(con, target) else (0, None)
     try:
-        if key and apply_changes(con, target, query, key) is not None:
-            return rows, "changed"
+        done = apply_changes(con, target, query, key)
     except duckdb.ConstraintException as exc:
         raise PublishError(f"{name}: its key ({', '.join(key)}) is not unique: {exc}") from exc
-    return 0, None
+    if done is None:
+        return 0, None
+    rows, changed = done
+    return rows, "changed" if changed else "kept"
 
 
 def _write_table(con, name: str, query: str, doc: TableDoc, columns: list[tuple[str, str]], constraint) -> int:

@@ -83,10 +83,11 @@ def fingerprint(con, relation: str) -> tuple[int, int]:
     return count, int(total or 0)
 
 
-def apply_changes(con, target: str, query: str, key: tuple[str, ...]) -> int | None:
+def apply_changes(con, target: str, query: str, key: tuple[str, ...]) -> tuple[int, int] | None:
     """Brings table `target` (unique on `key`) to the rows of `query`: the rows that are gone or changed deleted,
-    the new and changed ones inserted. Returns the rows changed (deleted + inserted), or None, having changed
-    nothing, when more than MAX_CHANGED_SHARE of the table would change (the caller writes it again whole)."""
+    the new and changed ones inserted. Returns the rows of `query` and the rows changed (deleted + inserted), or
+    None, having changed nothing, when more than MAX_CHANGED_SHARE of the table would change (the caller writes it
+    again whole)."""
     keys = ", ".join(_ident(column) for column in key)
     same_key = _same_key("a", "b", key)
     con.execute(f"create or replace temp table serving_new as select {keys}, hash(r) as row_hash from ({query}) r")
@@ -116,7 +117,7 @@ def apply_changes(con, target: str, query: str, key: tuple[str, ...]) -> int | N
                 f"insert into {target} select q.* from ({query}) q"
                 f" where exists (select 1 from serving_added b where {_same_key('q', 'b', key)})"
             )
-        return gone + added
+        return rows, gone + added
     finally:
         for table in ("serving_new", "serving_old", "serving_gone", "serving_added"):
             con.execute(f"drop table if exists temp.{table}")
