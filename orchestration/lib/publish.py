@@ -208,16 +208,25 @@ def _write(con, path: Path, tables: dict[str, str], docs: dict[str, TableDoc]) -
     con.execute(f"attach {sql_literal(path)} as serving (storage_version '{STORAGE_VERSION}')")
     try:
         _drop_all_but(con, tables)
-        counts, how = {}, {}
+        counts, how, to_write = {}, {}, []
         for name, query in tables.items():
-            counts[name], how[name] = _update_table(con, name, query, docs.get(name, TableDoc()))
+            done = _update_table(con, name, query, docs.get(name, TableDoc()))
+            if done is None:
+                to_write.append(name)
+            else:
+                counts[name], how[name] = done
+        dropped = [name for name in to_write if _drop_table(con, name)]
+        if dropped:  # their blocks become free for the tables written next; else the file would grow by them
+            con.execute("checkpoint serving")
+        for name in to_write:
+            counts[name], how[name] = _write_table(con, name, tables[name], docs.get(name, TableDoc())), "written"
         for name, base in SERVED_AS_VIEWS.items():
             if base in counts:
                 _write_view(con, name, base, docs.get(name, TableDoc()))
         con.execute("checkpoint serving")
     finally:
         con.execute("detach serving")
-    return counts, how
+    return {name: counts[name] for name in tables}, {name: how[name] for name in tables}
 
 
 def _drop_all_but(con, tables: dict[str, str]) -> None:
@@ -233,25 +242,37 @@ def _drop_all_but(con, tables: dict[str, str]) -> None:
             con.execute(f"drop table serving.{_ident(schema)}.{_ident(table)}")
 
 
-def _update_table(con, name: str, query: str, doc: TableDoc) -> tuple[int, str]:
-    """Table `name` of the file brought to the rows of `query`: kept when it holds them already, given only its
-    changed rows when it is keyed and few changed, else written whole. Its rows, and which of the three."""
+def _drop_table(con, name: str) -> bool:
+    """Drops table `name` from the file if it is there; whether it was."""
     schema, table = name.split(".")
-    target = f"serving.{_ident(schema)}.{_ident(table)}"
-    columns = columns_of(con, query)
+    if not existing_columns(con, f"serving.{schema}.{table}"):
+        return False
+    con.execute(f"drop table serving.{_ident(schema)}.{_ident(table)}")
+    return True
+
+
+def _key_and_constraint(doc: TableDoc, columns: list[tuple[str, str]]):
+    """The table's key (its tested key, when all its columns are published) and the constraint the file declares
+    for it: (kind, columns), or None."""
     key = doc.key if doc.key and set(doc.key) <= {column for column, _ in columns} else ()
-    constraint = (("primary key" if doc.key_not_null else "unique"), key) if key and doc.declared else None
+    return key, (("primary key" if doc.key_not_null else "unique"), key) if key and doc.declared else None
+
+
+def _update_table(con, name: str, query: str, doc: TableDoc) -> tuple[int, str] | None:
+    """Table `name` of the file brought to the rows of `query` where it is: kept when it holds them already, given
+    only its changed rows when it is keyed and few changed. Its rows and which of the two, or None when it is to be
+    written whole (absent, another shape or key, published whole every night, or too many changes)."""
+    schema, table = name.split(".")
+    columns = columns_of(con, query)
+    key, constraint = _key_and_constraint(doc, columns)
     old_columns = existing_columns(con, f"serving.{schema}.{table}")
-    if old_columns and old_columns == columns and existing_key(con, f"serving.{schema}.{table}") == constraint:
-        rows, how = _bring_up_to_date(con, name, query, key)
-        if how:
-            _comment(con, "table", target, [column for column, _ in columns], doc)
-            return rows, how
-    if old_columns:
-        con.execute(f"drop table {target}")
-        # the table's blocks become free for the one written next; else the file would grow by it every night
-        con.execute("checkpoint serving")
-    return _write_table(con, name, query, doc, columns, constraint), "written"
+    if doc.whole or old_columns != columns or existing_key(con, f"serving.{schema}.{table}") != constraint:
+        return None
+    rows, how = _bring_up_to_date(con, name, query, key)
+    if how is None:
+        return None
+    _comment(con, "table", f"serving.{_ident(schema)}.{_ident(table)}", [column for column, _ in columns], doc)
+    return rows, how
 
 
 def _bring_up_to_date(con, name: str, query: str, key: tuple[str, ...]) -> tuple[int, str | None]:
@@ -272,10 +293,12 @@ def _bring_up_to_date(con, name: str, query: str, key: tuple[str, ...]) -> tuple
     return rows, "changed" if changed else "kept"
 
 
-def _write_table(con, name: str, query: str, doc: TableDoc, columns: list[tuple[str, str]], constraint) -> int:
-    """Creates table `name` with `columns` and its key `constraint` (kind, columns) if any, and inserts `query`."""
+def _write_table(con, name: str, query: str, doc: TableDoc) -> int:
+    """Creates table `name` with the columns of `query` and its declared key, and inserts `query`."""
     schema, table = name.split(".")
     target = f"serving.{_ident(schema)}.{_ident(table)}"
+    columns = columns_of(con, query)
+    _, constraint = _key_and_constraint(doc, columns)
     definition = [f"{_ident(column)} {data_type}" for column, data_type in columns]
     if constraint is not None:
         definition.append(f"{constraint[0]} ({', '.join(_ident(c) for c in constraint[1])})")

@@ -89,38 +89,35 @@ def apply_changes(con, target: str, query: str, key: tuple[str, ...]) -> tuple[i
     None, having changed nothing, when more than MAX_CHANGED_SHARE of the table would change (the caller writes it
     again whole)."""
     keys = ", ".join(_ident(column) for column in key)
-    same_key = _same_key("a", "b", key)
-    con.execute(f"create or replace temp table serving_new as select {keys}, hash(r) as row_hash from ({query}) r")
-    con.execute(f"create or replace temp table serving_old as select {keys}, hash(r) as row_hash from {target} r")
+    # one full join of the two sides' (key, row hash): the keys whose rows differ, and on which side each has one
+    con.execute(
+        f"create or replace temp table serving_diff as"
+        f" with new_rows as (select {keys}, hash(r) as row_hash from ({query}) r),"
+        f" old_rows as (select {keys}, hash(r) as row_hash from {target} r)"
+        f" select {', '.join(f'coalesce(a.{_ident(c)}, b.{_ident(c)}) as {_ident(c)}' for c in key)},"
+        f" a.row_hash is not null as in_new, b.row_hash is not null as in_old"
+        f" from new_rows a full join old_rows b on {_same_key('a', 'b', key)}"
+        f" where a.row_hash is distinct from b.row_hash"
+    )
     try:
-        # rows of one side with no identical row (same key, same hash) on the other
-        unmatched = "select {keys} from {side} a where not exists (select 1 from {other} b where {same_key}" + (
-            " and a.row_hash = b.row_hash)"
-        )
-        con.execute(
-            "create or replace temp table serving_gone as "
-            + unmatched.format(keys=keys, side="serving_old", other="serving_new", same_key=same_key)
-        )
-        con.execute(
-            "create or replace temp table serving_added as "
-            + unmatched.format(keys=keys, side="serving_new", other="serving_old", same_key=same_key)
-        )
-        gone = con.execute("select count(*) from serving_gone").fetchall()[0][0]
-        added = con.execute("select count(*) from serving_added").fetchall()[0][0]
-        rows = con.execute("select count(*) from serving_new").fetchall()[0][0]
+        gone, added = con.execute(
+            "select count(*) filter (in_old), count(*) filter (in_new) from serving_diff"
+        ).fetchall()[0]
+        rows = con.execute(f"select count(*) from {target}").fetchall()[0][0] - gone + added
         if gone + added > MAX_CHANGED_SHARE * max(rows, 1):
             return None
         if gone:
-            con.execute(f"delete from {target} as a using serving_gone as b where {same_key}")
+            con.execute(
+                f"delete from {target} as a using serving_diff as b where b.in_old and {_same_key('a', 'b', key)}"
+            )
         if added:
             con.execute(
                 f"insert into {target} select q.* from ({query}) q"
-                f" where exists (select 1 from serving_added b where {_same_key('q', 'b', key)})"
+                f" where exists (select 1 from serving_diff b where b.in_new and {_same_key('q', 'b', key)})"
             )
         return rows, gone + added
     finally:
-        for table in ("serving_new", "serving_old", "serving_gone", "serving_added"):
-            con.execute(f"drop table if exists temp.{table}")
+        con.execute("drop table if exists temp.serving_diff")
 
 
 def _same_key(left: str, right: str, key: tuple[str, ...]) -> str:

@@ -27,6 +27,8 @@ class TableDoc:
     # whether the serving file declares the key as a constraint; a big fact's key (`meta: {serving_key: false}`) is
     # tested but not indexed, and publishing still compares its rows by it
     declared: bool = True
+    # published whole every night, without comparing its rows first: they all change (`meta: {serving_whole: true}`)
+    whole: bool = False
 
 
 def docs_from_manifest(manifest_path: Path) -> dict[str, TableDoc]:
@@ -45,7 +47,8 @@ def docs_from_manifest(manifest_path: Path) -> dict[str, TableDoc]:
         )
         if node["resource_type"] == "model":
             ids[node["unique_id"]] = name
-            docs[name].declared = node.get("config", {}).get("meta", {}).get("serving_key", True)
+            meta = node.get("config", {}).get("meta", {})
+            docs[name].declared, docs[name].whole = meta.get("serving_key", True), meta.get("serving_whole", False)
     _add_keys(manifest, ids, docs)
     return docs
 
