@@ -10,6 +10,7 @@ import functools
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -57,23 +58,26 @@ def hmac_sha256_sql(expression: str, key: bytes) -> str:
     return f"sha256(unhex('{outer}') || unhex(sha256(unhex('{inner}') || encode(cast({expression} as varchar)))))"
 
 
-def published_query(source: str, hashed_columns, key: bytes | None) -> str:
-    """The query that publishes the table `source`: every column as it is, but `hashed_columns` replaced by their
-    keyed hash. Done at publishing, in DuckDB, for every engine: the warehouse of every dbt target is read through
-    DuckDB here, so one implementation gives the same hashes whatever built the marts, and the key never reaches
-    dbt (its compiled SQL, logs and run_results.json would keep it)."""
+def published_query(con, source: str, hashed_columns, key: bytes | None) -> str:
+    """The query that publishes the table `source` on DuckDB connection `con`: every column as it is, but
+    `hashed_columns` replaced by their keyed hash. Done at publishing, in DuckDB, for every engine: the warehouse of
+    every dbt target is read through DuckDB here, so one implementation gives the same hashes whatever built the
+    marts, and the key never reaches dbt (its compiled SQL, logs and run_results.json would keep it)."""
     columns = list(hashed_columns)
     if not columns:
         return f"select * from {source}"
     if not key:
         raise ValueError(f"{source}: publishing {', '.join(columns)} as keyed hashes needs the PII key")
-    # each distinct value hashed once and joined back: a cookie id recurs on many touches (4.5 touches per cookie at
-    # 100 k leads), and the HMAC, two SHA-256 per value, was most of reading fct_touchpoints for publishing
-    lookups = " ".join(
-        f"left join (select value, {hmac_sha256_sql('value', key)} as hashed"
-        f" from (select distinct {quote_ident(c)} as value from {source})) as hashed_{n}"
-        f" on hashed_{n}.value = published.{quote_ident(c)}"
-        for n, c in enumerate(columns)
-    )
+    # each distinct value hashed once, into a temporary table of the connection, and joined back: a cookie id
+    # recurs on many touches (4.5 per cookie at 100 k leads), the HMAC is two SHA-256 per value, and publishing
+    # may read the query more than once (serving_changes compares, then inserts the changed rows)
+    lookups = []
+    for n, column in enumerate(columns):
+        lookup = "published_hashes_" + re.sub(r"[^a-z0-9]+", "_", f"{source}_{column}".lower())
+        con.execute(
+            f"create or replace temp table {lookup} as select value, {hmac_sha256_sql('value', key)} as hashed"
+            f" from (select distinct {quote_ident(column)} as value from {source})"
+        )
+        lookups.append(f"left join temp.{lookup} as hashed_{n} on hashed_{n}.value = published.{quote_ident(column)}")
     replaced = ", ".join(f"hashed_{n}.hashed as {quote_ident(c)}" for n, c in enumerate(columns))
-    return f"select published.* replace ({replaced}) from {source} as published {lookups}"
+    return f"select published.* replace ({replaced}) from {source} as published {' '.join(lookups)}"

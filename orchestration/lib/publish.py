@@ -88,7 +88,7 @@ def publish(
     with connect_in_memory(serving_path, run_id) as con:
         attach_warehouse(con, target, warehouse_path)
         tables = {
-            name: published_query(f"warehouse.{name}", hashed.get(name, ()), key)
+            name: published_query(con, f"warehouse.{name}", hashed.get(name, ()), key)
             for name in _published_tables(con, "warehouse")
         }
         return write_and_replace(con, serving_path, run_id, tables, docs or {}, reuse=True)

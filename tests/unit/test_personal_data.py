@@ -114,9 +114,9 @@ def test_sql_hmac_equals_the_python_keyed_hash(key):
         hashed = [row[0] for row in con.execute(f"select {hmac_sha256_sql('v', key)} from t").fetchall()]
         assert hashed == [hmac.new(key, v.encode(), hashlib.sha256).hexdigest() for v in values]
         assert hashed == [keyed_hash(v, key) for v in values]
-        rows = con.execute(published_query("t", ["v"], key) + " order by n").fetchall()
+        rows = con.execute(published_query(con, "t", ["v"], key) + " order by n").fetchall()
         assert [r[0] for r in rows] == hashed
-        assert con.execute(published_query("t", [], key)).fetchall()[0][0] == values[0]
+        assert con.execute(published_query(con, "t", [], key)).fetchall()[0][0] == values[0]
 
 
 def test_an_erasure_matches_the_hashes_of_the_person_keys():
