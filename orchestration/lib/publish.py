@@ -1,7 +1,8 @@
 """Publishing: write the marts into a new DuckDB file, check it, and rename it over serving.duckdb in one step.
 
 BI readers of the old file keep reading it (they hold its inode); new readers see the new file whole. The build
-warehouse is only read here, and the serving file is never opened for writing in place.
+warehouse is only read here, and the serving file is never opened for writing in place. A night's new file starts
+as a copy of the old one and gets only what changed (`serving_changes`, docs/serving.md#what-a-night-writes).
 
 The file is written in DuckDB's v1.0.0 storage format, which every DuckDB from 1.1 on reads (JDBC/ODBC drivers
 and BI plugins lag the Python client by months), with the dbt descriptions as table and column comments and the
@@ -230,7 +231,8 @@ def _write(con, path: Path, tables: dict[str, str], docs: dict[str, TableDoc]) -
 
 
 def _drop_all_but(con, tables: dict[str, str]) -> None:
-    """Drops from the file every view (they are written again last) and every table not in `tables`."""
+    """Drops from the file every view (they are written again last), every table not in `tables` and every schema
+    none of them is in."""
     for schema, view in con.execute(
         "select schema_name, view_name from duckdb_views() where database_name = 'serving' and not internal"
     ).fetchall():
@@ -240,6 +242,12 @@ def _drop_all_but(con, tables: dict[str, str]) -> None:
     ).fetchall():
         if f"{schema}.{table}" not in tables:
             con.execute(f"drop table serving.{_ident(schema)}.{_ident(table)}")
+    published = {name.split(".")[0] for name in tables} | {"main"}
+    for (schema,) in con.execute(
+        "select schema_name from duckdb_schemas() where database_name = 'serving' and not internal"
+    ).fetchall():
+        if schema not in published:
+            con.execute(f"drop schema serving.{_ident(schema)} cascade")
 
 
 def _drop_table(con, name: str) -> bool:

@@ -90,6 +90,16 @@ def test_changed_rows_reach_the_file_as_a_fresh_write_would(warehouse, tmp_path)
     assert contents(serving)["marts.dim_things"][2].columns == {"thing_id": "The thing."}  # the old comment is gone
 
 
+def test_a_schema_no_longer_published_leaves_the_file(warehouse, tmp_path):
+    serving = tmp_path / "serving.duckdb"
+    publish(warehouse, serving, "run1", DOCS)
+    change(warehouse, "drop table quality.runs")
+    publish(warehouse, serving, "run2", DOCS)
+    with duckdb.connect(str(serving), read_only=True) as con:
+        schemas = con.execute("select schema_name from duckdb_schemas() where not internal").fetchall()
+    assert schemas == [("marts",)]
+
+
 def test_a_table_where_most_rows_changed_is_written_whole(warehouse, tmp_path):
     serving = tmp_path / "serving.duckdb"
     publish(warehouse, serving, "run1", DOCS)
