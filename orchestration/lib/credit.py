@@ -1,6 +1,10 @@
 """Credit conservation of the published attribution, recorded in quality.results each night: for every
 conversion and model the shares sum to 1 and the attributed values to the conversion's value (the dbt test
-assert_attribution_reconciles fails the build on it; this row keeps the night's outcome beside the gate's)."""
+assert_attribution_reconciles fails the build on it; this row keeps the night's outcome beside the gate's).
+
+The marts build records the row from that test's outcome (`record_from_test`): when it passed, the pairs are only
+counted, not summed a second time; when it failed, the offenders are counted and sampled here. Publishing records
+it (`record_credit_conservation`) only for a night whose build did not run the test."""
 
 from __future__ import annotations
 
@@ -8,11 +12,15 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 
+from orchestration.lib.sql import sql_literal
+
 RESULTS_TABLE = "quality.results"
 RULE = "credit_conservation"
 SAMPLE_SIZE = 5
 
+TEST = "assert_attribution_reconciles"  # the dbt test of the same sums, in the marts build
 WIDE = "marts.fct_attribution_wide"  # fct_attribution's rows once per path touch, a share_<model> column each
+CONVERSIONS = "marts.fct_conversions"
 
 
 def flagged_sql(models: list[str]) -> str:
@@ -31,7 +39,7 @@ def flagged_sql(models: list[str]) -> str:
     return (
         f"with per_conversion as (select attribution.conversion_id, max(conversions.value) as value, {sums}"
         f" from {WIDE} as attribution"
-        " inner join marts.fct_conversions as conversions on conversions.conversion_id = attribution.conversion_id"
+        f" inner join {CONVERSIONS} as conversions on conversions.conversion_id = attribution.conversion_id"
         " group by attribution.conversion_id)"
         f" select models.model, per_conversion.conversion_id, case models.model {failing} end as failing"
         f" from per_conversion cross join ({names}) as models"
@@ -71,10 +79,32 @@ def result_row(checked: int, failed: int, sample: list[str], run_id: str, checke
     )
 
 
+def record_from_test(warehouse, run_id: str, status: str, now: datetime | None = None) -> pa.Table | None:
+    """The night's row from the status of the dbt test `TEST` in the marts build: "pass" means every conversion
+    conserved credit under every model (and every conversion is credited), so the pairs are counted from
+    fct_conversions; "fail" or "warn" is checked again here for the counts and sample. None (nothing recorded) when
+    the test could not run."""
+    if status in ("fail", "warn"):
+        return record_credit_conservation(warehouse, run_id, now)
+    if status != "pass":
+        return None
+    conversions = int(warehouse.read_text(f"select count(*) as n from {CONVERSIONS}").column("n")[0].as_py())
+    row = result_row(conversions * len(_models(warehouse)), 0, [], run_id, _checked_at(now))
+    warehouse.write(append={RESULTS_TABLE: row})
+    return row
+
+
+def recorded_failures(warehouse, run_id: str) -> int | None:
+    """The failing pairs of the row the run recorded already; None when it recorded none."""
+    found = warehouse.read_text(
+        f"select failing_rows from {RESULTS_TABLE} where run_id = {sql_literal(run_id)} and rule = {sql_literal(RULE)}"
+    )
+    return int(found.column("failing_rows")[0].as_py()) if found.num_rows else None
+
+
 def record_credit_conservation(warehouse, run_id: str, now: datetime | None = None) -> pa.Table:
     """Checks the built fct_attribution in `warehouse` (orchestration.lib.warehouse) and appends the result."""
-    columns = warehouse.read_text(f"select * from {WIDE} where 1 = 0").column_names
-    models = [column.removeprefix("share_") for column in columns if column.startswith("share_")]
+    models = _models(warehouse)
     counts = warehouse.read_text(count_sql(models))
     checked, failed = int(counts.column("checked")[0].as_py()), int(counts.column("failed")[0].as_py())
     sample = []
@@ -82,6 +112,15 @@ def record_credit_conservation(warehouse, run_id: str, now: datetime | None = No
         found = warehouse.read_text(sample_sql(models))
         models, conversions = found.column("model").to_pylist(), found.column("conversion_id").to_pylist()
         sample = [f"{m}:{c}" for m, c in zip(models, conversions, strict=True)]
-    row = result_row(checked, failed, sample, run_id, (now or datetime.now(UTC)).replace(tzinfo=None))
+    row = result_row(checked, failed, sample, run_id, _checked_at(now))
     warehouse.write(append={RESULTS_TABLE: row})
     return row
+
+
+def _models(warehouse) -> list[str]:
+    columns = warehouse.read_text(f"select * from {WIDE} where 1 = 0").column_names
+    return [column.removeprefix("share_") for column in columns if column.startswith("share_")]
+
+
+def _checked_at(now: datetime | None) -> datetime:
+    return (now or datetime.now(UTC)).replace(tzinfo=None)

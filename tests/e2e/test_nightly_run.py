@@ -130,6 +130,10 @@ def test_first_run_publishes_everything(workspace):
         fresh = con.execute(
             "select count(*) from quality.results where rule = 'source_freshness' and passed"
         ).fetchone()[0]
+        # recorded by the marts build from its dbt test of the same sums: every conversion under the 12 models
+        credit = con.execute("select rows_checked from quality.results where rule = 'credit_conservation'").fetchall()
+        conversions = con.execute("select count(*) from marts.fct_conversions").fetchone()[0]
+    assert credit == [(conversions * 12,)]
     assert fresh == 8  # every delivered raw source but erasure requests, which are never late
     # and the duplicate-contact rate and the credit conservation of fct_attribution
     assert rules == sum(len(d.rules) for d in DATASETS) + 1 + fresh + 1

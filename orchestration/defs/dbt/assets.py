@@ -15,7 +15,9 @@ from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 from orchestration.defs.dbt.runner import failure_message, invocation_dir, invoke
 from orchestration.defs.dbt.translator import ClosedloopTranslator
 from orchestration.defs.resources import ClosedloopSettings, dbt_project
+from orchestration.lib import credit
 from orchestration.lib.progress import progress
+from orchestration.lib.warehouse import open_warehouse
 
 # by folder (fqn), not path: path selectors are relative to the working directory, and `closedloop run` may be
 # started anywhere
@@ -63,8 +65,19 @@ def _build(context: dg.AssetExecutionContext, settings: ClosedloopSettings, labe
             if isinstance(event, dg.AssetCheckResult) and not event.passed:
                 progress(f"dbt {label}: check failed {event.check_name} on {'.'.join(event.asset_key.path)}")
             yield event
+    if label == "marts":
+        _record_credit(cfg, context.run_id, done.results)
     if not done.success:
         raise DbtBuildFailed(failure_message(done))
+
+
+def _record_credit(cfg, run_id: str, results: list[dict]) -> None:
+    """quality.results' credit-conservation row from the build's own test of the same sums (its status), so that
+    publishing does not sum every conversion × model again."""
+    test = next((r["data"] for r in results if r["data"]["node_info"]["unique_id"].endswith(f".{credit.TEST}")), None)
+    if test is not None:
+        with open_warehouse(cfg.dbt_target, cfg.warehouse_path) as warehouse:
+            credit.record_from_test(warehouse, run_id, test["status"])
 
 
 class DbtBuildFailed(Exception):
