@@ -2,6 +2,8 @@
 resolution sit between staging and intermediate, so a blocking check on staging stops everything after it; the
 Python models (Markov/Shapley attribution, probabilistic CLV) sit between intermediate and marts."""
 
+from collections.abc import Callable
+
 import dagster as dg
 from dagster_dbt import dbt_assets
 from dagster_dbt.asset_utils import (
@@ -18,6 +20,7 @@ from orchestration.defs.resources import ClosedloopSettings, dbt_project
 from orchestration.lib import credit
 from orchestration.lib.progress import progress
 from orchestration.lib.warehouse import open_warehouse
+from orchestration.settings import Settings
 
 # by folder (fqn), not path: path selectors are relative to the working directory, and `closedloop run` may be
 # started anywhere
@@ -31,9 +34,15 @@ MARTS_SELECT = "fqn:marts tag:after_python"
 NOT_UNIT_TESTS = "resource_type:unit_test"
 
 
-def _build(context: dg.AssetExecutionContext, settings: ClosedloopSettings, label: str):
+def _build(
+    context: dg.AssetExecutionContext,
+    settings: ClosedloopSettings,
+    label: str,
+    after: Callable[[Settings, str, list[dict]], None] | None = None,
+):
     """`dbt build` on the step's selection (or the subset of it the run selected), in this process, with the
-    settings' business values as vars; each node's result becomes a Dagster output or asset check."""
+    settings' business values as vars; each node's result becomes a Dagster output or asset check. `after` sees
+    the settings, the run id and the node results once dbt is done, before a failed build is raised."""
     cfg = settings.get()
     manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
     selection, indirect = get_subset_selection_for_context(
@@ -65,13 +74,13 @@ def _build(context: dg.AssetExecutionContext, settings: ClosedloopSettings, labe
             if isinstance(event, dg.AssetCheckResult) and not event.passed:
                 progress(f"dbt {label}: check failed {event.check_name} on {'.'.join(event.asset_key.path)}")
             yield event
-    if label == "marts":
-        _record_credit(cfg, context.run_id, done.results)
+    if after is not None:
+        after(cfg, context.run_id, done.results)
     if not done.success:
         raise DbtBuildFailed(failure_message(done))
 
 
-def _record_credit(cfg, run_id: str, results: list[dict]) -> None:
+def _record_credit(cfg: Settings, run_id: str, results: list[dict]) -> None:
     """quality.results' credit-conservation row from the build's own test of the same sums (its status), so that
     publishing does not sum every conversion × model again."""
     test = next((r["data"] for r in results if r["data"]["node_info"]["unique_id"].endswith(f".{credit.TEST}")), None)
@@ -112,7 +121,7 @@ def dbt_intermediate(context: dg.AssetExecutionContext, settings: ClosedloopSett
     name="dbt_marts",
 )
 def dbt_marts(context: dg.AssetExecutionContext, settings: ClosedloopSettings):
-    yield from _build(context, settings, "marts")
+    yield from _build(context, settings, "marts", after=_record_credit)
 
 
 def mart_keys() -> list[dg.AssetKey]:
