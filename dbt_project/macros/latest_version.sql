@@ -4,26 +4,41 @@
    the rest pass straight through. That is several times faster on tens of millions of touchpoints. Rows with a
    null key are kept as they are (the quality gate reports them). #}
 {% macro latest_version(relation, key, order_by) -%}
-    {%- set key_columns = key.split(',') | map('trim') | list -%}
-    {%- set repeated_keys -%}
-        select {{ key }} from {{ relation }} group by {{ key }} having count(*) > 1
-    {%- endset -%}
     select singles.*, 1 as version_rank
     from {{ relation }} as singles
     where not exists (
-        select 1 from ({{ repeated_keys }}) as repeated
-        where {% for c in key_columns %}repeated.{{ c }} = singles.{{ c }}{% if not loop.last %} and {% endif %}{% endfor %}
+        select 1 from ({{ _repeated_keys(relation, key) }}) as repeated
+        where {{ _same_key('repeated', 'singles', key) }}
     )
     union all
-    select * from (
-        select
-            versions.*,
-            row_number() over (partition by {{ key }} order by {{ order_by }}) as version_rank
-        from {{ relation }} as versions
-        where exists (
-            select 1 from ({{ repeated_keys }}) as repeated
-            where {% for c in key_columns %}repeated.{{ c }} = versions.{{ c }}{% if not loop.last %} and {% endif %}{% endfor %}
-        )
-    ) as ranked
+    select * from ({{ _ranked_repeats(relation, key, order_by) }}) as ranked
     where version_rank = 1
+{%- endmacro %}
+
+{# The other side: the rows of `relation` that a newer version of their key replaces. Given only the key and the
+   ordering columns, it lets a model decide on narrow rows and read its wide rows once, leaving these out. #}
+{% macro superseded_versions(relation, key, order_by) -%}
+    select * from ({{ _ranked_repeats(relation, key, order_by) }}) as ranked
+    where version_rank > 1
+{%- endmacro %}
+
+{% macro _repeated_keys(relation, key) -%}
+    select {{ key }} from {{ relation }} group by {{ key }} having count(*) > 1
+{%- endmacro %}
+
+{% macro _ranked_repeats(relation, key, order_by) -%}
+    select
+        versions.*,
+        row_number() over (partition by {{ key }} order by {{ order_by }}) as version_rank
+    from {{ relation }} as versions
+    where exists (
+        select 1 from ({{ _repeated_keys(relation, key) }}) as repeated
+        where {{ _same_key('repeated', 'versions', key) }}
+    )
+{%- endmacro %}
+
+{% macro _same_key(left, right, key) -%}
+    {%- for c in key.split(',') | map('trim') -%}
+        {{ left }}.{{ c }} = {{ right }}.{{ c }}{% if not loop.last %} and {% endif %}
+    {%- endfor -%}
 {%- endmacro %}

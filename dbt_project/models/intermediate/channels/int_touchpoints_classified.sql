@@ -10,76 +10,52 @@
 -- One row per touchpoint_id with its channel. Incremental: each run reads only the rows loaded since the last
 -- run (late data included, since the filter is on load time), keeps the newest delivery of each id and
 -- replaces the older version if the id was seen before.
+-- Built for tens of millions of rows: the wide rows are read once, in one pass. Which delivery of a repeated id
+-- loses is decided on the narrow columns that order them, and the channel comes from the small key table
+-- int_touchpoint_channel_keys.
+{%- set batch_filter -%}
+    {% if is_incremental() %}_loaded_at > (select max(_loaded_at) from {{ this }}){% else %}1 = 1{% endif %}
+{%- endset %}
 with
+
+versions as (
+
+    select touchpoint_id, _loaded_at, _source_file, _row_number
+    from {{ ref('stg_web__touchpoints') }}
+    where touchpoint_id is not null and {{ batch_filter }}
+
+),
+
+-- the older deliveries of ids delivered more than once: rare, so only they are ranked
+superseded as (
+
+    {{ superseded_versions('versions', 'touchpoint_id', '_loaded_at desc, _source_file desc, _row_number desc') }}
+
+),
 
 touchpoints as (
 
-    select * from {{ ref('stg_web__touchpoints') }}
-    where {{ not_quarantined('touchpoints', 'touchpoint_id') }}
-    {% if is_incremental() %}
-        and _loaded_at > (select max(_loaded_at) from {{ this }})
-    {% endif %}
-
-),
-
-deduplicated as (
-
-    {{ latest_version('touchpoints', 'touchpoint_id', '_loaded_at desc, _source_file desc, _row_number desc') }}
-
-),
-
-keyed as (
-
-    select
-        deduplicated.*,
-        coalesce(deduplicated.utm_source, '') as source_key,
-        coalesce(deduplicated.utm_medium, '') as medium_key,
-        coalesce(deduplicated.touchpoint_type, '') as type_key,
-        coalesce(deduplicated.page_host, '') as page_host_key,
-        (
-            deduplicated.utm_source is not null
-            or deduplicated.utm_medium is not null
-            or deduplicated.utm_campaign is not null
-        ) as has_utm
-    from deduplicated
-
-),
-
-referrer_hosts as (
-
-    select distinct referrer_host, page_host_key as page_host from keyed
-    where referrer_host is not null
-
-),
-
-referrers_classified as (
-
-    {{ referrer_classes('referrer_hosts') }}
-
-),
-
-with_referrer_class as (
-
-    select
-        keyed.*,
-        coalesce(referrers_classified.referrer_class, 'none') as referrer_class
-    from keyed
-    left join referrers_classified
-        on
-            keyed.referrer_host = referrers_classified.referrer_host
-            and keyed.page_host_key = referrers_classified.page_host
+    select touchpoints.*
+    from {{ ref('stg_web__touchpoints') }} as touchpoints
+    where
+        {{ not_quarantined('touchpoints', 'touchpoints.touchpoint_id') }}
+        and {{ batch_filter }}
+        and not exists (
+            select 1 from superseded
+            where
+                superseded.touchpoint_id = touchpoints.touchpoint_id
+                and superseded._loaded_at = touchpoints._loaded_at
+                and superseded._source_file = touchpoints._source_file
+                and superseded._row_number = touchpoints._row_number
+        )
 
 ),
 
 channel_keys as (
 
-    select distinct source_key, medium_key, has_utm, referrer_class, type_key from with_referrer_class
-
-),
-
-channels as (
-
-    {{ channel_rules_matched('channel_keys') }}
+    select
+        referrer_host_key, page_host_key, source_key, medium_key, has_utm, type_key, referrer_class, channel
+    from {{ ref('int_touchpoint_channel_keys') }}
 
 ),
 
@@ -97,24 +73,29 @@ final as (
         touches.page_path,
         touches.referrer_url,
         touches.referrer_host,
-        touches.referrer_class,
+        coalesce(channel_keys.referrer_class, 'none') as referrer_class,
         touches.utm_source,
         touches.utm_medium,
         touches.utm_campaign,
         touches.utm_content,
         touches.utm_term,
         touches.content_id,
-        coalesce(channels.channel, 'other') as channel,
+        coalesce(channel_keys.channel, 'other') as channel,
         touches._source_file,
         touches._loaded_at
-    from with_referrer_class as touches
-    left join channels
+    from touchpoints as touches
+    left join channel_keys
         on
-            touches.source_key = channels.source_key
-            and touches.medium_key = channels.medium_key
-            and touches.has_utm = channels.has_utm
-            and touches.referrer_class = channels.referrer_class
-            and touches.type_key = channels.type_key
+            coalesce(touches.referrer_host, '') = channel_keys.referrer_host_key
+            and coalesce(touches.page_host, '') = channel_keys.page_host_key
+            and coalesce(touches.utm_source, '') = channel_keys.source_key
+            and coalesce(touches.utm_medium, '') = channel_keys.medium_key
+            and (
+                touches.utm_source is not null
+                or touches.utm_medium is not null
+                or touches.utm_campaign is not null
+            ) = channel_keys.has_utm
+            and coalesce(touches.touchpoint_type, '') = channel_keys.type_key
 
 )
 
