@@ -71,7 +71,8 @@
 
 {# Ids delivered more than once with different content for the same version (`version_column`, e.g. updated_at;
    none when the source has no version): both deliveries are quarantined. The same content twice is one row. The
-   content is every delivered column of the raw table (lineage columns start with `_`). #}
+   content is every delivered column of the raw table (lineage columns start with `_`). Only the ids delivered more
+   than once are hashed: on tens of millions of rows the hash, not the count, is the cost. #}
 {% macro conflicting_versions(relation, key, version_column=none, scope=none) -%}
     {%- set columns = [] -%}
     {%- if execute -%}
@@ -91,7 +92,9 @@
             {% if version_column %}coalesce(trim({{ version_column }}), ''){% else %}''{% endif %} as delivered_version,
             {{ surrogate_key(columns) }} as content
         from {{ relation }}
-        {% if scope %}where trim({{ key }}) in ({{ scope }}){% endif %}
+        where
+            {% if scope %}trim({{ key }}) in ({{ scope }}) and {% endif %}
+            trim({{ key }}) in (select trim({{ key }}) from {{ relation }} group by trim({{ key }}) having count(*) > 1)
     ) as deliveries
     where delivered_key is not null
     group by delivered_key, delivered_version

@@ -13,11 +13,35 @@ leads as (
 
 ),
 
-touchpoints as (
+touchpoint_versions as (
 
-    select touchpoint_id, anonymous_id, email, phone, _loaded_at, _source_file, _row_number
+    select touchpoint_id, _loaded_at, _source_file, _row_number
     from {{ ref('stg_web__touchpoints') }}
-    where touchpoint_id is not null and {{ not_quarantined('touchpoints', 'touchpoint_id') }}
+    where touchpoint_id is not null
+
+),
+
+-- a touchpoint delivered twice links through its newest version only (as int_touchpoints_classified keeps it)
+superseded_touchpoints as (
+
+    {{ superseded_versions('touchpoint_versions', 'touchpoint_id', '_loaded_at desc, _source_file desc, _row_number desc') }}
+
+),
+
+latest_touchpoints as (
+
+    select touchpoints.anonymous_id, touchpoints.email, touchpoints.phone
+    from {{ ref('stg_web__touchpoints') }} as touchpoints
+    where
+        {{ not_quarantined('touchpoints', 'touchpoints.touchpoint_id') }}
+        and not exists (
+            select 1 from superseded_touchpoints as superseded
+            where
+                superseded.touchpoint_id = touchpoints.touchpoint_id
+                and superseded._loaded_at = touchpoints._loaded_at
+                and superseded._source_file = touchpoints._source_file
+                and superseded._row_number = touchpoints._row_number
+        )
 
 ),
 
@@ -26,13 +50,6 @@ orders as (
     select order_id, email, phone, lead_id
     from {{ ref('stg_commerce__orders') }}
     where order_id is not null and {{ not_quarantined('orders', 'order_id') }}
-
-),
-
--- a touchpoint delivered twice links through its newest version only (as int_touchpoints_classified keeps it)
-latest_touchpoints as (
-
-    {{ latest_version('touchpoints', 'touchpoint_id', '_loaded_at desc, _source_file desc, _row_number desc') }}
 
 ),
 
