@@ -24,7 +24,9 @@ touchpoint_versions as (
 -- a touchpoint delivered twice links through its newest version only (as int_touchpoints_classified keeps it)
 superseded_touchpoints as (
 
-    {{ superseded_versions('touchpoint_versions', 'touchpoint_id', '_loaded_at desc, _source_file desc, _row_number desc') }}
+    {{ superseded_versions(
+        'touchpoint_versions', 'touchpoint_id', '_loaded_at desc, _source_file desc, _row_number desc'
+    ) }}
 
 ),
 
