@@ -21,6 +21,12 @@
     where version_rank > 1
 {%- endmacro %}
 
+{# True for a row of `row_alias` that is not among `superseded` (superseded_versions' rows), matched on `columns`:
+   the key and the ordering columns, which together name one delivered row. #}
+{% macro not_superseded(superseded, row_alias, columns) -%}
+    not exists (select 1 from {{ superseded }} as superseded where {{ _same_key('superseded', row_alias, columns) }})
+{%- endmacro %}
+
 {% macro _repeated_keys(relation, key) -%}
     select {{ key }} from {{ relation }} group by {{ key }} having count(*) > 1
 {%- endmacro %}

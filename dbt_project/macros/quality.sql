@@ -92,9 +92,11 @@
             {% if version_column %}coalesce(trim({{ version_column }}), ''){% else %}''{% endif %} as delivered_version,
             {{ surrogate_key(columns) }} as content
         from {{ relation }}
-        where
-            {% if scope %}trim({{ key }}) in ({{ scope }}) and {% endif %}
-            trim({{ key }}) in (select trim({{ key }}) from {{ relation }} group by trim({{ key }}) having count(*) > 1)
+        where trim({{ key }}) in (
+            select trim({{ key }}) from {{ relation }}
+            {% if scope %}where trim({{ key }}) in ({{ scope }}){% endif %}
+            group by trim({{ key }}) having count(*) > 1
+        )
     ) as deliveries
     where delivered_key is not null
     group by delivered_key, delivered_version

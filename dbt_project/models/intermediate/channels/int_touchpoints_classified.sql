@@ -40,14 +40,7 @@ touchpoints as (
     where
         {{ not_quarantined('touchpoints', 'touchpoints.touchpoint_id') }}
         and {{ batch_filter }}
-        and not exists (
-            select 1 from superseded
-            where
-                superseded.touchpoint_id = touchpoints.touchpoint_id
-                and superseded._loaded_at = touchpoints._loaded_at
-                and superseded._source_file = touchpoints._source_file
-                and superseded._row_number = touchpoints._row_number
-        )
+        and {{ not_superseded('superseded', 'touchpoints', 'touchpoint_id, _loaded_at, _source_file, _row_number') }}
 
 ),
 

@@ -36,14 +36,9 @@ latest_touchpoints as (
     from {{ ref('stg_web__touchpoints') }} as touchpoints
     where
         {{ not_quarantined('touchpoints', 'touchpoints.touchpoint_id') }}
-        and not exists (
-            select 1 from superseded_touchpoints as superseded
-            where
-                superseded.touchpoint_id = touchpoints.touchpoint_id
-                and superseded._loaded_at = touchpoints._loaded_at
-                and superseded._source_file = touchpoints._source_file
-                and superseded._row_number = touchpoints._row_number
-        )
+        and {{ not_superseded(
+            'superseded_touchpoints', 'touchpoints', 'touchpoint_id, _loaded_at, _source_file, _row_number'
+        ) }}
 
 ),
 
