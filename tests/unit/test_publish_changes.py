@@ -154,9 +154,15 @@ def test_the_file_does_not_grow_when_a_big_table_is_written_again_every_night(wa
     )
     publish(warehouse, serving, "run0", DOCS)
     first = serving.stat().st_size
-    for night in range(1, 5):
+    sizes = []
+    for night in range(1, 7):
         # every row moves, to values of the same size
         change(warehouse, f"update marts.fct_events set kind = md5((event_id + {night})::varchar)")
         done = publish(warehouse, serving, f"run{night}", DOCS)
         assert done.how["marts.fct_events"] == "written" and done.how["marts.dim_things"] == "kept"  # reused
-        assert serving.stat().st_size <= 1.2 * first
+        with duckdb.connect(str(serving), read_only=True) as con:
+            sizes.append(con.execute("select total_blocks, free_blocks from pragma_database_size()").fetchone())
+    # Usually the rewritten table lands exactly in the blocks its old copy left (26 of 26), but DuckDB sometimes
+    # places a few row groups in new blocks (34 of 26 once in CI); a file with more than MAX_FREE_SHARE free is
+    # then written afresh, so the file stays within a bound instead of growing by the table every night (6 x).
+    assert max(total for total, _ in sizes) * 256 * 1024 <= 1.5 * first, sizes
