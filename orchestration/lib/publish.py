@@ -412,11 +412,24 @@ def _write_parquet(con, name: str, doc: TableDoc, target: Path) -> bool:
 
 
 def _fingerprint(con, name: str, relation, doc: TableDoc) -> bytes:
-    """The table's row count and hash sum, column names and types, and descriptions, hashed."""
-    row_hash = f"hash({', '.join(_ident(c) for c in relation.columns)})"
+    """The table's row count and hash sum, column names and types, and descriptions, hashed. A view served over a
+    table (fct_attribution) is fingerprinted by that table's rows and the view's query: the same thing, and a
+    tenth of the rows to hash (4.6 s at 1 M leads otherwise)."""
+    counted, definition = name, None
+    if name in SERVED_AS_VIEWS:
+        counted = SERVED_AS_VIEWS[name]
+        schema, view = name.split(".")
+        definition = con.execute(
+            "select sql from duckdb_views()"
+            " where database_name = current_database() and schema_name = ? and view_name = ?",
+            [schema, view],
+        ).fetchall()
+    row_hash = "hash(r)" if definition else f"hash({', '.join(_ident(c) for c in relation.columns)})"
     # fetched whole: the export's reader runs on this connection next
-    count, total = con.execute(f"select count(*), sum({row_hash}::hugeint) from {name}").fetchall()[0]
+    count, total = con.execute(f"select count(*), sum({row_hash}::hugeint) from {counted} as r").fetchall()[0]
     described = [relation.columns, [str(t) for t in relation.types], doc.description, sorted(doc.columns.items())]
+    if definition:
+        described.append(definition)
     return hashlib.sha256(repr((count, total, described)).encode()).hexdigest().encode()
 
 

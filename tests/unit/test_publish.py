@@ -139,3 +139,34 @@ def test_unchanged_parquet_exports_are_not_written_again(warehouse, tmp_path):
     changed = dict(DOCS, **{"marts.fct_events": TableDoc("Now described otherwise.", {}, ("event_id", "kind"), False)})
     publish(warehouse, serving, "run3", changed)
     assert [p.name for p in export_parquet(serving, exports)] == ["fct_events.parquet"]
+
+
+def test_the_attribution_view_is_exported_again_exactly_when_its_table_changes(warehouse, tmp_path):
+    serving, exports = tmp_path / "serving.duckdb", tmp_path / "exports"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "create table marts.fct_attribution_wide as select 'c' || (i // 2) as conversion_id, i % 2 + 1 as"
+            " touch_position, 'paid_search' as channel, 0.5 as share_linear, 0.25 + (i % 2) * 0.5 as share_markov,"
+            " 100.0 as value from range(6) r(i)"
+        )
+
+    def exported() -> list:
+        with duckdb.connect() as con:
+            return sorted(
+                con.execute(f"select * from read_parquet('{exports / 'fct_attribution.parquet'}')").fetchall()
+            )
+
+    def served() -> list:
+        with duckdb.connect(str(serving), read_only=True) as con:
+            return sorted(con.execute("select * from marts.fct_attribution").fetchall())
+
+    publish(warehouse, serving, "run1", DOCS)
+    assert "fct_attribution.parquet" in [p.name for p in export_parquet(serving, exports)]
+    assert len(exported()) == 12 and exported() == served()
+    publish(warehouse, serving, "run2", DOCS)
+    assert "fct_attribution.parquet" not in [p.name for p in export_parquet(serving, exports)]
+    with duckdb.connect(str(warehouse)) as con:  # Markov moves, nothing else does
+        con.execute("update marts.fct_attribution_wide set share_markov = 1 - share_markov")
+    publish(warehouse, serving, "run3", DOCS)
+    assert "fct_attribution.parquet" in [p.name for p in export_parquet(serving, exports)]
+    assert exported() == served() and (0.75, 75.0) in [(row[-2], row[-1]) for row in exported()]

@@ -33,7 +33,7 @@ all_conversions as (
 
 ),
 
-touch_people as (
+touch_people as {{ not_materialized() }} (
 
     select touchpoint_id, person_id, occurred_at, person_since, touch_loaded_at from {{ ref('int_touchpoint_people') }}
 
@@ -45,7 +45,7 @@ touches as (
 
 ),
 {% if incremental %}
-previous as (
+previous as {{ not_materialized() }} (
 
     select * from {{ this }}
 

@@ -15,7 +15,7 @@
 {%- set incremental = is_incremental_with('built_at') %}
 with
 
-touch_people as (
+touch_people as {{ not_materialized() }} (
 
     select touchpoint_id, person_id, occurred_at, person_since, touch_loaded_at
     from {{ ref('int_touchpoint_people') }}

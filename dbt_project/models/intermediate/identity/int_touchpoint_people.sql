@@ -7,7 +7,7 @@
 {%- set has_previous = target.type != 'spark' and has_column(adapter.get_relation(this.database, this.schema, this.identifier), 'person_since') %}
 with
 
-touchpoints as (
+touchpoints as {{ not_materialized() }} (
 
     select touchpoint_id, occurred_at, anonymous_id, email, phone, _loaded_at
     from {{ ref('int_touchpoints_classified') }}

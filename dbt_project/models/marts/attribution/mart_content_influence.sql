@@ -57,44 +57,34 @@ other_leads as (
 
 ),
 
--- the people either share counts (the two groups are disjoint): most touches are anonymous visitors', which
--- count in neither, so they are left out before the content × person grouping, not after
+-- the people either share counts (the two groups are disjoint), each with the moment up to which a touch counts:
+-- a won customer's first win, any time for the other leads. Most touches are anonymous visitors', which count in
+-- neither, so they are left out before the content grouping, not after
 compared_people as (
 
-    select person_id from won_people
+    select person_id, true as is_won, first_won_at as counts_until from won_people
     union all
-    select person_id from other_leads
+    select person_id, false as is_won, cast(null as timestamp) as counts_until from other_leads
 
 ),
 
-content_people as (
+-- one pass over the compared people's touches: per content, the distinct won customers who touched it by their
+-- first win and the distinct other leads who touched it at all
+reach as (
 
     select
         touches.content_kind,
         touches.content_key,
-        touch_people.person_id,
-        min(touch_people.occurred_at) as first_touched_at
+        count(distinct case
+            when touch_people.occurred_at <= compared_people.counts_until then compared_people.person_id
+        end) as won_customers_touched,
+        count(distinct case
+            when not compared_people.is_won then compared_people.person_id
+        end) as other_leads_touched
     from touch_people
     inner join compared_people on touch_people.person_id = compared_people.person_id
     inner join touches on touch_people.touchpoint_id = touches.touchpoint_id
-    group by touches.content_kind, touches.content_key, touch_people.person_id
-
-),
-
-reach as (
-
-    select
-        content_people.content_kind,
-        content_people.content_key,
-        count(distinct case
-            when content_people.first_touched_at <= won_people.first_won_at
-                then won_people.person_id
-        end) as won_customers_touched,
-        count(distinct other_leads.person_id) as other_leads_touched
-    from content_people
-    left join won_people on content_people.person_id = won_people.person_id
-    left join other_leads on content_people.person_id = other_leads.person_id
-    group by content_people.content_kind, content_people.content_key
+    group by touches.content_kind, touches.content_key
 
 ),
 
