@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 START = "(start)"
 
@@ -55,15 +56,20 @@ def count_transitions(
 
     Returns the channels (sorted) and counts of shape (groups, size, size) over the states [start, channels…,
     conversion, null] (rows: from); `groups` gives each path's group (e.g. its month), default one group."""
-    paths = pd.Series(list(channel_paths), dtype=object).str.split(separator)
-    exploded = paths.explode()
-    channels = sorted(exploded.dropna().unique().tolist())
+    # split and encoded in Arrow's C++ kernels: Python's str.split and a pandas Categorical took 17 of the 22 s of
+    # Markov and Shapley at 1 M leads (2 M distinct paths)
+    split = pc.split_pattern(_as_arrow_strings(channel_paths), separator)
+    visits = pc.dictionary_encode(pc.list_flatten(split))
+    names = visits.dictionary.to_pylist()
+    channels = sorted(names)
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[np.argsort(np.array(names, dtype=object), kind="stable")] = np.arange(len(names))
     size = len(channels) + 3
-    group_of_path = np.zeros(len(paths), dtype=np.int64) if groups is None else np.asarray(groups, dtype=np.int64)
+    group_of_path = np.zeros(len(split), dtype=np.int64) if groups is None else np.asarray(groups, dtype=np.int64)
     n_groups = int(group_of_path.max()) + 1 if len(group_of_path) else 1
     weight = np.asarray(conversions, dtype=float) + np.asarray(non_conversions, dtype=float)
-    path_index = exploded.index.to_numpy()
-    state = pd.Categorical(exploded.to_numpy(), categories=channels).codes.astype(np.int64) + 1
+    path_index = pc.list_parent_indices(split).to_numpy().astype(np.int64)
+    state = rank[visits.indices.to_numpy().astype(np.int64)] + 1
     same_path = np.r_[False, path_index[1:] == path_index[:-1]]
     keep = ~(same_path & np.r_[False, state[1:] == state[:-1]])  # collapse consecutive repeats
     path_index, state, same_path = path_index[keep], state[keep], same_path[keep]
@@ -80,6 +86,16 @@ def count_transitions(
         ends + size - 1, weights=np.asarray(non_conversions, dtype=float)[ending], minlength=n_groups * size * size
     )
     return channels, counts.reshape(n_groups, size, size)
+
+
+def _as_arrow_strings(values: Sequence[str]) -> pa.Array:
+    """`values` (a list, a pandas Series, an Arrow array) as one Arrow string array."""
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values
+    found = pa.array(values, pa.string())  # a Series of pandas' Arrow-backed strings converts without a copy
+    return found.combine_chunks() if isinstance(found, pa.ChunkedArray) else found
 
 
 def absorption_probability(counts: np.ndarray, removed: int | None = None) -> float:

@@ -403,12 +403,19 @@ def _write_parquet(con, name: str, doc: TableDoc, target: Path) -> bool:
     schema = pa.schema(fields, metadata=metadata)
 
     def write(temporary: Path) -> None:
-        with pq.ParquetWriter(temporary, schema) as writer:
+        with pq.ParquetWriter(temporary, schema, write_statistics=_with_statistics(schema)) as writer:
             for batch in reader:
                 writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
 
     atomic_replace(target, write)
     return True
+
+
+def _with_statistics(schema: pa.Schema) -> list[str]:
+    """The columns whose min and max the file records: all but text ids (`*_id`). Ids are spread evenly over every
+    row group, so their bounds let a reader skip nothing, and computing them was a fifth of writing
+    fct_attribution.parquet."""
+    return [f.name for f in schema if not (pa.types.is_string(f.type) and f.name.endswith("_id"))]
 
 
 def _fingerprint(con, name: str, relation, doc: TableDoc) -> bytes:

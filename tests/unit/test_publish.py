@@ -125,6 +125,10 @@ def test_parquet_exports_carry_the_descriptions(warehouse, tmp_path):
     assert schema.metadata[b"description"] == b"One row per thing (key `thing_id`)."
     assert schema.field("size").metadata == {b"description": b"Its size."}
     assert pq.read_table(tmp_path / "exports" / "dim_things.parquet").num_rows == 5
+    # bounds where they can skip row groups, none for text ids
+    chunks = pq.ParquetFile(tmp_path / "exports" / "dim_things.parquet").metadata.row_group(0)
+    bounds = {chunks.column(i).path_in_schema: chunks.column(i).statistics for i in range(chunks.num_columns)}
+    assert bounds["thing_id"] is None and bounds["size"].max == 4
 
 
 def test_unchanged_parquet_exports_are_not_written_again(warehouse, tmp_path):
