@@ -89,11 +89,7 @@ def count_transitions(
 
 
 def _as_arrow_strings(values: Sequence[str]) -> pa.Array:
-    """`values` (a list, a pandas Series, an Arrow array) as one Arrow string array."""
-    if isinstance(values, pa.ChunkedArray):
-        return values.combine_chunks()
-    if isinstance(values, pa.Array):
-        return values
+    """`values` (a list or a pandas Series) as one Arrow string array."""
     found = pa.array(values, pa.string())  # a Series of pandas' Arrow-backed strings converts without a copy
     return found.combine_chunks() if isinstance(found, pa.ChunkedArray) else found
 
