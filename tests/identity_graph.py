@@ -36,6 +36,15 @@ def build_warehouse(path: Path, edges: Iterable[tuple[str | None, str | None]], 
     return path
 
 
+def replace_edges(path: Path, edges: Iterable[tuple[str | None, str | None]]) -> None:
+    """Tonight's edges instead of last night's, as if the edge view now read other records."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("delete from intermediate.int_identity__edges")
+        rows = list(edges)
+        if rows:
+            con.executemany("insert into intermediate.int_identity__edges values (?, ?)", rows)
+
+
 def resolve(path: Path, now: datetime | None = None, max_rate: float = 1.0):
     with open_warehouse("duckdb", path) as warehouse:
         return resolve_identity(warehouse, KEY, "run-1", max_rate, now=now)

@@ -14,6 +14,11 @@ Each round is one join and one group-by, so it runs wherever the edges are: Duck
 A person is keyed by `p_` + the first 16 hex digits of the MD5 of its smallest identifier (every engine has md5):
 the same every run and on every engine, whatever the order of the data.
 
+A night whose edges only add to last night's (nothing gone, the same blocklist) updates last night's people instead
+of solving again: edges only merge components, and a merged component's smallest identifier is the smallest of
+the merged ones' (each already its person's smallest identifier). The new edges link those smallest identifiers
+(the roots) and the new identifiers; the same label rounds, over that small graph, give each root its new root.
+
 The statements here are written once, in SQL that DuckDB and PostgreSQL both run (Spark gets them translated, see
 `warehouse.py`); `engine` only decides how strings compare. The pipeline step around them is `people.py`.
 """
@@ -75,7 +80,12 @@ class ComponentsSql:
     nodes = WORK + "nodes"  # every identifier that is not blocked
     links = WORK + "links"  # both directions of every pair of two nodes
     people = WORK + "people"  # identifier → person_id
-    scratch = (edges, nodes, links, WORK + "labels_0", WORK + "labels_1", people)
+    # an update of last night's people: tonight's edges that are new, the identifiers among them that are new and
+    # not blocked, and the root (smallest identifier) of each person a new edge touches
+    added = WORK + "added"
+    new_nodes = WORK + "new_nodes"
+    roots = WORK + "roots"
+    scratch = (edges, nodes, links, WORK + "labels_0", WORK + "labels_1", people, added, new_nodes, roots)
 
     def __init__(self, engine: str):
         # PostgreSQL compares text by the database's locale; identifiers are ordered by their bytes everywhere
@@ -136,6 +146,94 @@ class ComponentsSql:
         return f"""
             select n.identifier, 'p_' || substr(md5(coalesce(l.label, n.identifier)), 1, 16) as person_id
             from {self.nodes} n left join {labels} l on l.node = n.identifier
+        """
+
+    @staticmethod
+    def previous_edges(kept: str) -> str:
+        """The edges a past resolution kept (`kept_edges`), as a relation with tonight's column names."""
+        return f"(select left_identifier as a, right_identifier as b from {kept})"
+
+    def kept_edges(self) -> str:
+        return f"select a as left_identifier, b as right_identifier from {self.edges}"
+
+    def edge_changes(self, previous: str) -> str:
+        """How many of last night's edges (`previous`) are gone tonight, and how many of tonight's are new."""
+        return f"""
+            select sum(case when n.a is null then 1 else 0 end) as removed,
+                sum(case when o.a is null then 1 else 0 end) as added
+            from {previous} o full join {self.edges} n on {self._same_edge("o", "n")}
+        """
+
+    def select_added(self, previous: str) -> str:
+        return f"""
+            select n.a, n.b from {self.edges} n left join {previous} o on {self._same_edge("o", "n")}
+            where o.a is null
+        """
+
+    @staticmethod
+    def _same_edge(left: str, right: str) -> str:
+        # identifiers always carry a `kind:` prefix, so '' stands for "seen alone" without colliding
+        return f"{left}.a = {right}.a and coalesce({left}.b, '') = coalesce({right}.b, '')"
+
+    def _known(self, people: str) -> str:
+        """Last night's people, compared by bytes."""
+        return f"select identifier{self.binary} as identifier, person_id{self.binary} as person_id from {people}"
+
+    def select_new_nodes(self, blocklist: str, people: str) -> str:
+        """The identifiers of the new edges that last night's people do not have and that are not blocked."""
+        identifiers = f"(select a as identifier from {self.added} union select b from {self.added} where b is not null)"
+        return f"""
+            with identifiers as {identifiers},
+            blocked as ({blocked_sql("identifiers", blocklist, self.binary)}),
+            known as ({self._known(people)})
+            select i.identifier from identifiers i
+            left join blocked b on b.identifier = i.identifier
+            left join known k on k.identifier = i.identifier
+            where b.identifier is null and k.identifier is null
+        """
+
+    def select_roots(self, people: str) -> str:
+        """The root (smallest identifier) of every person of last night that a new edge touches."""
+        return f"""
+            with known as ({self._known(people)}),
+            ends as (select a as identifier from {self.added} union select b from {self.added} where b is not null),
+            touched as (select distinct k.person_id from ends e join known k on k.identifier = e.identifier)
+            select k.person_id, min(k.identifier) as root from known k
+            join touched t on t.person_id = k.person_id group by k.person_id
+        """
+
+    def select_root_links(self, people: str) -> str:
+        """Both directions of every new edge between two different roots: each end stands for its person's root
+        (a new identifier for itself). Ends that are blocked are in neither, so their edges drop out."""
+        return f"""
+            with known as ({self._known(people)}),
+            root_of as (
+                select k.identifier, r.root from known k join {self.roots} r on r.person_id = k.person_id
+                union all
+                select identifier, identifier from {self.new_nodes}
+            ),
+            pairs as (
+                select ra.root as a, rb.root as b from {self.added} e
+                join root_of ra on ra.identifier = e.a
+                join root_of rb on rb.identifier = e.b
+                where e.b is not null and ra.root <> rb.root
+            )
+            select a, b from pairs union select b, a from pairs
+        """
+
+    def select_updated_people(self, labels: str, people: str) -> str:
+        """Last night's people, each merged person under its new root's key, and the new identifiers."""
+        return f"""
+            with known as ({self._known(people)}),
+            moved as (
+                select r.person_id, 'p_' || substr(md5(l.label), 1, 16) as person_id_now
+                from {self.roots} r join {labels} l on l.node = r.root where l.label <> r.root
+            )
+            select k.identifier, coalesce(m.person_id_now, k.person_id) as person_id
+            from known k left join moved m on m.person_id = k.person_id
+            union all
+            select n.identifier, 'p_' || substr(md5(coalesce(l.label, n.identifier)), 1, 16) as person_id
+            from {self.new_nodes} n left join {labels} l on l.node = n.identifier
         """
 
     def published_people(self) -> str:

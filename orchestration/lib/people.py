@@ -10,10 +10,16 @@ the phone rule) dropped, and the connected components labelled in a few rounds. 
 - one row of `quality.results`: the duplicate-contact rate, (leads − people with leads) ÷ leads, a warning.
 Python reads only the primaries (one row per person with an email or phone: one HMAC each, with the key that must
 not reach the engine) and a few figures.
+
+A night whose edges only add to last night's updates last night's people (`identity.py`); it keeps tonight's edges
+(`intermediate.identity_edges`) and what they were resolved with (`intermediate.identity_state`: the blocklist and
+the rules, and how many people rows were written) for the next. Anything else solves again: an edge gone (a changed
+or erased record), another blocklist, people rows that are not the ones written (an erasure), no state at all.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +37,9 @@ BLOCKLIST = "seeds.identity_blocklist"
 PEOPLE_TABLE = "intermediate.identity_people"
 HASHES_TABLE = "intermediate.identity_hashes"
 RESULTS_TABLE = "quality.results"
+EDGES_STATE = "intermediate.identity_edges"  # last night's edges, compared with tonight's
+STATE_TABLE = "intermediate.identity_state"  # one row: what last night's people were resolved with
+RULES_VERSION = "1"  # raised when the resolution's rules change, so that a new release solves again
 RULE = "duplicate_contact_rate"
 SAMPLE_SIZE = 5
 
@@ -60,6 +69,7 @@ class IdentityOutcome:
     duplicates: DuplicateContacts
     max_duplicate_contact_rate: float
     seconds: float
+    added_edges: int | None = None  # the edges new since last night when people were updated, None: solved whole
 
     @property
     def passed(self) -> bool:
@@ -67,11 +77,16 @@ class IdentityOutcome:
         rate = self.duplicates.rate
         return rate is not None and rate <= self.max_duplicate_contact_rate
 
+    def how(self) -> str:
+        if self.added_edges is None:
+            return "solved whole"
+        return f"last night's updated with {self.added_edges:,} new edges"
+
     def describe(self) -> str:
         rate = self.duplicates.rate
         shown = "n/a (no leads)" if rate is None else f"{rate:.2%}"
         return (
-            f"{self.people:,} people from {self.identifiers:,} identifiers ({self.rounds} rounds);"
+            f"{self.people:,} people from {self.identifiers:,} identifiers ({self.how()}, {self.rounds} rounds);"
             f" {self.duplicates.merged_leads:,} of"
             f" {self.duplicates.leads:,} leads merged as duplicates: duplicate-contact rate {shown}"
             f" (warning above {self.max_duplicate_contact_rate:.2%})"
@@ -90,10 +105,10 @@ def resolve_identity(
         missing = int(warehouse.read_text(sql.missing_left()).column("n")[0].as_py())
         if missing:  # a broken edge view: checked on the rows read anyway, not by a dbt test computing it again
             raise ValueError(f"{EDGES}: {missing} edge(s) without a left_identifier")
-        warehouse.create_table_as(sql.nodes, sql.select_nodes(BLOCKLIST))
-        warehouse.create_table_as(sql.links, sql.select_links())
-        labels, rounds = label_components(warehouse, sql)
-        warehouse.create_table_as(sql.people, sql.select_people(labels))
+        basis = resolution_basis(warehouse)
+        added = edges_added(warehouse, sql, basis)
+        warehouse.drop_table(STATE_TABLE)  # no update from these people until tonight's are written
+        rounds = solve_whole(warehouse, sql) if added is None else update_people(warehouse, sql)
         hashes = primary_hashes(warehouse.read_text(sql.primaries()), key)
         figures = warehouse.read_text(sql.figures()).to_pylist()[0]
         duplicates = DuplicateContacts(
@@ -102,10 +117,11 @@ def resolve_identity(
             sample_lead_ids=warehouse.read_text(sql.shared_leads(SAMPLE_SIZE)).column("lead_id").to_pylist(),
         )
         checked_at = (now or datetime.now(UTC)).replace(tzinfo=None)
+        # the state last: a run that stops before it leaves none, and the next night solves whole
         warehouse.write(
-            replace={HASHES_TABLE: hashes},
+            replace={HASHES_TABLE: hashes, STATE_TABLE: state_row(basis, int(figures["identifiers"] or 0))},
             append={RESULTS_TABLE: result_row(run_id, duplicates, max_duplicate_contact_rate, checked_at)},
-            replace_with={PEOPLE_TABLE: sql.published_people()},
+            replace_with={PEOPLE_TABLE: sql.published_people(), EDGES_STATE: sql.kept_edges()},
         )
     return IdentityOutcome(
         people=int(figures["people"] or 0),
@@ -116,7 +132,56 @@ def resolve_identity(
         duplicates=duplicates,
         max_duplicate_contact_rate=max_duplicate_contact_rate,
         seconds=time.perf_counter() - started,
+        added_edges=added,
     )
+
+
+def resolution_basis(warehouse) -> str:
+    """What people depend on besides the edges: the blocklist's patterns and the rules' version, hashed."""
+    patterns = sorted(
+        str(p) for p in warehouse.read_text(f"select pattern from {BLOCKLIST}").column("pattern").to_pylist()
+    )
+    return hashlib.sha256(repr((RULES_VERSION, patterns)).encode()).hexdigest()
+
+
+def edges_added(warehouse, sql: ComponentsSql, basis: str) -> int | None:
+    """How many of tonight's edges are new when last night's people can be updated with them; None when people
+    must be solved whole (see the module's docstring)."""
+    if not (warehouse.has_table(STATE_TABLE) and warehouse.has_table(EDGES_STATE)):
+        return None
+    state = warehouse.read_text(f"select basis, people_rows from {STATE_TABLE}").to_pylist()
+    people_rows = warehouse.read_text(f"select count(*) as n from {PEOPLE_TABLE}").column("n")[0].as_py()
+    if state != [{"basis": basis, "people_rows": people_rows}]:
+        return None
+    changes = warehouse.read_text(sql.edge_changes(sql.previous_edges(EDGES_STATE))).to_pylist()[0]
+    if int(changes["removed"] or 0):
+        return None
+    return int(changes["added"] or 0)
+
+
+def solve_whole(warehouse, sql: ComponentsSql) -> int:
+    """People from tonight's edges alone; the label rounds it took."""
+    warehouse.create_table_as(sql.nodes, sql.select_nodes(BLOCKLIST))
+    warehouse.create_table_as(sql.links, sql.select_links())
+    labels, rounds = label_components(warehouse, sql)
+    warehouse.create_table_as(sql.people, sql.select_people(labels))
+    return rounds
+
+
+def update_people(warehouse, sql: ComponentsSql) -> int:
+    """Last night's people with tonight's new edges: the components they merge are labelled over a graph of the
+    touched people's roots and the new identifiers; the label rounds it took."""
+    warehouse.create_table_as(sql.added, sql.select_added(sql.previous_edges(EDGES_STATE)))
+    warehouse.create_table_as(sql.new_nodes, sql.select_new_nodes(BLOCKLIST, PEOPLE_TABLE))
+    warehouse.create_table_as(sql.roots, sql.select_roots(PEOPLE_TABLE))
+    warehouse.create_table_as(sql.links, sql.select_root_links(PEOPLE_TABLE))
+    labels, rounds = label_components(warehouse, sql)
+    warehouse.create_table_as(sql.people, sql.select_updated_people(labels, PEOPLE_TABLE))
+    return rounds
+
+
+def state_row(basis: str, people_rows: int) -> pa.Table:
+    return pa.table({"basis": pa.array([basis], pa.string()), "people_rows": pa.array([people_rows], pa.int64())})
 
 
 @contextmanager
@@ -151,7 +216,7 @@ def primary_hashes(primaries: pa.Table, key: bytes) -> pa.Table:
     digest = hmac_sha256_sql("value", key)
     with duckdb.connect() as con:
         con.register("primaries", primaries)
-        found = con.execute(
+        found = con.sql(
             f"""
             with hashed as (select person_id, kind, {digest} as value_hash from primaries)
             select person_id,

@@ -25,6 +25,8 @@ from orchestration.lib.postgres import postgres_settings_from_env
 from orchestration.lib.sql import qualified as _qualified
 from orchestration.lib.sql import quote_ident as _quote
 
+_TABLE_EXISTS = "select count(*) from information_schema.tables where table_schema = ? and table_name = ?"
+
 
 class DuckDBWarehouse:
     """One connection per read or write: closing it hands DuckDB's working memory back before the caller computes
@@ -63,6 +65,10 @@ class DuckDBWarehouse:
     def drop_table(self, name: str) -> None:
         with self._connection() as con:
             con.execute(f"drop table if exists {_qualified(name)}")
+
+    def has_table(self, name: str) -> bool:
+        with self._connection() as con:
+            return bool(con.execute(_TABLE_EXISTS, name.split(".")).fetchall()[0][0])
 
     @staticmethod
     def _create(con, name: str, select: str) -> None:
@@ -130,6 +136,11 @@ class PostgresWarehouse:
     def drop_table(self, name: str) -> None:
         with self.con, self.con.cursor() as cur:
             cur.execute(f"drop table if exists {_qualified(name)}")
+
+    def has_table(self, name: str) -> bool:
+        with self.con, self.con.cursor() as cur:
+            cur.execute(_TABLE_EXISTS.replace("?", "%s"), name.split("."))
+            return bool(cur.fetchone()[0])
 
     @staticmethod
     def _create(cur, name: str, select: str) -> None:
@@ -214,6 +225,9 @@ class SparkWarehouse:
 
     def drop_table(self, name: str) -> None:
         self.session.sql(f"drop table if exists {name}")
+
+    def has_table(self, name: str) -> bool:
+        return self.session.catalog.tableExists(name)
 
     def write(
         self,

@@ -104,3 +104,39 @@ def test_identity_resolution_on_a_server_sorting_by_language_keeps_duckdbs_perso
     with duckdb.connect(str(duck), read_only=True) as duck_con:
         assert on_server == dict(duck_con.execute(f"select identifier, person_id from {PEOPLE_TABLE}").fetchall())
     assert on_server["lead:L1"] == "p_" + hashlib.md5(b"email:Zed@acme.io").hexdigest()[:16]
+
+
+def test_a_night_of_added_edges_updates_the_people_on_the_server_as_duckdb_solves_them(postgres_server, tmp_path):
+    """Last night's people updated with tonight's new edges, on a server that sorts by language: the same people
+    as a whole solve of tonight's edges in DuckDB (the merged person keyed by its byte-wise smallest identifier)."""
+    settings = postgres_server.create_database("identity_update", icu_locale="en-US")
+    first = [("lead:L1", "email:ann@acme.io"), ("lead:L2", "email:Zed@acme.io"), ("anon:c1", None)]
+    more = [("lead:L1", "email:Zed@acme.io"), ("anon:c1", "email:bob@acme.io"), ("lead:L3", "email:bob@acme.io")]
+    con = psycopg2.connect(**settings)
+    with con, con.cursor() as cur:
+        cur.execute(
+            "create schema intermediate; create schema seeds; create schema quality;"
+            " create table intermediate.int_identity__edges (left_identifier text, right_identifier text);"
+            " create table seeds.identity_blocklist (pattern text);"
+            " create table quality.results (run_id text, dataset text, rule text, expectation text, severity text,"
+            " passed boolean, rows_checked bigint, failing_rows bigint, failing_rate float8, sample_keys text,"
+            " checked_at timestamp)"
+        )
+        cur.executemany("insert into intermediate.int_identity__edges values (%s, %s)", first)
+    env = postgres_server.dbt_env("identity_update")
+    with open_warehouse("postgres", tmp_path / "unused.duckdb", env) as warehouse:
+        assert resolve_identity(warehouse, KEY, "run-1", 1.0).added_edges is None
+    with con, con.cursor() as cur:
+        cur.executemany("insert into intermediate.int_identity__edges values (%s, %s)", more)
+    with open_warehouse("postgres", tmp_path / "unused.duckdb", env) as warehouse:
+        assert resolve_identity(warehouse, KEY, "run-2", 1.0).added_edges == 3
+    with con, con.cursor() as cur:
+        cur.execute(f"select identifier, person_id from {PEOPLE_TABLE}")
+        on_server = dict(cur.fetchall())
+    con.close()
+    duck = build_warehouse(tmp_path / "w.duckdb", first + more, [])
+    resolve(duck)
+    with duckdb.connect(str(duck), read_only=True) as duck_con:
+        assert on_server == dict(duck_con.execute(f"select identifier, person_id from {PEOPLE_TABLE}").fetchall())
+    assert on_server["lead:L1"] == on_server["lead:L2"] == "p_" + hashlib.md5(b"email:Zed@acme.io").hexdigest()[:16]
+    assert on_server["lead:L3"] == on_server["anon:c1"] != on_server["lead:L1"]
