@@ -17,6 +17,7 @@ import hashlib
 import os
 import shutil
 import struct
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,13 +62,20 @@ class Published:
     tables: dict[str, int]
     # table → how tonight's file got it from last night's: kept, changed (only its changed rows), written
     how: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # table → the time its compare and write took
 
     def changes(self) -> dict[str, int]:
         """How many tables were kept, changed and written."""
         return {how: sum(1 for done in self.how.values() if done == how) for how in ("kept", "changed", "written")}
 
-    def describe_changes(self) -> str:
-        return ", ".join(f"{n} {how}" for how, n in self.changes().items())
+    def describe_changes(self, slowest: int = 3) -> str:
+        """How many tables were kept, changed and written, and the `slowest` of them with how and how long."""
+        counts = ", ".join(f"{n} {how}" for how, n in self.changes().items())
+        slow = sorted(self.seconds, key=self.seconds.get, reverse=True)[:slowest]
+        details = ", ".join(
+            f"{name.split('.')[-1]} {self.how.get(name, '')} {self.seconds[name]:.1f} s" for name in slow
+        )
+        return f"{counts}; slowest: {details}" if details else counts
 
 
 def publish(
@@ -152,12 +160,12 @@ def write_and_replace(
     try:
         if reuse and reusable(serving_path, STORAGE_VERSION):
             shutil.copyfile(serving_path, staging_path)
-        counts, how = _write(con, staging_path, tables, docs)
+        counts, how, seconds = _write(con, staging_path, tables, docs)
         counts |= _check(staging_path, counts)
         _replace(staging_path, serving_path)
     finally:
         remove_database(staging_path)
-    return Published(serving_path, counts, how)
+    return Published(serving_path, counts, how, seconds)
 
 
 def remove_leftovers(serving_path: Path) -> list[Path]:
@@ -203,15 +211,19 @@ def export_parquet(serving_path: Path, exports_dir: Path, schemas: tuple[str, ..
     return [target for name, target in targets.items() if done[name]]
 
 
-def _write(con, path: Path, tables: dict[str, str], docs: dict[str, TableDoc]) -> tuple[dict[str, int], dict[str, str]]:
-    """Writes `tables` into the file at `path` (new, or a copy of the current serving file); their rows, and how
-    each was written."""
+def _write(
+    con, path: Path, tables: dict[str, str], docs: dict[str, TableDoc]
+) -> tuple[dict[str, int], dict[str, str], dict[str, float]]:
+    """Writes `tables` into the file at `path` (new, or a copy of the current serving file); their rows, how each
+    was written, and the seconds each took."""
     con.execute(f"attach {sql_literal(path)} as serving (storage_version '{STORAGE_VERSION}')")
     try:
         _drop_all_but(con, tables)
-        counts, how, to_write = {}, {}, []
+        counts, how, seconds, to_write = {}, {}, {}, []
         for name, query in tables.items():
+            started = time.perf_counter()
             done = _update_table(con, name, query, docs.get(name, TableDoc()))
+            seconds[name] = time.perf_counter() - started
             if done is None:
                 to_write.append(name)
             else:
@@ -220,14 +232,20 @@ def _write(con, path: Path, tables: dict[str, str], docs: dict[str, TableDoc]) -
         if dropped:  # their blocks become free for the tables written next; else the file would grow by them
             con.execute("checkpoint serving")
         for name in to_write:
+            started = time.perf_counter()
             counts[name], how[name] = _write_table(con, name, tables[name], docs.get(name, TableDoc())), "written"
+            seconds[name] += time.perf_counter() - started
         for name, base in SERVED_AS_VIEWS.items():
             if base in counts:
                 _write_view(con, name, base, docs.get(name, TableDoc()))
         con.execute("checkpoint serving")
     finally:
         con.execute("detach serving")
-    return {name: counts[name] for name in tables}, {name: how[name] for name in tables}
+    return (
+        {name: counts[name] for name in tables},
+        {name: how[name] for name in tables},
+        {name: seconds[name] for name in tables},
+    )
 
 
 def _drop_all_but(con, tables: dict[str, str]) -> None:

@@ -10,7 +10,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.lib.publish import PublishError, ServingBusy, export_parquet, publish
+from orchestration.lib.publish import Published, PublishError, ServingBusy, export_parquet, publish
 from orchestration.lib.serving_docs import TableDoc, docs_from_duckdb
 
 DOCS = {
@@ -174,3 +174,16 @@ def test_the_attribution_view_is_exported_again_exactly_when_its_table_changes(w
     publish(warehouse, serving, "run3", DOCS)
     assert "fct_attribution.parquet" in [p.name for p in export_parquet(serving, exports)]
     assert exported() == served() and (0.75, 75.0) in [(row[-2], row[-1]) for row in exported()]
+
+
+def test_the_publish_summary_names_the_slowest_tables_and_how_each_was_published(tmp_path):
+    published = Published(
+        tmp_path / "serving.duckdb",
+        {"marts.a": 1, "marts.b": 2, "marts.c": 3, "marts.d": 4},
+        {"marts.a": "kept", "marts.b": "changed", "marts.c": "written", "marts.d": "written"},
+        {"marts.a": 0.1, "marts.b": 2.5, "marts.c": 9.04, "marts.d": 0.2},
+    )
+    assert published.describe_changes(slowest=2) == (
+        "1 kept, 1 changed, 2 written; slowest: c written 9.0 s, b changed 2.5 s"
+    )
+    assert Published(tmp_path / "s.duckdb", {}).describe_changes() == "0 kept, 0 changed, 0 written"
