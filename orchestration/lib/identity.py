@@ -82,10 +82,11 @@ class ComponentsSql:
     people = WORK + "people"  # identifier → person_id
     # an update of last night's people: tonight's edges that are new, the identifiers among them that are new and
     # not blocked, and the root (smallest identifier) of each person a new edge touches
+    changes = WORK + "changes"  # last night's edges gone tonight and tonight's new ones
     added = WORK + "added"
     new_nodes = WORK + "new_nodes"
     roots = WORK + "roots"
-    scratch = (edges, nodes, links, WORK + "labels_0", WORK + "labels_1", people, added, new_nodes, roots)
+    scratch = (edges, nodes, links, WORK + "labels_0", WORK + "labels_1", people, changes, added, new_nodes, roots)
 
     def __init__(self, engine: str):
         # PostgreSQL compares text by the database's locale; identifiers are ordered by their bytes everywhere
@@ -156,19 +157,26 @@ class ComponentsSql:
     def kept_edges(self) -> str:
         return f"select a as left_identifier, b as right_identifier from {self.edges}"
 
-    def edge_changes(self, previous: str) -> str:
-        """How many of last night's edges (`previous`) are gone tonight, and how many of tonight's are new."""
+    def select_changes(self, previous: str) -> str:
+        """The edges of last night (`previous`) gone tonight and tonight's new ones, in one pass: (a, b, is_new)."""
         return f"""
-            select sum(case when n.a is null then 1 else 0 end) as removed,
-                sum(case when o.a is null then 1 else 0 end) as added
+            select coalesce(n.a, o.a) as a, case when n.a is null then o.b else n.b end as b,
+                case when n.a is null then 0 else 1 end as is_new
             from {previous} o full join {self.edges} n on {self._same_edge("o", "n")}
+            where o.a is null or n.a is null
         """
 
-    def select_added(self, previous: str) -> str:
+    def count_changes(self) -> str:
         return f"""
-            select n.a, n.b from {self.edges} n left join {previous} o on {self._same_edge("o", "n")}
-            where o.a is null
+            select sum(1 - is_new) as removed, sum(is_new) as added from {self.changes}
         """
+
+    def select_added(self) -> str:
+        return f"select a, b from {self.changes} where is_new = 1"
+
+    def added_edges(self) -> str:
+        """The new edges as the kept edges' columns (`kept_edges`)."""
+        return f"select a as left_identifier, b as right_identifier from {self.added}"
 
     @staticmethod
     def _same_edge(left: str, right: str) -> str:

@@ -86,14 +86,18 @@ class DuckDBWarehouse:
         replace: Mapping[str, pa.Table] = {},
         append: Mapping[str, pa.Table] = {},
         replace_with: Mapping[str, str] = {},
+        append_with: Mapping[str, str] = {},
     ) -> None:
-        """Replaces the `replace` tables (schema.table → rows), appends to the existing `append` tables and
-        replaces the `replace_with` tables by the rows of their queries (schema.table → select)."""
+        """Replaces the `replace` tables (schema.table → rows), appends to the existing `append` tables,
+        replaces the `replace_with` tables by the rows of their queries (schema.table → select) and appends the rows
+        of their queries to the `append_with` tables."""
         with self._connection() as con:
             con.execute("begin")
             try:
                 for name, select in replace_with.items():
                     self._create(con, name, select)
+                for name, select in append_with.items():
+                    con.execute(f"insert into {_qualified(name)} {select}")
                 for name, rows in replace.items():
                     con.register("_rows", rows)
                     self._create(con, name, "select * from _rows")
@@ -170,10 +174,14 @@ class PostgresWarehouse:
         replace: Mapping[str, pa.Table] = {},
         append: Mapping[str, pa.Table] = {},
         replace_with: Mapping[str, str] = {},
+        append_with: Mapping[str, str] = {},
     ) -> None:
         with self.con, self.con.cursor() as cur:  # one transaction, rolled back on any error
             for name, select in replace_with.items():
                 self._create(cur, name, select)
+            for name, select in append_with.items():
+                cur.execute(f"insert into {_qualified(name)} {select}")
+                cur.execute(f"analyze {_qualified(name)}")
             for name, rows in replace.items():
                 columns = ", ".join(f"{_quote(field.name)} {self._type(field.type)}" for field in rows.schema)
                 cur.execute(f"create schema if not exists {_quote(name.split('.')[0])}")
@@ -234,11 +242,14 @@ class SparkWarehouse:
         replace: Mapping[str, pa.Table] = {},
         append: Mapping[str, pa.Table] = {},
         replace_with: Mapping[str, str] = {},
+        append_with: Mapping[str, str] = {},
     ) -> None:
         from orchestration.lib.spark import save
 
         for name, select in replace_with.items():
             self.create_table_as(name, select)
+        for name, select in append_with.items():
+            self.session.sql(f"insert into {name} {spark_sql(select)}")
         for name, rows in replace.items():
             self.session.sql(f"create database if not exists {name.split('.')[0]}")
             save(self.session, name, rows, "overwrite")

@@ -130,7 +130,8 @@ def test_identity_resolution_runs_inside_spark_with_duckdbs_person_ids(spark, tm
     edges = [*IDENTITY_EDGES, *((f"anon:{i:03d}", f"anon:{i + 1:03d}") for i in range(40))]  # a chain: rounds
     for schema in ("intermediate", "seeds", "quality"):
         session.sql(f"create database if not exists {schema}")
-    session.sql("drop table if exists intermediate.int_identity__edges")
+    for table in ("int_identity__edges", "identity_edges", "identity_state"):  # no earlier test's state
+        session.sql(f"drop table if exists intermediate.{table}")
     session.createDataFrame(edges, "left_identifier string, right_identifier string").write.saveAsTable(
         "intermediate.int_identity__edges"
     )
@@ -157,6 +158,23 @@ def test_identity_resolution_runs_inside_spark_with_duckdbs_person_ids(spark, tm
     assert "email:test@test.com" not in on_spark and "phone:+15555555555" not in on_spark
     assert len({on_spark[f"anon:{i:03d}"] for i in range(41)}) == 1
     assert not [t for t in session.catalog.listTables("intermediate") if t.name.startswith("identity_work_")]
+
+    # a second night that only adds edges updates the people on Spark as DuckDB solves them whole
+    more = [("anon:040", "email:new@acme.io"), ("anon:000", "lead:L1"), ("lead:L9", None)]
+    session.createDataFrame(more, "left_identifier string, right_identifier string").write.insertInto(
+        "intermediate.int_identity__edges"
+    )
+    with open_warehouse("spark", spark["data"] / "warehouse.duckdb") as warehouse:
+        assert resolve_identity(warehouse, KEY, "run-2", 1.0).added_edges == len(more)
+    duck = build_warehouse(tmp_path / "w2.duckdb", edges + more, ["test@test.com", "@example.com"])
+    resolve(duck)
+    with duckdb.connect(str(duck), read_only=True) as con:
+        assert {row[0]: row[1] for row in session.table(PEOPLE_TABLE).collect()} == dict(
+            con.execute(f"select identifier, person_id from {PEOPLE_TABLE}").fetchall()
+        )
+        assert sorted(tuple(row) for row in session.table(HASHES_TABLE).collect()) == sorted(
+            con.execute(f"select * from {HASHES_TABLE}").fetchall()
+        )
 
 
 def test_erase_removes_the_person_from_spark_at_once(spark):
