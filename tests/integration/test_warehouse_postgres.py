@@ -20,6 +20,17 @@ pytestmark = pytest.mark.postgres
 TRICKY = ["plain", "", None, 'quote " and, comma', "line\nbreak", "José — ünïcode", "\\N"]
 
 
+# what identity resolution reads, as dbt and the gate would have created it
+IDENTITY_INPUTS = (
+    "create schema intermediate; create schema seeds; create schema quality;"
+    " create table intermediate.int_identity__edges (left_identifier text, right_identifier text);"
+    " create table seeds.identity_blocklist (pattern text);"
+    " create table quality.results (run_id text, dataset text, rule text, expectation text, severity text,"
+    " passed boolean, rows_checked bigint, failing_rows bigint, failing_rate float8, sample_keys text,"
+    " checked_at timestamp)"
+)
+
+
 @pytest.fixture()
 def pg(postgres_server):
     settings = postgres_server.create_database("warehouse_io")
@@ -75,14 +86,7 @@ def test_identity_resolution_on_a_server_sorting_by_language_keeps_duckdbs_perso
     with con, con.cursor() as cur:
         cur.execute("select 'ann' < 'Zed'")
         assert cur.fetchone() == (True,), "the database does not sort by language"
-        cur.execute(
-            "create schema intermediate; create schema seeds; create schema quality;"
-            " create table intermediate.int_identity__edges (left_identifier text, right_identifier text);"
-            " create table seeds.identity_blocklist (pattern text);"
-            " create table quality.results (run_id text, dataset text, rule text, expectation text, severity text,"
-            " passed boolean, rows_checked bigint, failing_rows bigint, failing_rate float8, sample_keys text,"
-            " checked_at timestamp)"
-        )
+        cur.execute(IDENTITY_INPUTS)
         cur.executemany("insert into intermediate.int_identity__edges values (%s, %s)", edges)
     with open_warehouse("postgres", tmp_path / "unused.duckdb", postgres_server.dbt_env("identity_icu")) as warehouse:
         resolve_identity(warehouse, KEY, "run-1", 1.0)
@@ -114,14 +118,7 @@ def test_a_night_of_added_edges_updates_the_people_on_the_server_as_duckdb_solve
     more = [("lead:L1", "email:Zed@acme.io"), ("anon:c1", "email:bob@acme.io"), ("lead:L3", "email:bob@acme.io")]
     con = psycopg2.connect(**settings)
     with con, con.cursor() as cur:
-        cur.execute(
-            "create schema intermediate; create schema seeds; create schema quality;"
-            " create table intermediate.int_identity__edges (left_identifier text, right_identifier text);"
-            " create table seeds.identity_blocklist (pattern text);"
-            " create table quality.results (run_id text, dataset text, rule text, expectation text, severity text,"
-            " passed boolean, rows_checked bigint, failing_rows bigint, failing_rate float8, sample_keys text,"
-            " checked_at timestamp)"
-        )
+        cur.execute(IDENTITY_INPUTS)
         cur.executemany("insert into intermediate.int_identity__edges values (%s, %s)", first)
     env = postgres_server.dbt_env("identity_update")
     with open_warehouse("postgres", tmp_path / "unused.duckdb", env) as warehouse:
