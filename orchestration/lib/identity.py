@@ -82,11 +82,12 @@ class ComponentsSql:
     people = WORK + "people"  # identifier → person_id
     # an update of last night's people: tonight's edges that are new, the identifiers among them that are new and
     # not blocked, and the root (smallest identifier) of each person a new edge touches
-    changes = WORK + "changes"  # last night's edges gone tonight and tonight's new ones
-    added = WORK + "added"
+    # last night's edges gone tonight and tonight's new ones; an update runs only when none is gone, so then these
+    # are the added edges
+    added = WORK + "changes"
     new_nodes = WORK + "new_nodes"
     roots = WORK + "roots"
-    scratch = (edges, nodes, links, WORK + "labels_0", WORK + "labels_1", people, changes, added, new_nodes, roots)
+    scratch = (edges, nodes, links, WORK + "labels_0", WORK + "labels_1", people, added, new_nodes, roots)
 
     def __init__(self, engine: str):
         # PostgreSQL compares text by the database's locale; identifiers are ordered by their bytes everywhere
@@ -151,11 +152,12 @@ class ComponentsSql:
 
     @staticmethod
     def previous_edges(kept: str) -> str:
-        """The edges a past resolution kept (`kept_edges`), as a relation with tonight's column names."""
+        """The edges a past resolution kept (`kept_edges`), as a relation with the work tables' column names."""
         return f"(select left_identifier as a, right_identifier as b from {kept})"
 
-    def kept_edges(self) -> str:
-        return f"select a as left_identifier, b as right_identifier from {self.edges}"
+    def kept_edges(self, table: str) -> str:
+        """The edges of work table `table` with the kept edges' column names."""
+        return f"select a as left_identifier, b as right_identifier from {table}"
 
     def select_changes(self, previous: str) -> str:
         """The edges of last night (`previous`) gone tonight and tonight's new ones, in one pass: (a, b, is_new)."""
@@ -167,16 +169,7 @@ class ComponentsSql:
         """
 
     def count_changes(self) -> str:
-        return f"""
-            select sum(1 - is_new) as removed, sum(is_new) as added from {self.changes}
-        """
-
-    def select_added(self) -> str:
-        return f"select a, b from {self.changes} where is_new = 1"
-
-    def added_edges(self) -> str:
-        """The new edges as the kept edges' columns (`kept_edges`)."""
-        return f"select a as left_identifier, b as right_identifier from {self.added}"
+        return f"select sum(1 - is_new) as removed, sum(is_new) as added from {self.added}"
 
     @staticmethod
     def _same_edge(left: str, right: str) -> str:

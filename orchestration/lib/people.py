@@ -123,8 +123,11 @@ def resolve_identity(
         warehouse.write(
             replace={HASHES_TABLE: hashes, STATE_TABLE: state_row(basis, int(figures["identifiers"] or 0))},
             append={RESULTS_TABLE: result_row(run_id, duplicates, max_duplicate_contact_rate, checked_at)},
-            replace_with={PEOPLE_TABLE: sql.published_people(), **({EDGES_STATE: sql.kept_edges()} if whole else {})},
-            append_with={} if whole else {EDGES_STATE: sql.added_edges()},
+            replace_with={
+                PEOPLE_TABLE: sql.published_people(),
+                **({EDGES_STATE: sql.kept_edges(sql.edges)} if whole else {}),
+            },
+            append_with={} if whole else {EDGES_STATE: sql.kept_edges(sql.added)},
         )
     return IdentityOutcome(
         people=int(figures["people"] or 0),
@@ -156,7 +159,7 @@ def edges_added(warehouse, sql: ComponentsSql, basis: str) -> int | None:
     people_rows = warehouse.read_text(f"select count(*) as n from {PEOPLE_TABLE}").column("n")[0].as_py()
     if state != [{"basis": basis, "people_rows": people_rows}]:
         return None
-    warehouse.create_table_as(sql.changes, sql.select_changes(sql.previous_edges(EDGES_STATE)))
+    warehouse.create_table_as(sql.added, sql.select_changes(sql.previous_edges(EDGES_STATE)))
     changes = warehouse.read_text(sql.count_changes()).to_pylist()[0]
     if int(changes["removed"] or 0):
         return None
@@ -175,7 +178,6 @@ def solve_whole(warehouse, sql: ComponentsSql) -> int:
 def update_people(warehouse, sql: ComponentsSql) -> int:
     """Last night's people with tonight's new edges: the components they merge are labelled over a graph of the
     touched people's roots and the new identifiers; the label rounds it took."""
-    warehouse.create_table_as(sql.added, sql.select_added())
     warehouse.create_table_as(sql.new_nodes, sql.select_new_nodes(BLOCKLIST, PEOPLE_TABLE))
     warehouse.create_table_as(sql.roots, sql.select_roots(PEOPLE_TABLE))
     warehouse.create_table_as(sql.links, sql.select_root_links(PEOPLE_TABLE))
