@@ -1,10 +1,13 @@
 """Normalisers: examples from docs/identity.md and properties that must hold for any input."""
 
+import random
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestration.lib.normalise import normalise_email, normalise_phone
+from orchestration.lib import normalise
+from orchestration.lib.normalise import normalise_email, normalise_phone, normalise_phones
 
 
 @pytest.mark.parametrize(
@@ -61,3 +64,41 @@ def test_gmail_variants_collapse_to_one_address(local, tag):
 def test_phone_output_is_e164_or_none(text):
     result = normalise_phone(text)
     assert result is None or (result.startswith("+") and result[1:].isdigit() and normalise_phone(result) == result)
+
+
+def _phones(n: int) -> list[str | None]:
+    """Valid numbers in several formats, invalid ones and blanks, in a fixed random order."""
+    rng = random.Random(7)
+    kinds = [
+        lambda: f"({rng.randint(201, 989)}) 555-{rng.randint(100, 199):04d}",
+        lambda: f"+1 {rng.randint(201, 989)} 555 {rng.randint(100, 199):04d}",
+        lambda: f"+44 20 7946 {rng.randint(0, 999):04d}",
+        lambda: str(rng.randint(0, 99)),
+        lambda: None,
+    ]
+    return [rng.choice(kinds)() for _ in range(n)]
+
+
+def test_many_phones_are_split_over_processes_in_order(monkeypatch):
+    # small chunks, so 1,000 values take the parallel path (it needs two cores)
+    monkeypatch.setattr(normalise, "CHUNK", 50)
+    monkeypatch.setattr(normalise, "PARALLEL_FROM", 100)
+    monkeypatch.setattr(normalise.os, "cpu_count", lambda: 2)
+    started = []
+    monkeypatch.setattr(normalise, "ProcessPoolExecutor", _Recording(normalise.ProcessPoolExecutor, started))
+    values = _phones(1_000)
+    assert normalise_phones(values, "US") == [normalise_phone(v, "US") for v in values]
+    assert started == [2]
+    assert normalise_phones(values[:99], "US") == [normalise_phone(v, "US") for v in values[:99]]
+    assert started == [2]  # too few values: no worker started
+
+
+class _Recording:
+    """ProcessPoolExecutor, noting how many workers each pool was given."""
+
+    def __init__(self, pool_class, started: list[int]):
+        self.pool_class, self.started = pool_class, started
+
+    def __call__(self, workers: int, **kwargs):
+        self.started.append(workers)
+        return self.pool_class(workers, **kwargs)
