@@ -16,6 +16,8 @@ import io
 import os
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +32,10 @@ from orchestration.lib.normalise import normalise_phones
 from orchestration.lib.sql import quote_ident, sql_literal
 
 EXTENSIONS = (".csv", ".jsonl", ".ndjson", ".parquet")
+# a row's number in its file: `_landing_file` is written in the file's order (one scan of a file keeps its order in
+# DuckDB, and a new table keeps insertion order), so its rowid counts the rows; numbering them with row_number()
+# took a pass of its own, a third of loading a touchpoints file
+FILE_ROW = "rowid + 1 as _file_row"
 METADATA_COLUMNS = ("_extra", "_phone_e164", "_row_number", "_source_file", "_file_hash", "_loaded_at", "_run_id")
 
 
@@ -218,8 +224,9 @@ class FileLoad:
 
 @dataclass(frozen=True)
 class CheckedFile:
-    """A landing file whose header passed the contract, open as the temp view `_landing_file` of the loader's
-    DuckDB connection; `keep` is the condition on its rows (alias `f`) that leaves erased people out."""
+    """A landing file whose header passed the contract, read into the temp table `_landing_file` of the loader's
+    DuckDB connection in the file's order; `keep` is the condition on its rows (alias `f`) that leaves erased
+    people out."""
 
     path: Path
     contract: SourceContract
@@ -238,8 +245,7 @@ class DuckDBSink:
     """Writes the rows into `raw.<source>` of the loader's own DuckDB connection (the default)."""
 
     def write(self, con, checked: CheckedFile) -> int:
-        # numbered before the join (a join does not keep row order); one scan of a file keeps its order in DuckDB
-        numbered = "(select *, row_number() over () as _file_row from _landing_file)"
+        numbered = f"(select *, {FILE_ROW} from _landing_file)"
         return con.execute(f"insert into raw.{checked.contract.name} {checked.rows_sql(numbered)}").fetchone()[0]
 
     def undo(self, source: str, digest: str) -> None:
@@ -261,24 +267,42 @@ def _load_file(
     sink = sink or DuckDBSink()
     relation, header = _open_relation(con, path, encoding)
     _check_columns(path, contract, header)
-    con.execute("begin transaction")
-    try:
-        con.execute(f"create or replace temp view _landing_file as {relation}")
-        rows, suppressed = _insert(con, path, contract, header, phone_region, pii_key, load, encoding, sink)
-        if rows == 0 and suppressed == 0:
-            raise LandingError(path, "the file has no data rows (an export with a header only is refused)")
-        if before is not None and _look(path) != before:  # the second look: what was read may be half a file
-            raise _ChangedWhileLoading(path)
-        con.execute(
-            "insert into raw._loaded_files values (?, ?, ?, ?, ?, ?)",
-            [load.digest, contract.name, path.name, rows, load.loaded_at, load.run_id],
-        )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        sink.undo(contract.name, load.digest)
-        raise
+    with _file_in_memory(con, path, relation):
+        con.execute("begin transaction")
+        try:
+            rows, suppressed = _insert(con, path, contract, header, phone_region, pii_key, load, encoding, sink)
+            if rows == 0 and suppressed == 0:
+                raise LandingError(path, "the file has no data rows (an export with a header only is refused)")
+            if before is not None and _look(path) != before:  # the second look: what was read may be half a file
+                raise _ChangedWhileLoading(path)
+            con.execute(
+                "insert into raw._loaded_files values (?, ?, ?, ?, ?, ?)",
+                [load.digest, contract.name, path.name, rows, load.loaded_at, load.run_id],
+            )
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            sink.undo(contract.name, load.digest)
+            raise
     return rows, suppressed
+
+
+@contextmanager
+def _file_in_memory(con, path: Path, relation: str) -> Iterator[None]:
+    """The file's rows as the temp table `_landing_file`, read once for the phones, the suppression filter and the
+    insert, in the file's order (see FILE_ROW); dropped after. Read before the load's transaction: inside one, a
+    new table's rowids count from a transaction-local offset, not from 0."""
+    try:
+        con.execute(f"create or replace temp table _landing_file as {relation}")
+        failure = None
+    except duckdb.Error as exc:
+        failure = (_describe_read_error(exc), _error_line(exc))
+    if failure:  # raised outside the handler, like _insert's
+        raise LandingError(path, *failure)
+    try:
+        yield
+    finally:
+        con.execute("drop table if exists _landing_file")
 
 
 def _open_relation(con, path: Path, encoding: str) -> tuple[str, list[str]]:
@@ -363,8 +387,8 @@ def _insert(
     encoding: str,
     sink: RowSink,
 ) -> tuple[int, int]:
-    """Reads the file while inserting; DuckDB reports a malformed line while it reads. Returns (rows inserted,
-    rows of erased people left out)."""
+    """Inserts the file's rows (`_landing_file`) through `sink`. Returns (rows inserted, rows of erased people left
+    out)."""
     try:
         columns = {_canonical(h): h for h in header if _canonical(h) in contract.columns}
         filtered = suppression.prepare_file_filter(con, contract.name, columns, pii_key, phone_region)
@@ -391,7 +415,7 @@ def _refuse_nul_bytes(con, path: Path, header: list[str]) -> None:
     found = " or ".join(f"contains(cast({quote_ident(h)} as varchar), chr(0))" for h in header)
     hit = con.execute(
         f"select _file_row, {', '.join(f'contains(cast({quote_ident(h)} as varchar), chr(0))' for h in header)}"
-        f" from (select *, row_number() over () as _file_row from _landing_file) where {found} order by 1 limit 1"
+        f" from (select *, {FILE_ROW} from _landing_file) where {found} order by 1 limit 1"
     ).fetchone()
     if hit:
         column = next(h for h, flagged in zip(header, hit[1:], strict=True) if flagged)

@@ -47,6 +47,23 @@ def test_loads_every_column_as_text_with_lineage(con, tmp_path):
     assert types["amount"] == "VARCHAR" and types["_row_number"] == "BIGINT"
 
 
+def test_row_numbers_follow_the_file_when_it_is_read_in_parallel(con, tmp_path):
+    # 64 MB: DuckDB splits a CSV file this big between its threads; each row's number must still be its line's
+    con.execute("set threads = 4")
+    rows = 800_000
+    body = "".join(
+        f"D{n},L{n},2026-03-05T10:00:00Z,,qualification,{n % 997},USD,,open,,crm,{'x' * 20}\n"
+        for n in range(1, rows + 1)
+    )
+    path = write(tmp_path / "deals" / "big.csv", f"{HEADER}\n{body}")
+    assert load(con, "deals", path).rows == rows
+    misplaced = con.execute(
+        "select count(*) from raw.deals where _row_number <> cast(substr(deal_id, 2) as bigint)"
+    ).fetchall()
+    assert misplaced == [(0,)]
+    assert con.execute("select count(*) from duckdb_tables() where table_name = '_landing_file'").fetchall() == [(0,)]
+
+
 def test_bom_header_case_blank_lines_and_extra_columns(con, tmp_path):
     text = "\ufeff" + HEADER.upper().replace("OWNER", " Owner ") + ",crm_score\n\n" + ROW + ",87\n\n"
     path = write(tmp_path / "deals" / "d.csv", text)
