@@ -48,7 +48,7 @@ def test_loads_every_column_as_text_with_lineage(con, tmp_path):
 
 
 def test_row_numbers_follow_the_file_when_it_is_read_in_parallel(con, tmp_path):
-    # 64 MB: DuckDB splits a CSV file this big between its threads; each row's number must still be its line's
+    # about 70 MB: DuckDB splits a CSV file this big between its threads; each row's number must still be its line's
     con.execute("set threads = 4")
     rows = 800_000
     body = "".join(
