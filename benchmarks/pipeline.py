@@ -10,9 +10,9 @@ gives its seconds, its stage times (from the run's progress lines: startup, extr
 gate, identity, dbt intermediate, attribution, customers, dbt marts, publish with the exports and the report), its
 peak memory (the largest sum of the resident memory of the run's processes: Python, dbt and, on spark, the JVM,
 sampled every half second), its CPU seconds (user + system of the run's processes; not a PostgreSQL server's) and
-its slowest dbt nodes. The floor is measured on the same files in the same run: one
-DuckDB pass over every landing file plus one synced write of the published bytes (the serving file and the Parquet
-exports). Given two sizes, the growth exponent k of the full night (time ∝ leads^k) is printed last.
+its slowest dbt nodes. The floor is measured on the same files in the same run: one DuckDB pass over every landing
+file plus one synced write of the published bytes (the serving file and the Parquet exports). Given two sizes, the
+growth exponent k of the full night (time ∝ leads^k) is printed last.
 `--nights full` runs the full night only (Spark at 1 M leads takes hours a night on two cores).
 
 `--stages` times each stage of a full and an incremental night in its own process instead (duckdb and postgres),
@@ -328,8 +328,8 @@ def fresh_database(work: Path, target: str) -> None:
 
 def run_night(work: Path, target: str) -> tuple[list[tuple[str, float]], float, float, float]:
     """One `closedloop run` on the work dir: (stage, seconds) from its progress lines, total seconds, peak MB, and
-    CPU seconds (user + system) of the run and every process it waited for. On a shared machine the wall time moves
-    with the other jobs; the CPU seconds much less, so they tell a change from noise."""
+    CPU seconds (user + system) of the run and every process it waited for: the run's own work, which another job
+    on the machine does not add to (two runs here still differed by up to 14 %)."""
     env = {**os.environ, "CLOSEDLOOP_DBT_TARGET": target, "CLOSEDLOOP_QUIET": "0"}
     if target == "postgres":
         env["CLOSEDLOOP_PG_DATABASE"] = bench_database(work)
