@@ -165,14 +165,12 @@ def expected_purchases(params: dict, t, frequency, recency, T) -> np.ndarray:
     # converges slowly:  2F1(A,B;C;z) = (1−z)^(C−A−B) 2F1(C−A, C−B; C; z) and 1 − z = (α+T)/(α+T+t)
     c = a + b + x - 1.0
     log_base = np.log1p(-z)  # log((α+T)/(α+T+t))
-    direct = z <= 0.5
-    hyp = np.where(
-        direct,
-        special.hyp2f1(rx, b + x, c, np.where(direct, z, 0.0)),
-        special.hyp2f1(c - rx, a - 1.0, c, np.where(direct, 0.0, z)),
-    )
-    log_power = np.where(direct, rx, c - b - x) * log_base  # (1−z)^(r+x)  or  (1−z)^(r+x+C−A−B) = (1−z)^(a−1)
-    tail = np.exp(log_power) * hyp
+    with np.errstate(invalid="ignore", over="ignore"):  # the branch not taken may overflow
+        direct_tail = np.exp(rx * log_base) * special.hyp2f1(rx, b + x, c, z)
+        euler_tail = np.exp((a - 1.0) * log_base) * special.hyp2f1(c - rx, a - 1.0, c, z)  # (1−z)^(r+x+C−A−B)
+    # Euler's form overflows when a and b are large (a fit at the bound of b, from few customers: 2F1 → inf times
+    # a power → 0); the direct series still converges there, only more slowly
+    tail = np.where((z > 0.5) & np.isfinite(euler_tail), euler_tail, direct_tail)
     numerator = (a + b + x - 1.0) / (a - 1.0) * (1.0 - tail)
     repeat = x > 0
     denominator = 1.0 + np.where(

@@ -104,7 +104,7 @@ def compute_customer_clv(summary: pa.Table, settings: ClvSettings) -> tuple[pa.T
         try:
             outcome.bgnbd = clv.fit_bgnbd(x, t_x, T)
             outcome.gamma_gamma = clv.fit_gamma_gamma(x, m)
-            columns = {
+            fitted = {
                 "expected_purchases": clv.expected_purchases(outcome.bgnbd, horizon * clv.WEEKS_PER_MONTH, x, t_x, T),
                 "probability_alive": clv.probability_alive(outcome.bgnbd, x, t_x, T),
                 "expected_order_value": clv.expected_order_value(outcome.gamma_gamma, x, m),
@@ -121,8 +121,10 @@ def compute_customer_clv(summary: pa.Table, settings: ClvSettings) -> tuple[pa.T
                     service_cost_per_month=settings.service_cost_per_month,
                 ),
             }
+            years = _projected_years(outcome, person_id, x, t_x, T, fitted["expected_order_value"])
+            _check_finite(fitted, years)
+            columns, outcome.years = fitted, years
             outcome.gamma_gamma_customers = int(((x > 0) & np.isfinite(m) & (m > 0)).sum())
-            outcome.years = _projected_years(outcome, person_id, x, t_x, T, columns["expected_order_value"])
             at_bound = _at_bound({**outcome.bgnbd, **outcome.gamma_gamma})
             if at_bound:
                 outcome.status = f"fitted_at_bound: {', '.join(at_bound)}"
@@ -140,6 +142,16 @@ def compute_customer_clv(summary: pa.Table, settings: ClvSettings) -> tuple[pa.T
     if outcome.years is None:
         outcome.years = _projected_years(outcome, [], *(np.array([]),) * 4)
     return table, outcome
+
+
+def _check_finite(columns: dict[str, np.ndarray], years: pa.Table) -> None:
+    """Refuses a fit whose values are not all finite: NaN would reach the marts (and fail their decimal casts)
+    or, turned into nulls, pass for a customer the model was not run on."""
+    projected = (years.column(name).to_numpy() for name in ("expected_purchases", "expected_revenue"))
+    values = [*columns.values(), *projected]
+    bad = sum(int((~np.isfinite(np.asarray(v, dtype=float))).sum()) for v in values)
+    if bad:
+        raise clv.FitError(f"the fitted model gives {bad} value(s) that are not finite")
 
 
 def _projected_years(outcome: ClvOutcome, person_id, x, t_x, T, order_value) -> pa.Table:

@@ -272,3 +272,56 @@ def test_parameters_the_data_cannot_pin_down_are_flagged(cdnow):
     assert outcome.status.startswith("fitted_at_bound:") and "p" in outcome.status.split(": ")[1].split(", ")
     assert "treat with care" in outcome.describe()
     assert table.column("clv").null_count == 0  # the values are still given, flagged in model_status
+
+
+def _series_2f1(a: float, b: float, c: float, z: float) -> float:
+    """2F1(a, b; c; z) summed term by term (|z| < 1): the oracle for the library's evaluation."""
+    total, term, n = 1.0, 1.0, 0
+    while abs(term) > 1e-17 * abs(total) or n < 10:
+        term *= (a + n) * (b + n) / ((c + n) * (n + 1)) * z
+        total += term
+        n += 1
+    return total
+
+
+def test_expected_purchases_stay_finite_when_the_fit_is_at_the_bound():
+    # fitted on 125 customers of a 2,000-lead sample: a and b ran off towards the bound. Euler's form of the
+    # hypergeometric function overflows there (2F1 → inf times a power → 0 gave NaN, and the night failed on the
+    # NaN in mart_ltv_segments); the direct series converges, and the formula must follow it
+    params = {"r": 0.2422, "alpha": 3.877, "a": 65608.8, "b": 102371.3}
+    r, alpha, a, b = params.values()
+    for x, t_x, age, t in [(0, 0.0, 30.0, 126.0), (2, 10.0, 50.0, 104.0), (5, 40.0, 45.0, 520.0)]:
+        z = t / (alpha + age + t)
+        assert z > 0.5  # the branch that took Euler's form
+        tail = ((alpha + age) / (alpha + age + t)) ** (r + x) * _series_2f1(r + x, b + x, a + b + x - 1, z)
+        odds = a / (b + x - 1) * ((alpha + age) / (alpha + t_x)) ** (r + x) if x else 0.0
+        expected = (a + b + x - 1) / (a - 1) * (1 - tail) / (1 + odds)
+        assert clv.expected_purchases(params, t, [x], [t_x], [age])[0] == pytest.approx(expected, rel=1e-9)
+
+
+def test_a_fit_whose_values_are_not_finite_is_not_published(cdnow, monkeypatch):
+    import pyarrow as pa
+
+    from orchestration.lib.customer_clv import ClvSettings, compute_customer_clv
+
+    text = lambda values: pa.array([None if v != v else str(v) for v in values], pa.string())  # noqa: E731
+    summary = pa.table(
+        {
+            "person_id": text(cdnow["ID"]),
+            "frequency": text(cdnow["x"]),
+            "recency_weeks": text(cdnow["t_x"]),
+            "age_weeks": text(cdnow["T"]),
+            "monetary_value": text(cdnow["zbar"].where(cdnow["x"] > 0)),
+        }
+    )
+    real = clv.expected_purchases
+
+    def one_nan(params, t, *customers):  # what the overflow above gave: NaN for some customers
+        values = real(params, t, *customers)
+        values[..., :1] = np.nan
+        return values
+
+    monkeypatch.setattr(clv, "expected_purchases", one_nan)
+    table, outcome = compute_customer_clv(summary, ClvSettings())
+    assert outcome.status.startswith("not_fitted: the fitted model gives") and "not finite" in outcome.status
+    assert table.column("clv").null_count == table.num_rows and outcome.years.num_rows == 0
