@@ -19,6 +19,7 @@ from orchestration.defs.dbt.translator import ClosedloopTranslator
 from orchestration.defs.resources import ClosedloopSettings, dbt_project
 from orchestration.lib import credit
 from orchestration.lib.progress import progress
+from orchestration.lib.quality.suites import start_import as start_gx_import
 from orchestration.lib.warehouse import open_warehouse
 from orchestration.settings import Settings
 
@@ -100,6 +101,7 @@ class DbtBuildFailed(Exception):
     name="dbt_staging",
 )
 def dbt_staging(context: dg.AssetExecutionContext, settings: ClosedloopSettings):
+    start_gx_import()  # for the quality gate, which reads what this build writes
     yield from _build(context, settings, "staging")
 
 
