@@ -193,6 +193,23 @@ def test_fits_recover_planted_parameters():
         assert gg[key] == pytest.approx(value, rel=0.2), (key, gg)
 
 
+def _summary_table(frame: pd.DataFrame, monetary: pd.Series | None = None):
+    """int_customers_summarised's columns as the CLV step reads them from the warehouse (text), for `frame`."""
+    import pyarrow as pa
+
+    text = lambda values: pa.array([None if v != v else str(v) for v in values], pa.string())  # noqa: E731
+    spend = frame["zbar"] if monetary is None else monetary
+    return pa.table(
+        {
+            "person_id": text(frame["ID"]),
+            "frequency": text(frame["x"]),
+            "recency_weeks": text(frame["t_x"]),
+            "age_weeks": text(frame["T"]),
+            "monetary_value": text(spend.where(frame["x"] > 0)),
+        }
+    )
+
+
 def test_too_few_customers_is_a_clear_error():
     with pytest.raises(clv.FitError, match="repeat purchases"):
         clv.fit_bgnbd([0, 0, 0], [0, 0, 0], [10, 20, 30])
@@ -203,22 +220,10 @@ def test_too_few_customers_is_a_clear_error():
 
 
 def test_customer_clv_table_fits_or_says_why(cdnow, tmp_path, monkeypatch):
-    import pyarrow as pa
-
     from orchestration.lib.customer_clv import MIN_CUSTOMERS, ClvSettings, compute_customer_clv, fit_table
     from orchestration.settings import load_settings
 
-    def summary(frame):
-        text = lambda values: pa.array([None if v != v else str(v) for v in values], pa.string())  # noqa: E731
-        return pa.table(
-            {
-                "person_id": text(frame["ID"]),
-                "frequency": text(frame["x"]),
-                "recency_weeks": text(frame["t_x"]),
-                "age_weeks": text(frame["T"]),
-                "monetary_value": text(frame["zbar"].where(frame["x"] > 0)),
-            }
-        )
+    summary = _summary_table
 
     # the knobs come from Settings (CLOSEDLOOP_* variables), the same values dbt's vars read
     monkeypatch.setenv("CLOSEDLOOP_DEFAULT_GROSS_MARGIN", "0.5")
@@ -252,21 +257,10 @@ def test_customer_clv_table_fits_or_says_why(cdnow, tmp_path, monkeypatch):
 
 
 def test_parameters_the_data_cannot_pin_down_are_flagged(cdnow):
-    import pyarrow as pa
-
     from orchestration.lib.customer_clv import ClvSettings, compute_customer_clv
 
     # every repeat customer spends exactly 20 on average: Gamma-Gamma's spread parameters run off to the bound
-    text = lambda values: pa.array([None if v != v else str(v) for v in values], pa.string())  # noqa: E731
-    summary = pa.table(
-        {
-            "person_id": text(cdnow["ID"]),
-            "frequency": text(cdnow["x"]),
-            "recency_weeks": text(cdnow["t_x"]),
-            "age_weeks": text(cdnow["T"]),
-            "monetary_value": text((cdnow["zbar"] * 0 + 20).where(cdnow["x"] > 0)),
-        }
-    )
+    summary = _summary_table(cdnow, cdnow["zbar"] * 0 + 20)
     settings = ClvSettings(default_gross_margin=1.0)
     table, outcome = compute_customer_clv(summary, settings)
     assert outcome.status.startswith("fitted_at_bound:") and "p" in outcome.status.split(": ")[1].split(", ")
@@ -300,20 +294,9 @@ def test_expected_purchases_stay_finite_when_the_fit_is_at_the_bound():
 
 
 def test_a_fit_whose_values_are_not_finite_is_not_published(cdnow, monkeypatch):
-    import pyarrow as pa
-
     from orchestration.lib.customer_clv import ClvSettings, compute_customer_clv
 
-    text = lambda values: pa.array([None if v != v else str(v) for v in values], pa.string())  # noqa: E731
-    summary = pa.table(
-        {
-            "person_id": text(cdnow["ID"]),
-            "frequency": text(cdnow["x"]),
-            "recency_weeks": text(cdnow["t_x"]),
-            "age_weeks": text(cdnow["T"]),
-            "monetary_value": text(cdnow["zbar"].where(cdnow["x"] > 0)),
-        }
-    )
+    summary = _summary_table(cdnow)
     real = clv.expected_purchases
 
     def one_nan(params, t, *customers):  # what the overflow above gave: NaN for some customers
