@@ -194,10 +194,15 @@ def test_erase_removes_the_person_from_spark_at_once(spark):
             sink = SparkSink(session) if spark_loaded(source) else None
             load_source(con, source, discover(LANDING, source), "night1", datetime(2026, 3, 31, 2), sink=sink)
     copy_raw_to_spark(settings.warehouse_path, session)
-    for database in ("intermediate", "marts"):
+    for database in ("staging", "intermediate", "marts"):
         session.sql(f"create database if not exists {database}")
-    for table in ("intermediate.identity_people", "marts.fct_conversions"):
+    for table in ("staging.stg_crm__leads", "intermediate.identity_people", "marts.fct_conversions"):
         session.sql(f"drop table if exists {table}")  # the identity test's, and Parquet tables take no `replace`
+    # staging is tables on Spark (views elsewhere): her normalised email there is hers too
+    session.sql(
+        "create table staging.stg_crm__leads using parquet as select * from values"
+        " ('L1', 'annlee@gmail.com'), ('L2', 'bob@acme.io') as t(lead_id, email)"
+    )
     # L9 is known to Spark's identity graph only: it is hers because identity resolution said so
     session.sql(
         "create table intermediate.identity_people using parquet as select * from values"
@@ -216,6 +221,7 @@ def test_erase_removes_the_person_from_spark_at_once(spark):
     assert result.removed["spark: marts.fct_conversions"] == 2
     assert column("select lead_id from marts.fct_conversions") == ["L2"]
     assert column("select identifier from intermediate.identity_people") == ["lead:L2"]
+    assert column("select lead_id from staging.stg_crm__leads") == ["L2"]
     assert column("select lead_id from raw.leads") == ["L2", "L3"]  # Spark's raw rows
     assert "t1" not in column("select touchpoint_id from raw.touchpoints")  # the cookie seen with her email
     assert result.removed["spark: raw.leads"] == 1

@@ -31,6 +31,9 @@ from orchestration.lib.spark_landing import spark_loaded
 from orchestration.lib.warehouse import spark_sql
 
 NEEDLES = "_erase_needles"
+# staging is tables on Spark (views on the other engines, see dbt_project.yml): its rows hold the person until the
+# next night's build, so it is purged with the schemas built from it
+PURGED_SCHEMAS = ("staging", *DOWNSTREAM_SCHEMAS)
 
 
 class SparkRawFetch:
@@ -90,12 +93,12 @@ def purge_spark(
     warehouse_path: Path,
     keys: dict[str, set[str]],
     changed_raw: Iterable[str] = (),
-    schemas: Iterable[str] = DOWNSTREAM_SCHEMAS,
+    schemas: Iterable[str] = PURGED_SCHEMAS,
 ) -> dict[str, int]:
     """Deletes the person (`Erasure.keys` of an erase on the DuckDB warehouse) from Spark: the bookkeeping tables
     named in `changed_raw` (the ones the erasure changed in the DuckDB file) are copied from it whole; the rows of
-    Spark's raw tables that match the person's keys, and the rows of the intermediate, marts and quality tables
-    that point at them by their key columns, are removed. Returns rows removed per Spark table."""
+    Spark's raw tables that match the person's keys, and the rows of the staging, intermediate, marts and quality
+    tables that point at them by their key columns, are removed. Returns rows removed per Spark table."""
     from orchestration.lib.spark import copy_raw_to_spark, delete_rows, stored_tables
 
     copy_raw_to_spark(warehouse_path, session, whole=set(changed_raw))
