@@ -121,6 +121,9 @@ class Settings:
     pg_password: str = field(default="", repr=False)
     pg_database: str = "closedloop"
     duckdb_memory_limit: str = "8GB"  # bounded: a full build of tens of millions of touchpoints spills to disk
+    # models built side by side on DuckDB: each query already uses every core, so more only shares the cores and the
+    # memory limit (four threads cost a fifth more CPU and 1.6 GB more memory at 1 M leads, docs/benchmarks.md)
+    dbt_threads: int = 2
     # --- Spark (docs/engines.md#spark): the local session, or a cluster's Thrift server and Spark Connect ---
     spark_master: str = "local[*]"
     spark_driver_memory: str = "4g"
@@ -242,6 +245,7 @@ class Settings:
             "CLOSEDLOOP_PG_PASSWORD": self.pg_password,
             "CLOSEDLOOP_PG_DATABASE": self.pg_database,
             "CLOSEDLOOP_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
+            "CLOSEDLOOP_DBT_THREADS": str(self.dbt_threads),
             "CLOSEDLOOP_SPARK_HOST": self.spark_host,
             **({"CLOSEDLOOP_SPARK_PORT": str(self.spark_port)} if self.spark_port else {}),
             "CLOSEDLOOP_SPARK_AUTH": self.spark_auth,
@@ -332,6 +336,7 @@ def load_settings(
         pg_password=env.get("CLOSEDLOOP_PG_PASSWORD", ""),
         pg_database=get("pg_database", "CLOSEDLOOP_PG_DATABASE"),
         duckdb_memory_limit=get("duckdb_memory_limit", "CLOSEDLOOP_DUCKDB_MEMORY_LIMIT"),
+        dbt_threads=get("dbt_threads", "CLOSEDLOOP_DBT_THREADS", int),
         spark_master=get("spark_master", "CLOSEDLOOP_SPARK_MASTER"),
         spark_driver_memory=get("spark_driver_memory", "CLOSEDLOOP_SPARK_DRIVER_MEMORY"),
         spark_shuffle_partitions=get("spark_shuffle_partitions", "CLOSEDLOOP_SPARK_SHUFFLE_PARTITIONS", int),

@@ -170,6 +170,8 @@ def test_same_files_again_change_nothing(workspace):
     # the data dir keeps its own dbt parse cache: no invocation of the second night parses the project again
     text = dbt_log.read_text(errors="replace")
     assert text.count("Starting full parse") + text.count("profile has changed") == full_parses
+    # models build two at a time by default (CLOSEDLOOP_DBT_THREADS): each DuckDB query uses every core already
+    assert "Concurrency: 2 threads (target='duckdb')" in text
 
 
 def test_the_schedule_skips_a_night_with_nothing_new(workspace, monkeypatch):

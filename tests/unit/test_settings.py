@@ -65,6 +65,7 @@ def test_connection_settings_and_secrets(tmp_path):
         "CLOSEDLOOP_PII_KEY": "k",
         "CLOSEDLOOP_QUIET": "1",
         "CLOSEDLOOP_DUCKDB_MEMORY_LIMIT": "2GB",
+        "CLOSEDLOOP_DBT_THREADS": "3",
     }
     settings = load_settings(tmp_path, tmp_path, environ=env)
     assert settings.postgres_conninfo() == {
@@ -76,6 +77,7 @@ def test_connection_settings_and_secrets(tmp_path):
     }
     assert settings.dbt_env()["CLOSEDLOOP_PG_PORT"] == "6543"
     assert settings.dbt_env()["CLOSEDLOOP_DUCKDB_MEMORY_LIMIT"] == "2GB"
+    assert settings.dbt_env()["CLOSEDLOOP_DBT_THREADS"] == "3"
     assert settings.quiet and settings.pii_key == "k"
     assert "s3cret" not in repr(settings) and "'k'" not in repr(settings)
     # secrets never reach dbt's vars (run_results.json records them)
