@@ -48,7 +48,7 @@ def repair_outputs(serving_path: Path, exports_dir: Path, report_path: Path) -> 
     repaired = []
     marker = exports_dir / "quality_runs.parquet"
     if not marker.exists() or marker.stat().st_mtime < published:
-        from orchestration.lib.publish import export_parquet
+        from orchestration.lib.exports import export_parquet
 
         export_parquet(serving_path, exports_dir)
         repaired.append(exports_dir)

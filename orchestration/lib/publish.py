@@ -13,20 +13,16 @@ now (`Serialization Error … field id: 103`, checked by hand), so 1.1 is the ol
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import shutil
 import struct
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from orchestration.lib.files import atomic_replace, remove_database, replace_synced
+from orchestration.lib.files import remove_database, replace_synced
 from orchestration.lib.serving_changes import (
     apply_changes,
     columns_of,
@@ -35,7 +31,7 @@ from orchestration.lib.serving_changes import (
     fingerprint,
     reusable,
 )
-from orchestration.lib.serving_docs import TableDoc, docs_from_duckdb
+from orchestration.lib.serving_docs import TableDoc
 from orchestration.lib.sql import quote_ident as _ident
 from orchestration.lib.sql import sql_literal, table_names
 
@@ -98,7 +94,7 @@ def publish(
         attach_warehouse(con, target, warehouse_path)
         tables = {
             name: published_query(con, f"warehouse.{name}", hashed.get(name, ()), key)
-            for name in _published_tables(con, "warehouse")
+            for name in published_tables(con, "warehouse")
         }
         return write_and_replace(con, serving_path, run_id, tables, docs or {}, reuse=True)
 
@@ -185,30 +181,6 @@ def ensure_no_writer(serving_path: Path) -> None:
             f"{serving_path} is open for writing by process {holder} (a BI or DuckDB session opened read-write?),"
             " so it cannot be replaced. Close that session, or connect read-only."
         )
-
-
-def export_parquet(serving_path: Path, exports_dir: Path, schemas: tuple[str, ...] = tuple(PUBLISHED)) -> list[Path]:
-    """Parquet copies of the published tables of `schemas`, each replaced atomically, with each column's
-    description as field metadata (`description`) and the table's as schema metadata."""
-    exports_dir.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(serving_path), read_only=True) as con:
-        catalog = con.execute("select current_database()").fetchone()[0]
-        docs = docs_from_duckdb(con, catalog)
-        targets = {
-            name: exports_dir / f"{table if schema == 'marts' else f'{schema}_{table}'}.parquet"
-            for name in _published_tables(con, catalog)
-            for schema, table in [name.split(".")]
-            if schema in schemas
-        }
-
-        def export(name: str) -> bool:
-            with con.cursor() as cursor:  # a cursor per thread
-                return _write_parquet(cursor, name, docs.get(name, TableDoc()), targets[name])
-
-        # pyarrow compresses a file in one thread: the tables are written side by side, one per core
-        with ThreadPoolExecutor(max_workers=max(1, min(len(targets), os.cpu_count() or 1))) as pool:
-            done = dict(zip(targets, pool.map(export, targets), strict=True))
-    return [target for name, target in targets.items() if done[name]]
 
 
 def _write(
@@ -404,60 +376,6 @@ def _replace(new_path: Path, serving_path: Path) -> None:
     replace_synced(new_path, serving_path)
 
 
-def _write_parquet(con, name: str, doc: TableDoc, target: Path) -> bool:
-    """Writes the table to `target`, unless the file there already holds the same rows, columns and descriptions
-    (its `closedloop_fingerprint` metadata says so); whether it wrote."""
-    relation = con.sql(f"select * from {name}")
-    fingerprint = _fingerprint(con, name, relation, doc)
-    if target.exists() and (pq.read_schema(target).metadata or {}).get(b"closedloop_fingerprint") == fingerprint:
-        return False
-    # DuckDB 1.4 renamed fetch_arrow_reader to to_arrow_reader
-    open_reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
-    reader = open_reader(1_000_000)
-    fields = [
-        f.with_metadata({"description": doc.columns[f.name]}) if doc.columns.get(f.name) else f for f in reader.schema
-    ]
-    metadata = {"closedloop_fingerprint": fingerprint, **({"description": doc.description} if doc.description else {})}
-    schema = pa.schema(fields, metadata=metadata)
-
-    def write(temporary: Path) -> None:
-        with pq.ParquetWriter(temporary, schema, write_statistics=_with_statistics(schema)) as writer:
-            for batch in reader:
-                writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
-
-    atomic_replace(target, write)
-    return True
-
-
-def _with_statistics(schema: pa.Schema) -> list[str]:
-    """The columns whose min and max the file records: all but text ids (`*_id`). Ids are spread evenly over every
-    row group, so their bounds let a reader skip nothing, and computing them was a fifth of writing
-    fct_attribution.parquet."""
-    return [f.name for f in schema if not (pa.types.is_string(f.type) and f.name.endswith("_id"))]
-
-
-def _fingerprint(con, name: str, relation, doc: TableDoc) -> bytes:
-    """The table's row count and hash sum, column names and types, and descriptions, hashed. A view served over a
-    table (fct_attribution) is fingerprinted by that table's rows and the view's query: the same thing, and a
-    tenth of the rows to hash (4.6 s at 1 M leads otherwise)."""
-    counted, definition = name, None
-    if name in SERVED_AS_VIEWS:
-        counted = SERVED_AS_VIEWS[name]
-        schema, view = name.split(".")
-        definition = con.execute(
-            "select sql from duckdb_views()"
-            " where database_name = current_database() and schema_name = ? and view_name = ?",
-            [schema, view],
-        ).fetchall()
-    row_hash = "hash(r)" if definition else f"hash({', '.join(_ident(c) for c in relation.columns)})"
-    # fetched whole: the export's reader runs on this connection next
-    count, total = con.execute(f"select count(*), sum({row_hash}::hugeint) from {counted} as r").fetchall()[0]
-    described = [relation.columns, [str(t) for t in relation.types], doc.description, sorted(doc.columns.items())]
-    if definition:
-        described.append(definition)
-    return hashlib.sha256(repr((count, total, described)).encode()).hexdigest().encode()
-
-
 def write_lock_holder(path: Path) -> int | None:
     """The pid of a process holding a write lock on `path` (DuckDB locks the whole file with fcntl), or None."""
     if not path.exists():
@@ -471,7 +389,7 @@ def write_lock_holder(path: Path) -> int | None:
     return None if lock_type == fcntl.F_UNLCK else pid
 
 
-def _published_tables(con, catalog: str) -> list[str]:
+def published_tables(con, catalog: str) -> list[str]:
     """The published tables of `catalog`; views too (fct_attribution is a view in a DuckDB build warehouse)."""
     names = []
     for schema, wanted in PUBLISHED.items():

@@ -1,5 +1,5 @@
 """Publishing the serving file: comments and keys from the docs, a writer in another process, stale logs,
-crash leftovers, Parquet field metadata. Real DuckDB files and real second processes."""
+crash leftovers. Real DuckDB files and real second processes."""
 
 import subprocess
 import sys
@@ -7,10 +7,9 @@ import textwrap
 from pathlib import Path
 
 import duckdb
-import pyarrow.parquet as pq
 import pytest
 
-from orchestration.lib.publish import Published, PublishError, ServingBusy, export_parquet, publish
+from orchestration.lib.publish import Published, PublishError, ServingBusy, publish
 from orchestration.lib.serving_docs import TableDoc, docs_from_duckdb
 
 DOCS = {
@@ -114,66 +113,6 @@ def test_a_stale_log_and_crash_leftovers_are_cleared(warehouse, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["serving.duckdb", "warehouse.duckdb"]
     with duckdb.connect(str(serving)) as con:  # a read-write open replays no foreign log
         assert con.execute("select count(*) from marts.dim_things").fetchone()[0] == 5
-
-
-def test_parquet_exports_carry_the_descriptions(warehouse, tmp_path):
-    serving = tmp_path / "serving.duckdb"
-    publish(warehouse, serving, "run1", DOCS)
-    written = export_parquet(serving, tmp_path / "exports")
-    assert sorted(p.name for p in written) == ["dim_things.parquet", "fct_events.parquet", "quality_runs.parquet"]
-    schema = pq.read_schema(tmp_path / "exports" / "dim_things.parquet")
-    assert schema.metadata[b"description"] == b"One row per thing (key `thing_id`)."
-    assert schema.field("size").metadata == {b"description": b"Its size."}
-    assert pq.read_table(tmp_path / "exports" / "dim_things.parquet").num_rows == 5
-    # bounds where they can skip row groups, none for text ids
-    chunks = pq.ParquetFile(tmp_path / "exports" / "dim_things.parquet").metadata.row_group(0)
-    bounds = {chunks.column(i).path_in_schema: chunks.column(i).statistics for i in range(chunks.num_columns)}
-    assert bounds["thing_id"] is None and bounds["size"].max == 4
-
-
-def test_unchanged_parquet_exports_are_not_written_again(warehouse, tmp_path):
-    serving, exports = tmp_path / "serving.duckdb", tmp_path / "exports"
-    publish(warehouse, serving, "run1", DOCS)
-    export_parquet(serving, exports)
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("insert into marts.dim_things values ('t9', 9)")
-    publish(warehouse, serving, "run2", DOCS)
-    assert [p.name for p in export_parquet(serving, exports)] == ["dim_things.parquet"]
-    assert pq.read_table(exports / "dim_things.parquet").num_rows == 6
-    changed = dict(DOCS, **{"marts.fct_events": TableDoc("Now described otherwise.", {}, ("event_id", "kind"), False)})
-    publish(warehouse, serving, "run3", changed)
-    assert [p.name for p in export_parquet(serving, exports)] == ["fct_events.parquet"]
-
-
-def test_the_attribution_view_is_exported_again_exactly_when_its_table_changes(warehouse, tmp_path):
-    serving, exports = tmp_path / "serving.duckdb", tmp_path / "exports"
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute(
-            "create table marts.fct_attribution_wide as select 'c' || (i // 2) as conversion_id, i % 2 + 1 as"
-            " touch_position, 'paid_search' as channel, 0.5 as share_linear, 0.25 + (i % 2) * 0.5 as share_markov,"
-            " 100.0 as value from range(6) r(i)"
-        )
-
-    def exported() -> list:
-        with duckdb.connect() as con:
-            return sorted(
-                con.execute(f"select * from read_parquet('{exports / 'fct_attribution.parquet'}')").fetchall()
-            )
-
-    def served() -> list:
-        with duckdb.connect(str(serving), read_only=True) as con:
-            return sorted(con.execute("select * from marts.fct_attribution").fetchall())
-
-    publish(warehouse, serving, "run1", DOCS)
-    assert "fct_attribution.parquet" in [p.name for p in export_parquet(serving, exports)]
-    assert len(exported()) == 12 and exported() == served()
-    publish(warehouse, serving, "run2", DOCS)
-    assert "fct_attribution.parquet" not in [p.name for p in export_parquet(serving, exports)]
-    with duckdb.connect(str(warehouse)) as con:  # Markov moves, nothing else does
-        con.execute("update marts.fct_attribution_wide set share_markov = 1 - share_markov")
-    publish(warehouse, serving, "run3", DOCS)
-    assert "fct_attribution.parquet" in [p.name for p in export_parquet(serving, exports)]
-    assert exported() == served() and (0.75, 75.0) in [(row[-2], row[-1]) for row in exported()]
 
 
 def test_the_publish_summary_names_the_slowest_tables_and_how_each_was_published(tmp_path):

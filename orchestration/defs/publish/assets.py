@@ -10,12 +10,13 @@ from orchestration.defs.dbt.runner import failure_message, invoke
 from orchestration.defs.resources import ClosedloopSettings, dbt_project
 from orchestration.lib.credit import record_credit_conservation, recorded_failures
 from orchestration.lib.dbt_docs import write_dbt_docs
+from orchestration.lib.exports import export_parquet
 from orchestration.lib.landing import loaded_in_run
 from orchestration.lib.night_state import record_published_night
 from orchestration.lib.personal_data import published_hashes
 from orchestration.lib.privacy import pii_key
 from orchestration.lib.progress import progress
-from orchestration.lib.publish import export_parquet, publish
+from orchestration.lib.publish import publish
 from orchestration.lib.serving_docs import docs_from_manifest
 from orchestration.lib.serving_postgres import describe_url, publish_to_postgres
 from orchestration.lib.warehouse import open_warehouse

@@ -7,8 +7,8 @@ import dagster as dg
 
 from orchestration.defs.dbt.runner import failure_message, invocation_dir, invoke
 from orchestration.defs.resources import dbt_project
+from orchestration.lib.exports import export_parquet
 from orchestration.lib.progress import progress
-from orchestration.lib.publish import export_parquet
 from orchestration.lib.refused_night import REFUSAL_ERRORS, has_quality_tables, record_refused_run, republish_quality
 from orchestration.lib.serving_docs import docs_from_manifest
 from orchestration.lib.serving_postgres import publish_quality_to_postgres

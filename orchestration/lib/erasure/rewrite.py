@@ -66,7 +66,7 @@ def finish(settings: Settings, result: Erasure, serving: Path | None, rewrite: b
     if serving is not None:
         result.rewritten.append(settings.serving_path)
         if settings.exports_dir.is_dir():
-            from orchestration.lib.publish import export_parquet
+            from orchestration.lib.exports import export_parquet
 
             export_parquet(settings.serving_path, settings.exports_dir)
         if settings.serving_url:  # BI's PostgreSQL copy forgets the person now, not at the next night
