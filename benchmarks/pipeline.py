@@ -456,7 +456,12 @@ def write_floor(published: list[Path], scratch: Path) -> float:
 
 
 def published_files(data: Path) -> list[Path]:
-    return [data / "serving.duckdb", *sorted((data / "exports").glob("*.parquet"))]
+    """The serving file and every Parquet export, the files of a folder export (fct_attribution.parquet) among them."""
+    exports = sorted((data / "exports").glob("*.parquet"))
+    return [
+        data / "serving.duckdb",
+        *[f for e in exports for f in (sorted(e.glob("*.parquet")) if e.is_dir() else [e])],
+    ]
 
 
 NIGHTS = ("full", "one new month", "nothing new")

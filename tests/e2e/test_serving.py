@@ -116,6 +116,28 @@ def test_parquet_exports_carry_the_column_descriptions(workspace):
     assert schema.field("person_id").metadata[b"description"]
 
 
+def test_the_long_form_export_reads_as_the_served_view_in_every_client(workspace, old_duckdb_python):
+    """fct_attribution.parquet is a folder: pandas, pyarrow and DuckDB read it by its name, DuckDB 1.1 with a glob."""
+    import pandas as pd
+
+    folder = workspace["data"] / "exports" / "fct_attribution.parquet"
+    assert folder.is_dir() and (folder / "data_driven.parquet").exists()
+    with duckdb.connect(str(workspace["serving"]), read_only=True) as con:
+        served = con.execute("select count(*) from marts.fct_attribution").fetchone()[0]
+        missing = con.execute(
+            f"select count(*) from (select * from marts.fct_attribution except all select * from '{folder}')"
+        ).fetchone()[0]
+        extra = con.execute(
+            f"select count(*) from (select * from '{folder}' except all select * from marts.fct_attribution)"
+        ).fetchone()[0]
+    assert served > 0 and missing == extra == 0
+    assert len(pd.read_parquet(folder)) == pq.read_table(folder).num_rows == served
+    script = f"import duckdb; print(duckdb.sql(\"select count(*) from '{folder}/*.parquet'\").fetchone()[0])"
+    read = subprocess.run([str(old_duckdb_python), "-c", script], capture_output=True, text=True, timeout=120)
+    assert read.returncode == 0, read.stderr
+    assert int(read.stdout) == served
+
+
 @pytest.mark.browser
 def test_the_dbt_docs_site_opens_offline_in_a_browser(workspace, tmp_path):
     site = workspace["data"] / "docs" / "dbt" / "index.html"
