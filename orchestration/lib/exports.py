@@ -2,12 +2,12 @@
 dbt descriptions as field and schema metadata. A file whose table did not change since it was written is kept
 (its fingerprint says so), so a night writes only what changed.
 
-The long form of attribution (fct_attribution, a view over fct_attribution_wide in the serving file) is a folder
-of files instead, `fct_attribution.parquet/`, because it is the largest export and most of it does not change: the
-rule-based models' rows in one file per conversion month, which a night writes again only for the months whose
-conversions changed, and the data-driven models' rows (Markov and Shapley move every conversion each night) in one
-file of their own. The folder name is a link to a hidden version folder, swapped in one rename, so a reader sees
-one night's files, never a mix (docs/serving.md#the-long-form-of-attribution-is-a-folder)."""
+The two largest facts are folders of files instead, one file per month (`fct_touchpoints.parquet/`, by when the
+touch happened; `fct_attribution.parquet/`, by conversion month), because most of their rows do not change: a
+night writes again only the months whose rows changed. The long form of attribution (a view over
+fct_attribution_wide in the serving file) keeps its Markov and Shapley rows in a file of their own, since those
+shares move for every conversion each night. A folder's name is a link to a hidden version folder, swapped in one
+rename, so a reader sees one night's files, never a mix (docs/serving.md#the-largest-facts-are-folders)."""
 
 from __future__ import annotations
 
@@ -30,8 +30,10 @@ from orchestration.lib.serving_docs import TableDoc, docs_from_duckdb
 from orchestration.lib.sql import quote_ident as _ident
 from orchestration.lib.sql import sql_literal
 
+# the facts exported as a folder of files, one per month of a column, so that a night writes only the months that
+# changed; fct_attribution's Markov and Shapley rows go into a file of their own
+BY_MONTH = {"marts.fct_attribution": "converted_at", "marts.fct_touchpoints": "occurred_at"}
 DATA_DRIVEN = ("markov", "shapley")  # the models whose shares move for every conversion when a night adds paths
-MONTH = "date_trunc('month', converted_at)"  # a rule-based file's rows: their conversion month
 
 
 def export_parquet(serving_path: Path, exports_dir: Path, schemas: tuple[str, ...] = tuple(PUBLISHED)) -> list[Path]:
@@ -47,38 +49,33 @@ def export_parquet(serving_path: Path, exports_dir: Path, schemas: tuple[str, ..
             for schema, table in [name.split(".")]
             if schema in schemas
         }
-        folders = {
-            name: _plan_folder(targets[name], _attribution_parts(con, name, docs.get(name, TableDoc())))
+        folders = [
+            _plan_folder(targets[name], _folder_parts(con, name, docs.get(name, TableDoc())))
             for name in targets
-            if name in SERVED_AS_VIEWS
-        }
-        # the folders' files first: they are the largest
-        jobs: list[tuple[Path, Callable]] = [
-            (folder.version / part.name, lambda cursor, target, part=part: _write_part(cursor, part, target))
-            for folder in folders.values()
-            if folder is not None
-            for part in folder.parts
+            if name in BY_MONTH
         ]
-        jobs += [
-            (target, lambda cursor, target, name=name: _write_parquet(cursor, name, docs.get(name, TableDoc()), target))
-            for name, target in targets.items()
-            if name not in folders
-        ]
+        folders = [folder for folder in folders if folder is not None]  # None: nothing changed
 
-        def run(job: tuple[Path, Callable]) -> bool:
+        def in_cursor(write: Callable, *args) -> bool | None:
             with con.cursor() as cursor:  # a cursor per thread
-                return job[1](cursor, job[0])
+                return write(cursor, *args)
 
         # pyarrow compresses a file in one thread: the files are written side by side, one per core
-        with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
-            done = list(pool.map(run, jobs))
-    for folder in folders.values():
-        if folder is not None:
-            _swap(folder)
-    written = [targets[name] for name, folder in folders.items() if folder is not None]
-    return written + [
-        target for (target, _), wrote in zip(jobs, done, strict=True) if wrote and target in targets.values()
-    ]
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            # the folders first: they are the largest. A folder's files one after another: at 1 M leads, writing
+            # them side by side on both cores took longer (more CPU seconds fighting over the cores)
+            folder_writes = [pool.submit(in_cursor, _write_parts, folder) for folder in folders]
+            tables = {
+                target: pool.submit(in_cursor, _write_parquet, name, docs.get(name, TableDoc()), target)
+                for name, target in targets.items()
+                if name not in BY_MONTH
+            }
+            for folder_write in folder_writes:
+                folder_write.result()  # raises what the write raised
+            written = [target for target, wrote in tables.items() if wrote.result()]
+    for folder in folders:
+        _swap(folder)
+    return [folder.link for folder in folders] + written
 
 
 def _write_parquet(con, name: str, doc: TableDoc, target: Path) -> bool:
@@ -96,9 +93,9 @@ def _write_parquet(con, name: str, doc: TableDoc, target: Path) -> bool:
     return True
 
 
-def _write_part(con, part: Part, target: Path) -> bool:
-    _write_file(con.sql(part.query), part.doc, part.fingerprint, target)
-    return False  # the folder counts as written, not its files
+def _write_parts(con, folder: Folder) -> None:
+    for part in folder.parts:
+        _write_file(con.sql(part.query), part.doc, part.fingerprint, folder.version / part.name)
 
 
 def _write_file(relation, doc: TableDoc, fingerprint: bytes, target: Path) -> None:
@@ -177,51 +174,68 @@ class Folder:
     parts: list[Part]
 
 
-def _attribution_parts(con, name: str, doc: TableDoc) -> list[Part]:
-    """The files of fct_attribution (view `name`): its rule-based models' rows in one file per conversion month,
-    its data-driven models' rows in one file. Each is fingerprinted from the wide table's rows it comes from, a
-    tenth of its own (the long form's hash would cost 4.6 s at 1 M leads)."""
-    base = SERVED_AS_VIEWS[name]
+def _folder_parts(con, name: str, doc: TableDoc) -> list[Part]:
+    """The files of the folder export of `name`: one per month of its BY_MONTH column; for fct_attribution, the
+    rule-based models' rows by month and the data-driven models' in one file. Each is fingerprinted from the rows
+    it comes from (for fct_attribution, the wide table's: a tenth of the long form's, whose hash would cost 4.6 s
+    at 1 M leads)."""
+    base = SERVED_AS_VIEWS.get(name, name)
     columns = [row[0] for row in con.execute(f"describe {base}").fetchall()]
-    shares = [c for c in columns if c.startswith("share_")]
-    data_driven = [c for c in shares if c.removeprefix("share_") in DATA_DRIVEN]
-    rule_based = [c for c in shares if c not in data_driven]
-    others = [c for c in columns if c not in shares]
-
-    def summed(chosen: list[str]) -> str:
-        return f"sum(hash({', '.join(_ident(c) for c in others + chosen)})::hugeint)"
-
+    splits = _splits(name, columns)
+    sums = ", ".join(f"sum(hash({', '.join(_ident(c) for c in chosen)})::hugeint)" for _, chosen, _ in splits)
+    column = BY_MONTH[name]
     months = con.execute(
-        f"select {MONTH} as month, count(*), {summed(rule_based)}, {summed(data_driven)} from {base} group by month"
-    ).fetchall() or [(None, 0, None, None)]
+        f"select date_trunc('month', {_ident(column)}) as month, count(*), {sums} from {base} group by month"
+    ).fetchall() or [(None, 0, *[None] * len(splits))]
     described = _described(con, name, doc)
 
-    def part(file: str, rows: int, total: int | None, dropped: list[str], where: str = "") -> Part:
-        query = attribution_long_form(f"(select * from {base}{where})", [c for c in columns if c not in dropped])
+    def part(file: str, rows: int, total: int | None, chosen: list[str], where: str = "") -> Part:
+        relation = f"(select * from {base}{where})"
+        if name in SERVED_AS_VIEWS:
+            query = attribution_long_form(relation, chosen)
+        else:
+            query = f"select {', '.join(_ident(c) for c in chosen)} from {relation}"
         return Part(file, query, _digest(rows, total, [*described, file]), doc)
 
     parts = []
-    if data_driven:
-        total = sum(month[3] or 0 for month in months)
-        parts.append(part("data_driven.parquet", sum(month[1] for month in months), total, rule_based))
-    if rule_based:
-        parts += [
-            part(f"rule_based_{_month_name(month)}.parquet", rows, total, data_driven, _in_month(month))
-            for month, rows, total, _ in sorted(months, key=lambda m: -m[1])
+    for index, (prefix, chosen, by_month) in enumerate(splits):
+        if not by_month:
+            rows, total = sum(m[1] for m in months), sum(m[2 + index] or 0 for m in months)
+            parts.append(part(f"{prefix}.parquet", rows, total, chosen))
+            continue
+        parts += [  # the largest first
+            part(f"{prefix}{_month_name(m[0])}.parquet", m[1], m[2 + index], chosen, _in_month(column, m[0]))
+            for m in sorted(months, key=lambda m: -m[1])
         ]
     return parts
+
+
+def _splits(name: str, columns: list[str]) -> list[tuple[str, list[str], bool]]:
+    """How a folder export divides a table's rows into files: (file name or prefix, its columns, whether one file
+    per month). fct_attribution_wide's columns are those of the long form's files before it is unpivoted."""
+    if name not in SERVED_AS_VIEWS:
+        return [("", columns, True)]
+    shares = [c for c in columns if c.startswith("share_")]
+    data_driven = [c for c in shares if c.removeprefix("share_") in DATA_DRIVEN]
+    rule_based = [c for c in shares if c not in data_driven]
+    splits = []
+    if data_driven:
+        splits.append(("data_driven", [c for c in columns if c not in rule_based], False))
+    if rule_based:
+        splits.append(("rule_based_", [c for c in columns if c not in data_driven], True))
+    return splits
 
 
 def _month_name(month) -> str:
     return "none" if month is None else f"{month:%Y-%m}"
 
 
-def _in_month(month) -> str:
+def _in_month(column: str, month) -> str:
     """The filter of a month's rows: a range, which skips row groups and costs less than truncating every row."""
     if month is None:
-        return " where converted_at is null"
+        return f" where {_ident(column)} is null"
     start = sql_literal(f"{month:%Y-%m-%d}")
-    return f" where converted_at >= {start} and converted_at < cast({start} as date) + interval 1 month"
+    return f" where {_ident(column)} >= {start} and {_ident(column)} < cast({start} as date) + interval 1 month"
 
 
 def _plan_folder(link: Path, parts: list[Part]) -> Folder | None:

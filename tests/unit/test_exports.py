@@ -168,3 +168,27 @@ def test_a_single_file_of_an_older_release_and_a_crashed_versions_leftovers_give
     export_parquet(attribution, exports)
     assert exported(exports) == served(attribution)
     assert len([p for p in exports.iterdir() if p.name.startswith(".")]) == 1
+
+
+def test_touchpoints_are_a_folder_of_months_and_a_new_month_is_one_new_file(warehouse, tmp_path):
+    serving, exports = tmp_path / "serving.duckdb", tmp_path / "exports"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "create table marts.fct_touchpoints as select 'tp' || i as touchpoint_id,"
+            " timestamp '2026-01-31 23:00' + to_hours(i) as occurred_at from range(4) r(i)"
+        )
+    publish(warehouse, serving, "run1", DOCS)
+    export_parquet(serving, exports)
+    folder = exports / "fct_touchpoints.parquet"
+    first = {path.name: path.stat().st_ino for path in folder.iterdir()}
+    assert sorted(first) == ["2026-01.parquet", "2026-02.parquet"]
+    assert pq.read_table(folder / "2026-01.parquet").column("touchpoint_id").to_pylist() == ["tp0"]
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("insert into marts.fct_touchpoints values ('tp9', timestamp '2026-03-01')")
+    publish(warehouse, serving, "run2", DOCS)
+    assert [p.name for p in export_parquet(serving, exports)] == ["fct_touchpoints.parquet"]
+    now = {path.name: path.stat().st_ino for path in folder.iterdir()}
+    assert sorted(now) == ["2026-01.parquet", "2026-02.parquet", "2026-03.parquet"]
+    assert {name: now[name] for name in first} == first
+    with duckdb.connect() as con:
+        assert con.execute(f"select count(*) from '{folder}'").fetchone()[0] == 5
