@@ -11,28 +11,12 @@ import pytest
 
 from orchestration.lib.publish import Published, PublishError, ServingBusy, publish
 from orchestration.lib.serving_docs import TableDoc, docs_from_duckdb
-
-DOCS = {
-    "marts.dim_things": TableDoc(
-        "One row per thing (key `thing_id`).", {"thing_id": "The thing.", "size": "Its size."}, ("thing_id",), True
-    ),
-    "marts.fct_events": TableDoc("One row per event × kind.", {"kind": "Kind of event."}, ("event_id", "kind"), False),
-}
+from tests.small_marts import DOCS, write_warehouse
 
 
 @pytest.fixture
 def warehouse(tmp_path) -> Path:
-    path = tmp_path / "warehouse.duckdb"
-    with duckdb.connect(str(path)) as con:
-        con.execute("create schema marts; create schema quality")
-        con.execute("create table marts.dim_things as select 't' || i as thing_id, i as size from range(5) r(i)")
-        con.execute(
-            "create table marts.fct_events as select i as event_id, case when i % 2 = 0 then 'a' end as kind"
-            " from range(4) r(i)"
-        )
-        con.execute("create table quality.runs (run_id varchar, status varchar)")
-        con.execute("create table quality.quarantined_keys (dataset varchar)")  # working state: not published
-    return path
+    return write_warehouse(tmp_path / "warehouse.duckdb")
 
 
 def holder(serving: Path, read_only: bool) -> subprocess.Popen:
