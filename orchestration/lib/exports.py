@@ -49,12 +49,12 @@ def export_parquet(serving_path: Path, exports_dir: Path, schemas: tuple[str, ..
             for schema, table in [name.split(".")]
             if schema in schemas
         }
-        folders = [
-            _plan_folder(targets[name], _folder_parts(con, name, docs.get(name, TableDoc())))
-            for name in targets
-            if name in BY_MONTH
-        ]
-        folders = [folder for folder in folders if folder is not None]  # None: nothing changed
+        folders = []
+        for name in (name for name in targets if name in BY_MONTH):
+            doc = docs.get(name, TableDoc())
+            folder = _plan_folder(targets[name], _folder_parts(con, name, doc), doc)
+            if folder is not None:  # None: nothing changed
+                folders.append(folder)
 
         def in_cursor(write: Callable, *args) -> bool | None:
             with con.cursor() as cursor:  # a cursor per thread
@@ -86,7 +86,7 @@ def _write_parquet(con, name: str, doc: TableDoc, target: Path) -> bool:
     rows, total = con.execute(
         f"select count(*), sum(hash({', '.join(_ident(c) for c in relation.columns)})::hugeint) from {name}"
     ).fetchall()[0]
-    fingerprint = _digest(rows, total, _described(con, name, doc))
+    fingerprint = _digest(rows, total, _described(con, name, relation, doc))
     if _fingerprint_of(target) == fingerprint:
         return False
     _write_file(relation, doc, fingerprint, target)
@@ -95,7 +95,7 @@ def _write_parquet(con, name: str, doc: TableDoc, target: Path) -> bool:
 
 def _write_parts(con, folder: Folder) -> None:
     for part in folder.parts:
-        _write_file(con.sql(part.query), part.doc, part.fingerprint, folder.version / part.name)
+        _write_file(con.sql(part.query), folder.doc, part.fingerprint, folder.version / part.name)
 
 
 def _write_file(relation, doc: TableDoc, fingerprint: bytes, target: Path) -> None:
@@ -131,10 +131,9 @@ def _fingerprint_of(path: Path) -> bytes | None:
     return (pq.read_schema(path).metadata or {}).get(b"closedloop_fingerprint")
 
 
-def _described(con, name: str, doc: TableDoc) -> list:
-    """What a file of table or view `name` looks like besides its rows: columns, types, descriptions, and a view's
-    query."""
-    relation = con.sql(f"select * from {name}")
+def _described(con, name: str, relation, doc: TableDoc) -> list:
+    """What a file of table or view `name` (read as `relation`) looks like besides its rows: columns, types,
+    descriptions, and a view's query."""
     schema, table = name.split(".")
     definition = con.execute(
         "select sql from duckdb_views() where database_name = current_database() and schema_name = ? and view_name = ?",
@@ -156,22 +155,22 @@ def _digest(rows: int, total: int | None, described: list) -> bytes:
 
 @dataclass(frozen=True)
 class Part:
-    """One file of a folder export: its name, its rows, their fingerprint and descriptions."""
+    """One file of a folder export: its name, its rows and their fingerprint."""
 
     name: str
     query: str
     fingerprint: bytes
-    doc: TableDoc
 
 
 @dataclass(frozen=True)
 class Folder:
-    """A new version of a folder export: the hidden folder it is written into, and the parts still to write there
-    (the others are linked from the current version already)."""
+    """A new version of a folder export: the hidden folder it is written into, the parts still to write there (the
+    others are linked from the current version already) and the table's descriptions, which every file carries."""
 
     link: Path
     version: Path
     parts: list[Part]
+    doc: TableDoc
 
 
 def _folder_parts(con, name: str, doc: TableDoc) -> list[Part]:
@@ -187,7 +186,7 @@ def _folder_parts(con, name: str, doc: TableDoc) -> list[Part]:
     months = con.execute(
         f"select date_trunc('month', {_ident(column)}) as month, count(*), {sums} from {base} group by month"
     ).fetchall() or [(None, 0, *[None] * len(splits))]
-    described = _described(con, name, doc)
+    described = _described(con, name, con.sql(f"select * from {name}"), doc)
 
     def part(file: str, rows: int, total: int | None, chosen: list[str], where: str = "") -> Part:
         relation = f"(select * from {base}{where})"
@@ -195,7 +194,7 @@ def _folder_parts(con, name: str, doc: TableDoc) -> list[Part]:
             query = attribution_long_form(relation, chosen)
         else:
             query = f"select {', '.join(_ident(c) for c in chosen)} from {relation}"
-        return Part(file, query, _digest(rows, total, [*described, file]), doc)
+        return Part(file, query, _digest(rows, total, [*described, file]))
 
     parts = []
     for index, (prefix, chosen, by_month) in enumerate(splits):
@@ -238,7 +237,7 @@ def _in_month(column: str, month) -> str:
     return f" where {_ident(column)} >= {start} and {_ident(column)} < cast({start} as date) + interval 1 month"
 
 
-def _plan_folder(link: Path, parts: list[Part]) -> Folder | None:
+def _plan_folder(link: Path, parts: list[Part], doc: TableDoc) -> Folder | None:
     """The new version of the folder export at `link`, with every part that the current version holds already
     (same name and fingerprint) linked into it; None when the current version holds exactly the parts."""
     current = link.resolve() if link.is_symlink() else None
@@ -250,7 +249,7 @@ def _plan_folder(link: Path, parts: list[Part]) -> Folder | None:
     version.mkdir()
     for part in kept:
         os.link(current / part.name, version / part.name)
-    return Folder(link, version, [part for part in parts if part not in kept])
+    return Folder(link, version, [part for part in parts if part not in kept], doc)
 
 
 def _swap(folder: Folder) -> None:
