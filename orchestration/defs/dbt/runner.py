@@ -12,6 +12,7 @@ queries. dbt's console output goes to `<data dir>/logs/dbt.log` as text, its deb
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import os
 import threading
@@ -103,6 +104,7 @@ def parsed_manifest(cfg: Settings):
             if not result.success:
                 raise RuntimeError(failure_message(done) if done.errors else f"dbt parse failed: {result.exception}")
             _MANIFESTS[key] = result.result
+            gc.freeze()  # the manifest lives as long as the process: kept out of the garbage collector's passes
         return _MANIFESTS[key]
 
 

@@ -8,6 +8,7 @@ a file context under `<data dir>/quality/gx`, so every run's validation results 
 from __future__ import annotations
 
 import html
+import gc
 import logging
 import os
 import threading
@@ -56,6 +57,8 @@ def start_import() -> threading.Thread:
 
 def _import_gx() -> None:
     import great_expectations  # noqa: F401
+
+    gc.freeze()  # its modules live as long as the process: kept out of the garbage collector's passes
 
 
 def validate(
