@@ -22,6 +22,13 @@ event_log_storage:
   class: RunHistoryEventLogStorage
 """
 _EARLIER_DAGSTER_YAML = "telemetry:\n  enabled: false\nrun_queue:\n  max_concurrent_runs: 1\n"
+# profile values read only when a command connects, never by the models: fixed while parsing, so one parse cache
+# serves every data dir
+PARSE_ENV = {
+    "CLOSEDLOOP_DATA_DIR": str(DBT_PROJECT_DIR / "target" / "in_process"),
+    "CLOSEDLOOP_SPARK_PORT": "10000",
+}
+_PER_DATA_DIR = {"CLOSEDLOOP_LANDING_DIR", "DBT_LOG_PATH", "DBT_TARGET_PATH"}
 
 
 def prepare_dagster_home(settings: Settings) -> None:
@@ -54,8 +61,11 @@ def prepare_dbt_manifest() -> None:
         progress("dbt parse")
         scratch = Path(tempfile.mkdtemp(prefix=".parse-", dir=target))
         try:
-            if (target / "partial_parse.msgpack").exists():  # parse only what changed
-                shutil.copy2(target / "partial_parse.msgpack", scratch)
+            # parse only what changed, from the cache of this engine and these settings: the last parse here may
+            # have been another data dir's or another engine's, whose profile would make dbt parse everything
+            cache = parse_cache_dir(load_settings()) / "partial_parse.msgpack"
+            if cache.exists():
+                shutil.copy2(cache, scratch)
             completed = subprocess.run(
                 [
                     DBT_EXECUTABLE,
@@ -71,15 +81,32 @@ def prepare_dbt_manifest() -> None:
                 ],
                 capture_output=True,
                 text=True,
+                env={**os.environ, **PARSE_ENV},
             )
             if completed.returncode != 0:
                 raise RuntimeError(f"dbt parse failed:\n{completed.stdout}\n{completed.stderr}")
             for name in ("partial_parse.msgpack", "manifest.json"):
                 if (scratch / name).exists():
                     replace_synced(scratch / name, target / name)
+            if (target / "partial_parse.msgpack").exists():  # the run's own dbt parses next: from tonight's cache
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(target / "partial_parse.msgpack", cache.with_suffix(".tmp"))
+                replace_synced(cache.with_suffix(".tmp"), cache)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         atomic_write_text(stamp, fingerprint)
+
+
+def parse_cache_dir(settings: Settings) -> Path:
+    """`target/in_process/<setup>`: dbt's parse cache for one engine, its connection settings and the vars. dbt's
+    cache is valid for one profile and one set of vars, so processes on other engines or settings (the test suite
+    runs several side by side) keep their own and do not invalidate each other's."""
+    import hashlib
+
+    env = settings.dbt_env()
+    connection = sorted((k, v) for k, v in env.items() if k not in PARSE_ENV and k not in _PER_DATA_DIR)
+    setup = hashlib.sha256((repr(connection) + " ".join(settings.dbt_vars_args())).encode()).hexdigest()[:16]
+    return DBT_PROJECT_DIR / "target" / "in_process" / setup
 
 
 def dbt_project_fingerprint() -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import os
 import threading
 import time
@@ -29,12 +28,6 @@ from orchestration.settings import DBT_PROFILES_DIR, DBT_PROJECT_DIR, Settings
 RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult", "LogTestResult"})
 # parsed manifests by project fingerprint and connection settings: a process parses the project once
 _MANIFESTS: dict[str, Any] = {}
-# profile values read only when a command connects: fixed while parsing, so the parse cache serves every data dir
-_CONNECT_TIME = {
-    "CLOSEDLOOP_DATA_DIR": str(DBT_PROJECT_DIR / "target" / "in_process"),
-    "CLOSEDLOOP_SPARK_PORT": "10000",
-}
-_PER_DATA_DIR = {"CLOSEDLOOP_LANDING_DIR", "DBT_LOG_PATH", "DBT_TARGET_PATH"}
 _PARSE_LOCK = threading.Lock()
 
 
@@ -86,18 +79,14 @@ def parsed_manifest(cfg: Settings):
     from dbt.cli.main import dbtRunner
 
     from orchestration.lib.lock import waiting_lock
-    from orchestration.lib.prepare import dbt_project_fingerprint
+    from orchestration.lib.prepare import PARSE_ENV, dbt_project_fingerprint, parse_cache_dir
 
-    connection = sorted((k, v) for k, v in cfg.dbt_env().items() if k not in _CONNECT_TIME and k not in _PER_DATA_DIR)
-    # dbt's cache is valid for one profile and one set of vars: one cache per combination, so processes on
-    # other engines or settings (the test suite runs several side by side) do not invalidate each other's
-    setup = hashlib.sha256((repr(connection) + " ".join(cfg.dbt_vars_args())).encode()).hexdigest()[:16]
-    key = dbt_project_fingerprint() + setup
+    cache = parse_cache_dir(cfg)
+    key = dbt_project_fingerprint() + cache.name
     with _PARSE_LOCK:
         if key not in _MANIFESTS:
-            cache = DBT_PROJECT_DIR / "target" / "in_process" / setup
             done = Invocation(command="parse", target_path=cache)
-            with waiting_lock(cache / ".parse.lock"), environment(_CONNECT_TIME), _text_log(cfg, done) as callback:
+            with waiting_lock(cache / ".parse.lock"), environment(PARSE_ENV), _text_log(cfg, done) as callback:
                 result = dbtRunner(callbacks=[callback]).invoke(
                     ["parse", "--no-write-json", *_common_args(cache), *cfg.dbt_vars_args()]
                 )

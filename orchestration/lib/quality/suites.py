@@ -7,8 +7,8 @@ a file context under `<data dir>/quality/gx`, so every run's validation results 
 
 from __future__ import annotations
 
-import html
 import gc
+import html
 import logging
 import os
 import threading
