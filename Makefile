@@ -16,13 +16,15 @@ run: install  ## install, generate a sample landing zone if data/landing is empt
 	fi
 	$(BIN)/closedloop run
 
+# three workers on two cores: a worker spends much of its time waiting (on fsync, a server, a browser, a Spark JVM);
+# with two the cores stood idle a third of the time (docs/development.md#tests)
 test: install system-deps lint  ## install everything the tests need, lint, and run them
-	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder  # a file's tests share their scenario: one worker each
+	$(BIN)/python -m pytest -n 3 --dist loadfile --no-loadscope-reorder  # a file's tests share their scenario: one worker each
 
 # the whole-night engine parity and the real-run PostgreSQL serving check: several nights each, over the budget of
 # `make test`
 test-long: install system-deps
-	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder -m long
+	$(BIN)/python -m pytest -n 3 --dist loadfile --no-loadscope-reorder -m long
 
 ui: install
 	$(BIN)/closedloop ui

@@ -14,6 +14,7 @@ worker. Tests that watch the process tree or signal the command (the kill test) 
 from __future__ import annotations
 
 import atexit
+import gc
 import json
 import os
 import select
@@ -103,6 +104,9 @@ def _serve() -> None:
     _warm_dbt()
     if threading.active_count() != 1:
         raise RuntimeError(f"the helper started a thread ({threading.enumerate()}): forking would be unsafe")
+    # what the helper imported stays out of the children's garbage collections: they would walk it, and copy every
+    # page of it they touch
+    gc.freeze()
     _answer("ready")
     for line in sys.stdin:
         request = json.loads(line)
