@@ -24,7 +24,7 @@ test: install system-deps lint  ## install everything the tests need, lint, and 
 # the whole-night engine parity and the real-run PostgreSQL serving check: several nights each, over the budget of
 # `make test`
 test-long: install system-deps
-	$(BIN)/python -m pytest -n 3 --dist loadfile --no-loadscope-reorder -m long
+	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder -m long
 
 ui: install
 	$(BIN)/closedloop ui
