@@ -16,8 +16,8 @@ run: install  ## install, generate a sample landing zone if data/landing is empt
 	fi
 	$(BIN)/closedloop run
 
-# three workers on two cores: a worker spends much of its time waiting (on fsync, a server, a browser, a Spark JVM);
-# with two the cores stood idle a third of the time (docs/development.md#tests)
+# three workers on two cores: a worker spends much of its time waiting (on fsync, a server, a browser, a Spark JVM),
+# and three kept the cores busy three quarters of the time (docs/development.md#tests)
 test: install system-deps lint  ## install everything the tests need, lint, and run them
 	$(BIN)/python -m pytest -n 3 --dist loadfile --no-loadscope-reorder  # a file's tests share their scenario: one worker each
 
