@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from orchestration.lib.files import atomic_write_text, replace_synced
+from orchestration.lib.files import atomic_replace, atomic_write_text, replace_synced
 from orchestration.settings import DBT_EXECUTABLE, DBT_PROFILES_DIR, DBT_PROJECT_DIR, Settings, load_settings
 
 DAGSTER_YAML = """\
@@ -52,7 +52,7 @@ def prepare_dbt_manifest() -> None:
 
     target = DBT_PROJECT_DIR / "target"
     # parsed with the vars the night's dbt commands pass, so their partial parse is reused, not redone
-    vars_args = load_settings().dbt_vars_args()
+    settings = load_settings()
     manifest, stamp = target / "manifest.json", target / "manifest.fingerprint"
     fingerprint = dbt_project_fingerprint()
     with waiting_lock(target / ".parse.lock"):
@@ -63,7 +63,7 @@ def prepare_dbt_manifest() -> None:
         try:
             # parse only what changed, from the cache of this engine and these settings: the last parse here may
             # have been another data dir's or another engine's, whose profile would make dbt parse everything
-            cache = parse_cache_dir(load_settings()) / "partial_parse.msgpack"
+            cache = parse_cache_dir(settings) / "partial_parse.msgpack"
             if cache.exists():
                 shutil.copy2(cache, scratch)
             completed = subprocess.run(
@@ -77,7 +77,7 @@ def prepare_dbt_manifest() -> None:
                     str(DBT_PROFILES_DIR),
                     "--target-path",
                     str(scratch),
-                    *vars_args,
+                    *settings.dbt_vars_args(),
                 ],
                 capture_output=True,
                 text=True,
@@ -85,13 +85,13 @@ def prepare_dbt_manifest() -> None:
             )
             if completed.returncode != 0:
                 raise RuntimeError(f"dbt parse failed:\n{completed.stdout}\n{completed.stderr}")
+            parsed = scratch / "partial_parse.msgpack"
+            if parsed.exists():  # the run's own dbt parses next: from tonight's cache
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                atomic_replace(cache, lambda temporary: shutil.copy2(parsed, temporary))
             for name in ("partial_parse.msgpack", "manifest.json"):
                 if (scratch / name).exists():
                     replace_synced(scratch / name, target / name)
-            if (target / "partial_parse.msgpack").exists():  # the run's own dbt parses next: from tonight's cache
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(target / "partial_parse.msgpack", cache.with_suffix(".tmp"))
-                replace_synced(cache.with_suffix(".tmp"), cache)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         atomic_write_text(stamp, fingerprint)
