@@ -157,10 +157,10 @@ def stage_publish(work: Path, target: str) -> dict:
 
 # the pipeline's three selections (orchestration/defs/dbt/assets.py): the gate and identity run after staging, the
 # Python models after intermediate
-STAGING = "fqn:staging fqn:quality resource_type:seed int_identity__edges --exclude resource_type:unit_test"
+STAGING = "fqn:staging fqn:quality resource_type:seed tag:identity_graph --exclude resource_type:unit_test"
 # as the nightly run (orchestration/defs/dbt/assets.py): models that read a Python step build with the marts
 INTERMEDIATE = (
-    "fqn:intermediate resource_type:snapshot --exclude int_identity__edges tag:after_python resource_type:unit_test"
+    "fqn:intermediate resource_type:snapshot --exclude tag:identity_graph tag:after_python resource_type:unit_test"
 )
 MARTS = "fqn:marts tag:after_python --exclude resource_type:unit_test"
 STAGES = (

@@ -60,3 +60,55 @@ def people_of(
         resolve(path)
         with duckdb.connect(str(path), read_only=True) as con:
             return dict(con.execute(f"select identifier, person_id from {PEOPLE_TABLE}").fetchall())
+
+
+def build_split_warehouse(path: Path, record_edges: Iterable[tuple[str, str | None]], patterns: Iterable[str]) -> Path:
+    """The warehouse of `build_warehouse` with the edges in their two parts, as the dbt views give them: the leads'
+    and orders' edges (`record_edges`) and every touchpoint delivery's (add them with `deliver_touchpoints`), with
+    int_identity__edges the union of the first and each touchpoint's newest delivery."""
+    build_warehouse(path, [], patterns)
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema if not exists staging")
+        con.execute("drop table intermediate.int_identity__edges")
+        con.execute(
+            "create table intermediate.int_identity__record_edges (left_identifier varchar, right_identifier varchar)"
+        )
+        con.execute(
+            "create table intermediate.int_identity__touchpoint_edges (left_identifier varchar,"
+            " right_identifier varchar, touchpoint_id varchar, _loaded_at timestamp, _source_file varchar,"
+            " _row_number bigint)"
+        )
+        con.execute(
+            "create table staging.stg_web__touchpoints"
+            " (touchpoint_id varchar, _loaded_at timestamp, _source_file varchar, _row_number bigint)"
+        )
+        con.execute(
+            "create view intermediate.int_identity__edges as"
+            " select left_identifier, right_identifier from intermediate.int_identity__record_edges"
+            " union select left_identifier, right_identifier from intermediate.int_identity__touchpoint_edges e"
+            " where e._loaded_at = (select max(_loaded_at) from staging.stg_web__touchpoints t"
+            "   where t.touchpoint_id = e.touchpoint_id)"
+        )
+    replace_record_edges(path, record_edges)
+    return path
+
+
+def replace_record_edges(path: Path, edges: Iterable[tuple[str, str | None]]) -> None:
+    with duckdb.connect(str(path)) as con:
+        con.execute("delete from intermediate.int_identity__record_edges")
+        rows = list(edges)
+        if rows:
+            con.executemany("insert into intermediate.int_identity__record_edges values (?, ?)", rows)
+
+
+def deliver_touchpoints(path: Path, touches: dict[str, list[tuple[str, str | None]]], loaded_at: datetime) -> None:
+    """Touchpoint deliveries loaded at `loaded_at`: touchpoint id → its edges."""
+    with duckdb.connect(str(path)) as con:
+        for row, (touchpoint_id, edges) in enumerate(touches.items()):
+            delivery = [touchpoint_id, loaded_at, f"touchpoints_{loaded_at:%Y%m%d%H%M}.csv", row + 1]
+            con.execute("insert into staging.stg_web__touchpoints values (?, ?, ?, ?)", delivery)
+            for left, right in edges:
+                con.execute(
+                    "insert into intermediate.int_identity__touchpoint_edges values (?, ?, ?, ?, ?, ?)",
+                    [left, right, *delivery],
+                )

@@ -24,3 +24,29 @@
 {% macro identifier_value(kind, column='identifier') -%}
     {{ dbt.right(column, dbt.length(column) ~ ' - ' ~ ((kind ~ ':') | length)) }}
 {%- endmacro %}
+
+{# The identity graph's edges of `records` (columns hub, email and phone, typed identifiers, any of them null): the
+   hub (a lead or a cookie) links to the email and to the phone; without a hub the email links to the phone; a
+   record with one identifier is that identifier seen alone (right_identifier null). `carry`: columns of `records`
+   kept on every edge. One row per record and edge, not distinct. #}
+{% macro identity_pairs(records, carry=[]) -%}
+    {%- set kept = (', ' ~ carry | join(', ')) if carry else '' -%}
+    select hub as left_identifier, email as right_identifier{{ kept }}
+    from {{ records }}
+    where hub is not null and email is not null
+    union all
+    select hub, phone{{ kept }}
+    from {{ records }}
+    where hub is not null and phone is not null
+    union all
+    select email, phone{{ kept }}
+    from {{ records }}
+    where hub is null and email is not null and phone is not null
+    union all
+    select coalesce(hub, email, phone), cast(null as {{ dbt.type_string() }}){{ kept }}
+    from {{ records }}
+    where
+        (case when hub is null then 0 else 1 end)
+        + (case when email is null then 0 else 1 end)
+        + (case when phone is null then 0 else 1 end) = 1
+{%- endmacro %}

@@ -87,7 +87,8 @@ class ComponentsSql:
     added = WORK + "changes"
     new_nodes = WORK + "new_nodes"
     roots = WORK + "roots"
-    scratch = (edges, nodes, links, WORK + "labels_0", WORK + "labels_1", people, added, new_nodes, roots)
+    record_edges = WORK + "record_edges"  # the leads' and orders' edges, read whole every night
+    scratch = (edges, nodes, links, WORK + "labels_0", WORK + "labels_1", people, added, new_nodes, roots, record_edges)
 
     def __init__(self, engine: str):
         # PostgreSQL compares text by the database's locale; identifiers are ordered by their bytes everywhere
@@ -100,6 +101,49 @@ class ComponentsSql:
 
     def read_edges(self, view: str) -> str:
         return f"select distinct left_identifier{self.binary} as a, right_identifier{self.binary} as b from {view}"
+
+    def read_new_edges(self, touchpoint_edges: str, since: str) -> str:
+        """Tonight's edges when only touchpoints were added: the leads' and orders' (`record_edges`, read already)
+        and those of the touchpoint deliveries of view `touchpoint_edges` loaded after `since`'s timestamp."""
+        return f"""
+            select a, b from {self.record_edges}
+            union
+            select left_identifier{self.binary}, right_identifier{self.binary} from {touchpoint_edges}
+            where _loaded_at > (select touchpoints_through from {since})
+        """
+
+    @staticmethod
+    def touchpoints_read(touchpoints: str) -> str:
+        """The newest load time of the staged touchpoints and how many rows were loaded by then."""
+        return f"select max(_loaded_at) as touchpoints_through, count(_loaded_at) as touchpoint_rows from {touchpoints}"
+
+    @staticmethod
+    def touchpoints_since(touchpoints: str, since: str) -> str:
+        """Of the staged touchpoints, how many were loaded by `since`'s timestamp, and how many ids loaded after it
+        were delivered by then too (re-deliveries, which can take an edge away)."""
+        through = f"(select touchpoints_through from {since})"
+        return f"""
+            select
+                (select count(*) from {touchpoints} where _loaded_at <= {through}) as rows_through,
+                (select count(*) from (select distinct touchpoint_id from {touchpoints} where _loaded_at > {through}) n
+                 join (select touchpoint_id from {touchpoints} where _loaded_at <= {through}) o
+                 on o.touchpoint_id = n.touchpoint_id) as redelivered
+        """
+
+    def select_gone_records(self, previous: str) -> str:
+        """Last night's leads' and orders' edges (`previous`, kept edges) that none of tonight's edges is."""
+        return f"""
+            select count(*) as n from {previous} o
+            where not exists (select 1 from {self.edges} n where {self._same_edge("o", "n")})
+        """
+
+    def select_added(self, previous: str) -> str:
+        """Tonight's edges that last night's (`previous`) do not have, as select_changes gives them when none is
+        gone: (a, b, is_new)."""
+        return f"""
+            select n.a, n.b, 1 as is_new from {self.edges} n
+            where not exists (select 1 from {previous} o where {self._same_edge("o", "n")})
+        """
 
     def missing_left(self) -> str:
         return f"select count(*) as n from {self.edges} where a is null"

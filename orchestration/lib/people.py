@@ -33,12 +33,17 @@ from orchestration.lib.identity import MAX_ROUNDS, ComponentsSql
 from orchestration.lib.privacy import hmac_sha256_sql
 
 EDGES = "intermediate.int_identity__edges"
+RECORD_EDGES = "intermediate.int_identity__record_edges"  # the leads' and orders' part of EDGES
+TOUCHPOINT_EDGES = "intermediate.int_identity__touchpoint_edges"  # every touchpoint delivery's edges
+TOUCHPOINTS = "staging.stg_web__touchpoints"
 BLOCKLIST = "seeds.identity_blocklist"
 PEOPLE_TABLE = "intermediate.identity_people"
 HASHES_TABLE = "intermediate.identity_hashes"
 RESULTS_TABLE = "quality.results"
 EDGES_STATE = "intermediate.identity_edges"  # last night's edges, compared with tonight's
 STATE_TABLE = "intermediate.identity_state"  # one row: what last night's people were resolved with
+RECORD_EDGES_STATE = "intermediate.identity_record_edges"  # last night's RECORD_EDGES
+TOUCHPOINTS_READ = "intermediate.identity_touchpoints_read"  # one row: up to which load last night read touchpoints
 RULES_VERSION = "1"  # raised when the resolution's rules change, so that a new release solves again
 RULE = "duplicate_contact_rate"
 SAMPLE_SIZE = 5
@@ -70,6 +75,7 @@ class IdentityOutcome:
     max_duplicate_contact_rate: float
     seconds: float
     added_edges: int | None = None  # the edges new since last night when people were updated, None: solved whole
+    read_all_edges: bool = True  # False: only the touchpoints loaded since last night were read
 
     @property
     def passed(self) -> bool:
@@ -80,7 +86,8 @@ class IdentityOutcome:
     def how(self) -> str:
         if self.added_edges is None:
             return "solved whole"
-        return f"last night's updated with {self.added_edges:,} new edges"
+        read = "" if self.read_all_edges else " from the touchpoints loaded since"
+        return f"last night's updated with {self.added_edges:,} new edges{read}"
 
     def describe(self) -> str:
         rate = self.duplicates.rate
@@ -101,12 +108,17 @@ def resolve_identity(
     started = time.perf_counter()
     sql = ComponentsSql(warehouse.engine)
     with warehouse.hold(), scratch_tables(warehouse, sql):
-        warehouse.create_table_as(sql.edges, sql.read_edges(EDGES))
-        missing = int(warehouse.read_text(sql.missing_left()).column("n")[0].as_py())
-        if missing:  # a broken edge view: checked on the rows read anyway, not by a dbt test computing it again
-            raise ValueError(f"{EDGES}: {missing} edge(s) without a left_identifier")
         basis = resolution_basis(warehouse)
-        added = edges_added(warehouse, sql, basis)
+        updatable = state_holds(warehouse, basis)
+        split = has_split_views(warehouse)
+        if split:
+            warehouse.create_table_as(sql.record_edges, sql.read_edges(RECORD_EDGES))
+        added = new_edges_added(warehouse, sql) if updatable and split else None
+        read_all = added is None
+        if read_all:
+            warehouse.create_table_as(sql.edges, sql.read_edges(EDGES))
+            check_edges(warehouse, sql, EDGES)
+            added = edges_added(warehouse, sql) if updatable else None
         warehouse.drop_table(STATE_TABLE)  # no update from these people until tonight's are written
         rounds = solve_whole(warehouse, sql) if added is None else update_people(warehouse, sql)
         hashes = primary_hashes(warehouse.read_text(sql.primaries()), key)
@@ -126,6 +138,8 @@ def resolve_identity(
             replace_with={
                 PEOPLE_TABLE: sql.published_people(),
                 **({EDGES_STATE: sql.kept_edges(sql.edges)} if whole else {}),
+                # what the next night needs to read only the touchpoints loaded after tonight's
+                **(split_state(sql) if split else {}),
             },
             append_with={} if whole else {EDGES_STATE: sql.kept_edges(sql.added)},
         )
@@ -139,6 +153,7 @@ def resolve_identity(
         max_duplicate_contact_rate=max_duplicate_contact_rate,
         seconds=time.perf_counter() - started,
         added_edges=added,
+        read_all_edges=read_all,
     )
 
 
@@ -150,15 +165,58 @@ def resolution_basis(warehouse) -> str:
     return hashlib.sha256(repr((RULES_VERSION, patterns)).encode()).hexdigest()
 
 
-def edges_added(warehouse, sql: ComponentsSql, basis: str) -> int | None:
-    """How many of tonight's edges are new when last night's people can be updated with them; None when people
-    must be solved whole (see the module's docstring)."""
+def state_holds(warehouse, basis: str) -> bool:
+    """Whether last night's people can be updated: they were resolved with this basis, and their rows are the
+    ones written (see the module's docstring)."""
     if not (warehouse.has_table(STATE_TABLE) and warehouse.has_table(EDGES_STATE)):
-        return None
+        return False
     state = warehouse.read_text(f"select basis, people_rows from {STATE_TABLE}").to_pylist()
     people_rows = warehouse.read_text(f"select count(*) as n from {PEOPLE_TABLE}").column("n")[0].as_py()
-    if state != [{"basis": basis, "people_rows": people_rows}]:
+    return state == [{"basis": basis, "people_rows": people_rows}]
+
+
+def has_split_views(warehouse) -> bool:
+    """Whether the edges can be read in their two parts (leads and orders, touchpoint deliveries)."""
+    return all(warehouse.has_table(name) for name in (RECORD_EDGES, TOUCHPOINT_EDGES, TOUCHPOINTS))
+
+
+def split_state(sql: ComponentsSql) -> dict[str, str]:
+    """The tables a night that reads only new touchpoints starts from: tonight's leads' and orders' edges, and up
+    to which load the staged touchpoints were read."""
+    return {RECORD_EDGES_STATE: sql.kept_edges(sql.record_edges), TOUCHPOINTS_READ: sql.touchpoints_read(TOUCHPOINTS)}
+
+
+def check_edges(warehouse, sql: ComponentsSql, view: str) -> None:
+    missing = int(warehouse.read_text(sql.missing_left()).column("n")[0].as_py())
+    if missing:  # a broken edge view: checked on the rows read anyway, not by a dbt test computing it again
+        raise ValueError(f"{view}: {missing} edge(s) without a left_identifier")
+
+
+def new_edges_added(warehouse, sql: ComponentsSql) -> int | None:
+    """How many edges are new tonight, read from the leads' and orders' edges and the touchpoints loaded since
+    last night only: possible when no staged touchpoint row of last night's is gone (unloaded, erased), none
+    loaded since re-delivers an earlier touchpoint, and no edge of last night's leads and orders is gone. Then
+    the edges only grew. None when the edges must be read whole."""
+    if not (warehouse.has_table(TOUCHPOINTS_READ) and warehouse.has_table(RECORD_EDGES_STATE)):
         return None
+    read = warehouse.read_text(f"select touchpoints_through, touchpoint_rows from {TOUCHPOINTS_READ}").to_pylist()
+    if len(read) != 1 or read[0]["touchpoints_through"] is None:
+        return None
+    since = warehouse.read_text(sql.touchpoints_since(TOUCHPOINTS, TOUCHPOINTS_READ)).to_pylist()[0]
+    if since["rows_through"] != read[0]["touchpoint_rows"] or int(since["redelivered"]):
+        return None
+    warehouse.create_table_as(sql.edges, sql.read_new_edges(TOUCHPOINT_EDGES, TOUCHPOINTS_READ))
+    check_edges(warehouse, sql, f"{RECORD_EDGES} or {TOUCHPOINT_EDGES}")
+    gone = warehouse.read_text(sql.select_gone_records(sql.previous_edges(RECORD_EDGES_STATE))).column("n")[0]
+    if int(gone.as_py()):
+        return None
+    warehouse.create_table_as(sql.added, sql.select_added(sql.previous_edges(EDGES_STATE)))
+    return int(warehouse.read_text(sql.count_changes()).to_pylist()[0]["added"] or 0)
+
+
+def edges_added(warehouse, sql: ComponentsSql) -> int | None:
+    """How many of tonight's edges (all read) are new when last night's people can be updated with them; None
+    when people must be solved whole (see the module's docstring)."""
     warehouse.create_table_as(sql.added, sql.select_changes(sql.previous_edges(EDGES_STATE)))
     changes = warehouse.read_text(sql.count_changes()).to_pylist()[0]
     if int(changes["removed"] or 0):

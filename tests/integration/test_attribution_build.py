@@ -22,7 +22,7 @@ FIXTURE = Path(__file__).parents[1] / "fixtures" / "landing_attribution"
 # the second night: a new touch for d before their won deal; h's form fill links the anonymous visitor v2 to h; a's
 # form fill (after their win) links the visitor v1, whose earlier touches join a's paths
 NIGHT2 = Path(__file__).parents[1] / "fixtures" / "landing_attribution_night2"
-STAGING = ["--select", "fqn:staging", "resource_type:seed", "int_identity__edges"]
+STAGING = ["--select", "fqn:staging", "resource_type:seed", "tag:identity_graph"]
 # the pipeline's selections (orchestration/defs/dbt/assets.py): intermediate models tagged after_python read what
 # the Python steps or the marts write, so they build with the marts
 INTERMEDIATE = [
@@ -30,7 +30,7 @@ INTERMEDIATE = [
     "fqn:intermediate",
     "resource_type:snapshot",
     "--exclude",
-    "int_identity__edges",
+    "tag:identity_graph",
     "tag:after_python",
     "resource_type:unit_test",
 ]

@@ -23,7 +23,7 @@ STAGING = [
     "--select",
     "fqn:staging",
     "resource_type:seed",
-    "int_identity__edges",
+    "tag:identity_graph",
     "--exclude",
     "resource_type:unit_test",
 ]
@@ -33,7 +33,7 @@ MARTS = [
     "resource_type:snapshot",
     "fqn:marts",
     "--exclude",
-    "int_identity__edges",
+    "tag:identity_graph",
     "resource_type:unit_test",
 ]
 

@@ -43,7 +43,7 @@ NIGHTS = {
 MODELS = sorted(path.stem for path in (DBT_PROJECT_DIR / "dbt_project" / "models").rglob("*.sql"))
 ENGINES = ("duckdb", "postgres")
 # the pipeline's dbt selections (orchestration/defs/dbt/assets.py)
-STAGING = ["fqn:staging", "fqn:quality", "resource_type:seed", "int_identity__edges"]
+STAGING = ["fqn:staging", "fqn:quality", "resource_type:seed", "tag:identity_graph"]
 INTERMEDIATE = ["fqn:intermediate", "resource_type:snapshot"]
 MARTS = ["fqn:marts", "tag:after_python"]
 # when a run built the row: the engines run at different moments
@@ -181,7 +181,7 @@ def parity(postgres_server, tmp_path_factory):
                 "--select",
                 *INTERMEDIATE,
                 "--exclude",
-                "int_identity__edges",
+                "tag:identity_graph",
                 "tag:after_python",
                 *excluded,
                 *flags,

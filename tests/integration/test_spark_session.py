@@ -130,8 +130,10 @@ def test_identity_resolution_runs_inside_spark_with_duckdbs_person_ids(spark, tm
     edges = [*IDENTITY_EDGES, *((f"anon:{i:03d}", f"anon:{i + 1:03d}") for i in range(40))]  # a chain: rounds
     for schema in ("intermediate", "seeds", "quality"):
         session.sql(f"create database if not exists {schema}")
-    for table in ("int_identity__edges", "identity_edges", "identity_state"):  # no earlier test's state
-        session.sql(f"drop table if exists intermediate.{table}")
+    for table in ("int_identity__edges", "identity_edges", "identity_state", "identity_record_edges"):
+        session.sql(f"drop table if exists intermediate.{table}")  # no earlier test's state
+    for view in ("int_identity__record_edges", "int_identity__touchpoint_edges"):  # an earlier night's: all edges read
+        session.sql(f"drop view if exists intermediate.{view}")
     session.createDataFrame(edges, "left_identifier string, right_identifier string").write.saveAsTable(
         "intermediate.int_identity__edges"
     )

@@ -25,11 +25,11 @@ from orchestration.settings import Settings
 
 # by folder (fqn), not path: path selectors are relative to the working directory, and `closedloop run` may be
 # started anywhere
-STAGING_SELECT = "fqn:staging fqn:quality resource_type:seed int_identity__edges"
-# the identity graph is a view built with staging: identity resolution reads it after the gate
+STAGING_SELECT = "fqn:staging fqn:quality resource_type:seed tag:identity_graph"
+# the identity graph's views (tag identity_graph) are built with staging: identity resolution reads them after the gate
 INTERMEDIATE_SELECT = "fqn:intermediate resource_type:snapshot"
 # intermediate models that read a Python step's output (tag after_python) build with the marts, after that step
-INTERMEDIATE_EXCLUDE = "int_identity__edges tag:after_python"
+INTERMEDIATE_EXCLUDE = "tag:identity_graph tag:after_python"
 MARTS_SELECT = "fqn:marts tag:after_python"
 # dbt unit tests check the SQL, not the night's data: `make test` runs them (tests/integration/test_dbt_build.py)
 NOT_UNIT_TESTS = "resource_type:unit_test"

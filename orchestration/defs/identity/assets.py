@@ -13,6 +13,8 @@ PEOPLE_KEY = dg.AssetKey(["intermediate", "identity_people"])
 HASHES_KEY = dg.AssetKey(["intermediate", "identity_hashes"])
 UPSTREAM = [
     dg.AssetKey(["intermediate", "int_identity__edges"]),
+    dg.AssetKey(["intermediate", "int_identity__record_edges"]),
+    dg.AssetKey(["intermediate", "int_identity__touchpoint_edges"]),
     dg.AssetKey(["quality", "quarantined_keys"]),  # the gate: quarantined rows link nobody
     dg.AssetKey(["seeds", "identity_blocklist"]),
 ]
