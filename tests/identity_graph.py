@@ -65,7 +65,8 @@ def people_of(
 def build_split_warehouse(path: Path, record_edges: Iterable[tuple[str, str | None]], patterns: Iterable[str]) -> Path:
     """The warehouse of `build_warehouse` with the edges in their two parts, as the dbt views give them: the leads'
     and orders' edges (`record_edges`) and every touchpoint delivery's (add them with `deliver_touchpoints`), with
-    int_identity__edges the union of the first and each touchpoint's newest delivery."""
+    int_identity__edges the union of the first and each touchpoint's newest delivery (the touchpoint edges carry
+    the touchpoint's id here, for that view and for the tests that delete a delivery)."""
     build_warehouse(path, [], patterns)
     with duckdb.connect(str(path)) as con:
         con.execute("create schema if not exists staging")
@@ -74,9 +75,8 @@ def build_split_warehouse(path: Path, record_edges: Iterable[tuple[str, str | No
             "create table intermediate.int_identity__record_edges (left_identifier varchar, right_identifier varchar)"
         )
         con.execute(
-            "create table intermediate.int_identity__touchpoint_edges (left_identifier varchar,"
-            " right_identifier varchar, touchpoint_id varchar, _loaded_at timestamp, _source_file varchar,"
-            " _row_number bigint)"
+            "create table intermediate.int_identity__touchpoint_edges"
+            " (left_identifier varchar, right_identifier varchar, _loaded_at timestamp, touchpoint_id varchar)"
         )
         con.execute(
             "create table staging.stg_web__touchpoints"
@@ -109,6 +109,6 @@ def deliver_touchpoints(path: Path, touches: dict[str, list[tuple[str, str | Non
             con.execute("insert into staging.stg_web__touchpoints values (?, ?, ?, ?)", delivery)
             for left, right in edges:
                 con.execute(
-                    "insert into intermediate.int_identity__touchpoint_edges values (?, ?, ?, ?, ?, ?)",
-                    [left, right, *delivery],
+                    "insert into intermediate.int_identity__touchpoint_edges values (?, ?, ?, ?)",
+                    [left, right, loaded_at, touchpoint_id],
                 )

@@ -15,6 +15,8 @@ A night whose edges only add to last night's updates last night's people (`ident
 (`intermediate.identity_edges`) and what they were resolved with (`intermediate.identity_state`: the blocklist and
 the rules, and how many people rows were written) for the next. Anything else solves again: an edge gone (a changed
 or erased record), another blocklist, people rows that are not the ones written (an erasure), no state at all.
+When last night's people can be updated, the edges read are, where possible, only the leads' and orders' and those of
+the touchpoints loaded since last night (`new_edges_added`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 {{ config(materialized='view', tags=['identity_graph']) }}
 -- The identity graph's edges (docs/identity.md): one row per distinct pair of typed identifiers seen on the same record
 -- (lead:<lead_id>, email:<normalised>, phone:<E.164>, anon:<anonymous_id>), plus identifiers seen alone
--- (right_identifier null): the leads' and orders' edges, and those of every touchpoint's newest delivery.
+-- (right_identifier null): the leads' and orders' edges (int_identity__record_edges), and those of every touchpoint's
+-- newest delivery (as int_identity__touchpoint_edges pairs every delivery).
 -- Identity resolution (orchestration/defs/identity) reads it whenever it cannot read only the new touchpoints'.
 -- A view built with staging: read after the quality gate, it leaves out the rows the gate quarantined.
 with
@@ -23,13 +24,25 @@ superseded_touchpoints as (
 
 ),
 
+latest_touchpoints as (
+
+    select
+        {{ identifier('anon', 'touchpoints.anonymous_id') }} as hub,
+        {{ identifier('email', 'touchpoints.email') }} as email,
+        {{ identifier('phone', 'touchpoints.phone') }} as phone
+    from {{ ref('stg_web__touchpoints') }} as touchpoints
+    where
+        {{ not_quarantined('touchpoints', 'touchpoints.touchpoint_id') }}
+        and {{ not_superseded(
+            'superseded_touchpoints', 'touchpoints', 'touchpoint_id, _loaded_at, _source_file, _row_number'
+        ) }}
+
+),
+
+-- the cookie is the hub of a touch; without one, the email and phone link to each other
 latest_touchpoint_edges as (
 
-    select touchpoint_edges.left_identifier, touchpoint_edges.right_identifier
-    from {{ ref('int_identity__touchpoint_edges') }} as touchpoint_edges
-    where {{ not_superseded(
-        'superseded_touchpoints', 'touchpoint_edges', 'touchpoint_id, _loaded_at, _source_file, _row_number'
-    ) }}
+    {{ identity_pairs('latest_touchpoints') }}
 
 ),
 
