@@ -50,3 +50,50 @@
         + (case when email is null then 0 else 1 end)
         + (case when phone is null then 0 else 1 end) = 1
 {%- endmacro %}
+
+{# How int_touchpoint_people is built tonight (docs/identity.md#the-touches-people). The table
+   `intermediate.touchpoint_people_built` says which people and which touchpoint loads its last build read:
+   - 'same': identity has not resolved since: the touches loaded since, with the same people;
+   - 'moves': tonight's resolution updated the people it read: the touches loaded since, and the touches of the
+     people merged tonight (`identity_moves`) under their new key;
+   - 'rebuild': anything else (a whole solve, no record of the last build, the first build, Spark): every touch. #}
+{% macro touchpoint_people_mode() %}
+    {%- if not execute or target.type == 'spark' or not is_incremental() -%}{{ return('rebuild') }}{%- endif -%}
+    {%- set built = load_relation(source('identity', 'touchpoint_people_built')) -%}
+    {%- set state = load_relation(source('identity', 'identity_state')) -%}
+    {%- if built is none or load_relation(source('identity', 'identity_moves')) is none
+        or not has_column(state, 'updated_from') -%}
+        {{ return('rebuild') }}
+    {%- endif -%}
+    {%- set found = run_query(
+        'select built.people_resolved_at, built.touches_through, state.resolved_at, state.updated_from from '
+        ~ built ~ ' as built cross join ' ~ state ~ ' as state'
+    ).rows -%}
+    {%- if found | length != 1 or found[0][0] is none or found[0][1] is none -%}
+        {{ return('rebuild') }}
+    {%- elif found[0][0] == found[0][2] -%}
+        {{ return('same') }}
+    {%- elif found[0][0] == found[0][3] -%}
+        {{ return('moves') }}
+    {%- endif -%}
+    {{ return('rebuild') }}
+{% endmacro %}
+
+{# After a build of int_touchpoint_people: the rows of touches that belong to nobody go (an incremental build
+   writes every touch it read, with a null person when it has none), and the build's record is written: the
+   people it read and up to which load identity had read the touchpoints (the next build reads those loaded after).
+   Without identity's state there is no record, and the next build reads every touch. #}
+{% macro after_touchpoint_people() -%}
+    {%- if target.type == 'spark' %}select 1{% else -%}
+    {%- set built = source('identity', 'touchpoint_people_built') -%}
+    {%- set state = load_relation(source('identity', 'identity_state')) -%}
+    {%- set read = load_relation(source('identity', 'identity_touchpoints_read')) -%}
+    delete from {{ this }} where person_id is null;
+    drop table if exists {{ built }};
+    {%- if state is not none and read is not none and has_column(state, 'resolved_at') %}
+    create table {{ built }} as
+    select state.resolved_at as people_resolved_at, touchpoints_read.touchpoints_through as touches_through
+    from {{ state }} as state cross join {{ read }} as touchpoints_read
+    {%- endif %}
+    {%- endif %}
+{%- endmacro %}

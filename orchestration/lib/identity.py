@@ -87,8 +87,21 @@ class ComponentsSql:
     added = WORK + "changes"
     new_nodes = WORK + "new_nodes"
     roots = WORK + "roots"
+    moves = WORK + "moves"  # person_id → person_id_now of last night's people merged tonight (none after a solve)
     record_edges = WORK + "record_edges"  # the leads' and orders' edges, read whole every night
-    scratch = (edges, nodes, links, WORK + "labels_0", WORK + "labels_1", people, added, new_nodes, roots, record_edges)
+    scratch = (
+        edges,
+        nodes,
+        links,
+        WORK + "labels_0",
+        WORK + "labels_1",
+        people,
+        added,
+        new_nodes,
+        roots,
+        moves,
+        record_edges,
+    )
 
     def __init__(self, engine: str):
         # PostgreSQL compares text by the database's locale; identifiers are ordered by their bytes everywhere
@@ -266,16 +279,23 @@ class ComponentsSql:
             select a, b from pairs union select b, a from pairs
         """
 
+    def select_moves(self, labels: str) -> str:
+        """Each of last night's people that a new edge merged into another: its key now, its new root's."""
+        return f"""
+            select r.person_id, 'p_' || substr(md5(l.label), 1, 16) as person_id_now
+            from {self.roots} r join {labels} l on l.node = r.root where l.label <> r.root
+        """
+
+    def no_moves(self) -> str:
+        """The moves of a whole solve: none (every person may be new; what read the people reads them again)."""
+        return f"select person_id, person_id as person_id_now from {self.people} where 1 = 0"
+
     def select_updated_people(self, labels: str, people: str) -> str:
         """Last night's people, each merged person under its new root's key, and the new identifiers."""
         return f"""
-            with known as ({self._known(people)}),
-            moved as (
-                select r.person_id, 'p_' || substr(md5(l.label), 1, 16) as person_id_now
-                from {self.roots} r join {labels} l on l.node = r.root where l.label <> r.root
-            )
+            with known as ({self._known(people)})
             select k.identifier, coalesce(m.person_id_now, k.person_id) as person_id
-            from known k left join moved m on m.person_id = k.person_id
+            from known k left join {self.moves} m on m.person_id = k.person_id
             union all
             select n.identifier, 'p_' || substr(md5(coalesce(l.label, n.identifier)), 1, 16) as person_id
             from {self.new_nodes} n left join {labels} l on l.node = n.identifier
@@ -284,6 +304,12 @@ class ComponentsSql:
     def published_people(self) -> str:
         """The people with the database's own collation again (md5 of a `C` label is `C` on PostgreSQL too)."""
         return f"select identifier{self.default} as identifier, person_id{self.default} as person_id from {self.people}"
+
+    def published_moves(self) -> str:
+        return (
+            f"select person_id{self.default} as person_id, person_id_now{self.default} as person_id_now"
+            f" from {self.moves}"
+        )
 
     def primaries(self) -> str:
         """Per person and kind (email, phone), the primary value: the first, by its bytes, among those seen on a

@@ -16,7 +16,9 @@ A night whose edges only add to last night's updates last night's people (`ident
 the rules, and how many people rows were written) for the next. Anything else solves again: an edge gone (a changed
 or erased record), another blocklist, people rows that are not the ones written (an erasure), no state at all.
 When last night's people can be updated, the edges read are, where possible, only the leads' and orders' and those of
-the touchpoints loaded since last night (`new_edges_added`).
+the touchpoints loaded since last night (`new_edges_added`). An update also writes the people it merged into
+another (`intermediate.identity_moves`), and the state says which people it updated (`updated_from`), so that
+int_touchpoint_people can move those people's touches instead of assigning every touch again.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ PEOPLE_TABLE = "intermediate.identity_people"
 HASHES_TABLE = "intermediate.identity_hashes"
 RESULTS_TABLE = "quality.results"
 EDGES_STATE = "intermediate.identity_edges"  # last night's edges, compared with tonight's
-STATE_TABLE = "intermediate.identity_state"  # one row: what last night's people were resolved with
+STATE_TABLE = "intermediate.identity_state"  # one row: what last night's people were resolved with, and when
+MOVES_TABLE = "intermediate.identity_moves"  # last night's people that tonight's update merged into another
 RECORD_EDGES_STATE = "intermediate.identity_record_edges"  # last night's RECORD_EDGES
 TOUCHPOINTS_READ = "intermediate.identity_touchpoints_read"  # one row: up to which load last night read touchpoints
 RULES_VERSION = "1"  # raised when the resolution's rules change, so that a new release solves again
@@ -121,6 +124,7 @@ def resolve_identity(
             warehouse.create_table_as(sql.edges, sql.read_edges(EDGES))
             check_edges(warehouse, sql, EDGES)
             added = edges_added(warehouse, sql) if updatable else None
+        updated_from = last_resolved_at(warehouse) if added is not None else None
         warehouse.drop_table(STATE_TABLE)  # no update from these people until tonight's are written
         rounds = solve_whole(warehouse, sql) if added is None else update_people(warehouse, sql)
         hashes = primary_hashes(warehouse.read_text(sql.primaries()), key)
@@ -135,10 +139,14 @@ def resolve_identity(
         # the kept edges: tonight's after a whole solve, last night's plus the new ones after an update (none was
         # gone); the state last: a run that stops before it leaves none, and the next night solves whole
         warehouse.write(
-            replace={HASHES_TABLE: hashes, STATE_TABLE: state_row(basis, int(figures["identifiers"] or 0))},
+            replace={
+                HASHES_TABLE: hashes,
+                STATE_TABLE: state_row(basis, int(figures["identifiers"] or 0), updated_from),
+            },
             append={RESULTS_TABLE: result_row(run_id, duplicates, max_duplicate_contact_rate, checked_at)},
             replace_with={
                 PEOPLE_TABLE: sql.published_people(),
+                MOVES_TABLE: sql.published_moves(),
                 **({EDGES_STATE: sql.kept_edges(sql.edges)} if whole else {}),
                 # what the next night needs to read only the touchpoints loaded after tonight's
                 **(split_state(sql) if split else {}),
@@ -175,6 +183,13 @@ def state_holds(warehouse, basis: str) -> bool:
     state = warehouse.read_text(f"select basis, people_rows from {STATE_TABLE}").to_pylist()
     people_rows = warehouse.read_text(f"select count(*) as n from {PEOPLE_TABLE}").column("n")[0].as_py()
     return state == [{"basis": basis, "people_rows": people_rows}]
+
+
+def last_resolved_at(warehouse) -> datetime | None:
+    """When last night's people were resolved (None: a state written before the time was kept)."""
+    state = warehouse.read_text(f"select * from {STATE_TABLE}").to_pylist()
+    resolved_at = state[0].get("resolved_at") if len(state) == 1 else None
+    return datetime.fromisoformat(resolved_at) if resolved_at else None
 
 
 def has_split_views(warehouse) -> bool:
@@ -232,6 +247,7 @@ def solve_whole(warehouse, sql: ComponentsSql) -> int:
     warehouse.create_table_as(sql.links, sql.select_links())
     labels, rounds = label_components(warehouse, sql)
     warehouse.create_table_as(sql.people, sql.select_people(labels))
+    warehouse.create_table_as(sql.moves, sql.no_moves())
     return rounds
 
 
@@ -242,12 +258,23 @@ def update_people(warehouse, sql: ComponentsSql) -> int:
     warehouse.create_table_as(sql.roots, sql.select_roots(PEOPLE_TABLE))
     warehouse.create_table_as(sql.links, sql.select_root_links(PEOPLE_TABLE))
     labels, rounds = label_components(warehouse, sql)
+    warehouse.create_table_as(sql.moves, sql.select_moves(labels))
     warehouse.create_table_as(sql.people, sql.select_updated_people(labels, PEOPLE_TABLE))
     return rounds
 
 
-def state_row(basis: str, people_rows: int) -> pa.Table:
-    return pa.table({"basis": pa.array([basis], pa.string()), "people_rows": pa.array([people_rows], pa.int64())})
+def state_row(basis: str, people_rows: int, updated_from: datetime | None) -> pa.Table:
+    """`resolved_at`: now, by the clock (unique per resolution, unlike a run's `now`); `updated_from`: the
+    `resolved_at` of the people tonight's updated (with the moves of MOVES_TABLE), None after a whole solve. A
+    model that read last night's people follows tonight's with the moves when it read those (docs/identity.md)."""
+    return pa.table(
+        {
+            "basis": pa.array([basis], pa.string()),
+            "people_rows": pa.array([people_rows], pa.int64()),
+            "resolved_at": pa.array([datetime.now(UTC).replace(tzinfo=None)], pa.timestamp("us")),
+            "updated_from": pa.array([updated_from], pa.timestamp("us")),
+        }
+    )
 
 
 @contextmanager

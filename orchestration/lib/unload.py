@@ -25,7 +25,11 @@ from orchestration.lib.sql import sql_literal, table_exists
 # applied requests cannot be taken back: the people are gone
 NOT_UNLOADABLE = ("erasure_requests",)
 # incremental tables keyed by touchpoint id (the other datasets are rebuilt whole every night)
-TOUCHPOINT_TABLES = (("intermediate", "int_touchpoints_classified"), ("marts", "fct_touchpoints"))
+TOUCHPOINT_TABLES = (
+    ("intermediate", "int_touchpoints_classified"),
+    ("intermediate", "int_touchpoint_people"),
+    ("marts", "fct_touchpoints"),
+)
 
 
 class UnloadError(Exception):

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from orchestration.lib.identity import read_blocklist_seed
-from orchestration.lib.people import HASHES_TABLE, PEOPLE_TABLE
+from orchestration.lib.people import HASHES_TABLE, MOVES_TABLE, PEOPLE_TABLE, STATE_TABLE
 from tests.identity_graph import build_warehouse, replace_edges, resolve
 
 BLOCKLIST = read_blocklist_seed()
@@ -24,6 +24,13 @@ def resolved(path):
     return people, hashes
 
 
+def moves_and_state(path):
+    with duckdb.connect(str(path), read_only=True) as con:
+        moves = dict(con.execute(f"select person_id, person_id_now from {MOVES_TABLE}").fetchall())
+        state = con.execute(f"select resolved_at, updated_from from {STATE_TABLE}").fetchone()
+    return moves, state
+
+
 def solved_whole(tmp_path, night):
     path = build_warehouse(tmp_path / "whole.duckdb", night, BLOCKLIST)
     outcome = resolve(path)
@@ -37,11 +44,19 @@ def test_added_edges_update_last_nights_people_as_a_whole_solve_would(tmp_path_f
     tmp_path = tmp_path_factory.mktemp("nights")
     path = build_warehouse(tmp_path / "w.duckdb", first, BLOCKLIST)
     assert resolve(path).added_edges is None, "the first night has nothing to update"
+    before, _ = resolved(path)
+    first_moves, (first_resolved_at, first_updated_from) = moves_and_state(path)
+    assert first_moves == {} and first_updated_from is None
     replace_edges(path, first + more)
     updated = resolve(path)
     expected, whole = solved_whole(tmp_path, first + more)
     assert updated.added_edges is not None
     assert resolved(path) == expected
+    # the moves are exactly last night's people whose key changed, each to its key now
+    moves, (resolved_at, updated_from) = moves_and_state(path)
+    people_now = expected[0]
+    assert moves == {person: people_now[i] for i, person in before.items() if people_now[i] != person}
+    assert updated_from == first_resolved_at < resolved_at
     assert (updated.people, updated.identifiers, updated.duplicates) == (
         whole.people,
         whole.identifiers,

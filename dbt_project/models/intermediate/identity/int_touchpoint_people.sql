@@ -1,9 +1,29 @@
+{{
+    config(
+        materialized=incremental_where_supported(),
+        unique_key='touchpoint_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+        post_hook=[
+            "{{ delete_quarantined('touchpoints', 'touchpoint_id') }}",
+            "{{ after_touchpoint_people() }}",
+        ],
+    )
+}}
 -- One row per touchpoint that belongs to a person: the person of its cookie, else of its email, else of its phone
 -- (all three belong to the same person whenever they are not blocklisted: the touch links them). A touch whose
--- only identifiers are blocklisted belongs to nobody. A table, rebuilt every run: people merge as data arrives,
--- so an old touch can move to another person (fct_touchpoints, incremental, does not carry person_id for that reason).
+-- only identifiers are blocklisted belongs to nobody. People merge as data arrives, so an old touch can move to
+-- another person (fct_touchpoints does not carry person_id for that reason).
+-- Incremental (docs/identity.md#the-touches-people): when tonight's people update the ones the last build read,
+-- only the touches loaded since are assigned, and the touches of the people merged tonight take their new key;
+-- otherwise every touch is assigned again (`touchpoint_people_mode`). An incremental build writes every touch it
+-- reads, a null person where it has none, and the post-hook deletes those rows (a re-delivered touch can lose its
+-- person).
 -- `person_since` is when the touch got its current person (this run, unless the previous build already had the
 -- same person): attribution recomputes only the conversions of people whose touches changed.
+-- depends_on: {{ source('identity', 'identity_state') }}, {{ source('identity', 'identity_moves') }}
+-- depends_on: {{ source('identity', 'touchpoint_people_built') }}
+{%- set mode = touchpoint_people_mode() %}
 {%- set has_previous = target.type != 'spark' and has_column(adapter.get_relation(this.database, this.schema, this.identifier), 'person_since') %}
 with
 
@@ -12,6 +32,9 @@ touchpoints as {{ not_materialized() }} (
     select touchpoint_id, occurred_at, anonymous_id, email, phone, _loaded_at
     from {{ ref('int_touchpoints_classified') }}
     where {{ not_quarantined('touchpoints', 'touchpoint_id') }}
+    {%- if mode != 'rebuild' %}
+        and _loaded_at > (select touches_through from {{ source('identity', 'touchpoint_people_built') }})
+    {%- endif %}
 
 ),
 
@@ -41,12 +64,13 @@ people_by_phone as (
 
 ),
 
--- a cookie is never blocklisted and every cookie of a kept touch is in the people table, so it decides
+-- a cookie is never blocklisted and every cookie of a touch identity read is in the people table, so it decides
 with_cookie as (
 
     select touchpoints.touchpoint_id, touchpoints.occurred_at, touchpoints._loaded_at, people_by_cookie.person_id
     from touchpoints
-    inner join people_by_cookie on people_by_cookie.anonymous_id = touchpoints.anonymous_id
+    left join people_by_cookie on people_by_cookie.anonymous_id = touchpoints.anonymous_id
+    where touchpoints.anonymous_id is not null
 
 ),
 
@@ -64,12 +88,36 @@ without_cookie as (
 
 ),
 
-assigned as (
+read_touches as (
 
     select touchpoint_id, person_id, occurred_at, _loaded_at from with_cookie
     union all
     select touchpoint_id, person_id, occurred_at, _loaded_at from without_cookie
+
+),
+{%- if mode == 'moves' %}
+
+-- the touches read before whose person was merged into another tonight
+moved as (
+
+    select kept.touchpoint_id, moves.person_id_now as person_id, kept.occurred_at, kept.touch_loaded_at as _loaded_at
+    from {{ this }} as kept
+    inner join {{ source('identity', 'identity_moves') }} as moves on kept.person_id = moves.person_id
+    where not exists (select 1 from touchpoints where touchpoints.touchpoint_id = kept.touchpoint_id)
+
+),
+{%- endif %}
+
+assigned as (
+
+    select touchpoint_id, person_id, occurred_at, _loaded_at from read_touches
+    {%- if not is_incremental() %}
     where person_id is not null
+    {%- endif %}
+    {%- if mode == 'moves' %}
+    union all
+    select touchpoint_id, person_id, occurred_at, _loaded_at from moved
+    {%- endif %}
 
 ),
 
