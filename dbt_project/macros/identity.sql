@@ -94,6 +94,9 @@
     create table {{ built }} as
     select state.resolved_at as people_resolved_at, touchpoints_read.touchpoints_through as touches_through
     from {{ state }} as state cross join {{ read }} as touchpoints_read
+    {%- if target.type == 'postgres' %};
+    analyze {{ built }}
+    {%- endif %}
     {%- endif %}
     {%- endif %}
 {%- endmacro %}
