@@ -114,7 +114,8 @@ def resolve_identity(
     sql = ComponentsSql(warehouse.engine)
     with warehouse.hold(), scratch_tables(warehouse, sql):
         basis = resolution_basis(warehouse)
-        updatable = state_holds(warehouse, basis)
+        state = last_state(warehouse)
+        updatable = state_holds(warehouse, basis, state)
         split = has_split_views(warehouse)
         if split:
             warehouse.create_table_as(sql.record_edges, sql.read_edges(RECORD_EDGES))
@@ -124,7 +125,7 @@ def resolve_identity(
             warehouse.create_table_as(sql.edges, sql.read_edges(EDGES))
             check_edges(warehouse, sql, EDGES)
             added = edges_added(warehouse, sql) if updatable else None
-        updated_from = last_resolved_at(warehouse) if added is not None else None
+        updated_from = resolved_at(state) if added is not None else None
         warehouse.drop_table(STATE_TABLE)  # no update from these people until tonight's are written
         rounds = solve_whole(warehouse, sql) if added is None else update_people(warehouse, sql)
         hashes = primary_hashes(warehouse.read_text(sql.primaries()), key)
@@ -175,21 +176,27 @@ def resolution_basis(warehouse) -> str:
     return hashlib.sha256(repr((RULES_VERSION, patterns)).encode()).hexdigest()
 
 
-def state_holds(warehouse, basis: str) -> bool:
+def last_state(warehouse) -> dict | None:
+    """Last night's state row, as text (None: no state, or not one row)."""
+    if not warehouse.has_table(STATE_TABLE):
+        return None
+    rows = warehouse.read_text(f"select * from {STATE_TABLE}").to_pylist()
+    return rows[0] if len(rows) == 1 else None
+
+
+def state_holds(warehouse, basis: str, state: dict | None) -> bool:
     """Whether last night's people can be updated: they were resolved with this basis, and their rows are the
     ones written (see the module's docstring)."""
-    if not (warehouse.has_table(STATE_TABLE) and warehouse.has_table(EDGES_STATE)):
+    if state is None or not warehouse.has_table(EDGES_STATE):
         return False
-    state = warehouse.read_text(f"select basis, people_rows from {STATE_TABLE}").to_pylist()
     people_rows = warehouse.read_text(f"select count(*) as n from {PEOPLE_TABLE}").column("n")[0].as_py()
-    return state == [{"basis": basis, "people_rows": people_rows}]
+    return state["basis"] == basis and state["people_rows"] == str(people_rows)
 
 
-def last_resolved_at(warehouse) -> datetime | None:
+def resolved_at(state: dict) -> datetime | None:
     """When last night's people were resolved (None: a state written before the time was kept)."""
-    state = warehouse.read_text(f"select * from {STATE_TABLE}").to_pylist()
-    resolved_at = state[0].get("resolved_at") if len(state) == 1 else None
-    return datetime.fromisoformat(resolved_at) if resolved_at else None
+    value = state.get("resolved_at")
+    return datetime.fromisoformat(value) if value else None
 
 
 def has_split_views(warehouse) -> bool:
