@@ -130,15 +130,3 @@
             and {{ second_of_day(local) }} {{ '<=' if at_close_counts else '<' }} {{ business_close_second() }} then 0
         else 1 end)
 {%- endmacro %}
-
-{# Post-hook of int_lead_touch_scores: delete+insert replaces only the leads a run recomputes, so a lead that no
-   longer exists (quarantined, erased, unloaded) would keep its row; a rebuild never has it. #}
-{% macro delete_vanished_leads() -%}
-    {%- if target.type == 'spark' %}select 1{% else -%}
-    delete from {{ this }} as kept
-    where not exists (
-        select 1 from {{ ref('stg_crm__leads') }} as leads
-        where leads.lead_id = kept.lead_id and {{ not_quarantined('leads', 'leads.lead_id') }}
-    )
-    {%- endif %}
-{%- endmacro %}

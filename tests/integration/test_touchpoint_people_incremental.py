@@ -1,9 +1,6 @@
-"""The person-level models follow what changed (real dbt, identity run by Dagster, a real DuckDB file; the fixture
-tests/fixtures/landing_identity, then a second night):
-- int_touchpoint_people, on a night whose people update last night's, assigns only the touches loaded since and
-  moves the touches of the people merged tonight;
-- int_lead_touch_scores recomputes only the leads whose person's touches changed;
-and both equal a rebuild."""
+"""int_touchpoint_people follows identity's update: on a night whose people update last night's, it assigns only the
+touches loaded since and moves the touches of the people merged tonight, and the table equals a rebuild (real dbt,
+identity run by Dagster, a real DuckDB file; the fixture tests/fixtures/landing_identity, then a second night)."""
 
 import shutil
 from datetime import datetime
@@ -29,17 +26,14 @@ t12,2026-04-04T10:00:00Z,,ann.lee@gmail.com,,form_submit,https://www.acme.io/dem
 """
 GRAPH = ["--select", "+tag:identity_graph", "resource_type:seed"]
 GRAPH += ["--exclude", "resource_type:test", "resource_type:unit_test"]
-TOUCH_PEOPLE = ["--select", "+int_lead_touch_scores", "--exclude", "tag:identity_graph"]
+TOUCH_PEOPLE = ["--select", "+int_touchpoint_people", "--exclude", "tag:identity_graph"]
 COMPILED_SQL = Path("target/compiled/closedloop/dbt_project/models/intermediate/identity/int_touchpoint_people.sql")
 COLUMNS = "touchpoint_id, person_id, occurred_at, touch_loaded_at"
-LEAD_COLUMNS = "lead_id, person_id, handoff_at, score_at_creation, qualified_after_creation_at, intent_rank"
-LEAD_COLUMNS += ", has_content_interaction, touch_count, last_touch_at, last_loaded_at, last_assigned_at"
-LEADS = "intermediate.int_lead_touch_scores"
 
 
 def night(data: Path, landing: Path, loaded_at: datetime) -> str:
-    """Loads `landing`'s new files, builds the graph, resolves people and builds int_touchpoint_people and
-    int_lead_touch_scores; returns the SQL dbt compiled for int_touchpoint_people."""
+    """Loads `landing`'s new files, builds the graph, resolves people and builds int_touchpoint_people; returns
+    the SQL dbt compiled for it."""
     with duckdb.connect(str(data / "warehouse.duckdb")) as con:
         ensure_raw_tables(con)
         for source in CONTRACTS:
@@ -67,16 +61,13 @@ def nights(tmp_path_factory):
         env.delenv("CLOSEDLOOP_PII_KEY", raising=False)
         first_sql = night(data, landing, datetime(2026, 4, 1))
         first = dict(rows(data, "select touchpoint_id, person_since from intermediate.int_touchpoint_people"))
-        first_leads = dict(rows(data, f"select lead_id, built_at from {LEADS}"))
         (landing / "touchpoints" / "touchpoints_2026-04.csv").write_text(NIGHT_2)
         second_sql = night(data, landing, datetime(2026, 4, 5))
         incremental = rows(data, f"select {COLUMNS}, person_since from intermediate.int_touchpoint_people")
-        leads = rows(data, f"select {LEAD_COLUMNS}, built_at from {LEADS}")
         moves = rows(data, "select person_id, person_id_now from intermediate.identity_moves")
-        rebuilt = dbt(["run", "--full-refresh", "--select", "int_touchpoint_people", "int_lead_touch_scores"], data)
+        rebuilt = dbt(["run", "--full-refresh", "--select", "int_touchpoint_people"], data)
         assert rebuilt.success, rebuilt.message
         rebuild = rows(data, f"select {COLUMNS} from intermediate.int_touchpoint_people")
-        leads_rebuild = rows(data, f"select {LEAD_COLUMNS} from {LEADS}")
     return {
         "first_sql": first_sql,
         "second_sql": second_sql,
@@ -84,9 +75,6 @@ def nights(tmp_path_factory):
         "incremental": {row[0]: row for row in incremental},
         "moves": moves,
         "rebuild": sorted(rebuild),
-        "first_leads": first_leads,
-        "leads": {row[0]: row for row in leads},
-        "leads_rebuild": sorted(leads_rebuild),
     }
 
 
@@ -110,12 +98,3 @@ def test_person_since_moves_only_with_the_person(nights):
     touches, first = nights["incremental"], nights["first"]
     assert touches["t7"][4] > first["t7"] and touches["t8"][4] > first["t8"]  # moved tonight
     assert all(touches[t][4] == first[t] for t in ("t1", "t2", "t3", "t5", "t6", "t9"))
-
-
-def test_the_second_night_recomputes_the_leads_whose_touches_changed(nights):
-    first, leads = nights["first_leads"], nights["leads"]
-    recomputed = {lead for lead, row in leads.items() if row[-1] > first[lead]}
-    # Ann's three leads got t12; Gina's got the lonely visitor's touches by the merge and t10
-    assert recomputed == {"L1", "L2", "L3", "L10"}
-    assert leads["L10"][7] == 4 and leads["L1"][7] == 4  # touch counts: t7-t10; t1-t3 and t12
-    assert sorted(row[:-1] for row in leads.values()) == nights["leads_rebuild"]

@@ -12,8 +12,6 @@
 --     declared need (declared_need or product_interest); otherwise preparation. Judged at the handoff: handoff_at
 --     is the first sales activity on the lead (not before its creation); content touched after it does not count.
 --     A lead not handed off yet is judged on its touches up to the as-of point.
--- Everything but lead_score comes from int_lead_touch_scores, which recomputes only the leads whose touches, person
--- or handoff changed; lead_score reads only the touches of the window before the as-of point.
 with
 
 leads as (
@@ -26,17 +24,50 @@ leads as (
 
 ),
 
+-- the handoff to sales: the first sales activity on the lead
+first_activities as (
+
+    select lead_id, min(occurred_at) as first_activity_at
+    from {{ ref('stg_crm__activities') }}
+    where {{ not_quarantined('activities', 'activity_id') }} and occurred_at is not null
+    group by lead_id
+
+),
+
+handoffs as (
+
+    select
+        leads.lead_id,
+        case
+            when first_activities.first_activity_at < leads.created_at then leads.created_at
+            else first_activities.first_activity_at
+        end as handoff_at
+    from leads
+    inner join first_activities on leads.lead_id = first_activities.lead_id
+
+),
+
 lead_people as (
 
     select lead_id, person_id, person_lead_number from {{ ref('int_lead_people') }}
 
 ),
 
-touch_scores as (
+touchpoint_people as (
 
-    select
-        lead_id, handoff_at, score_at_creation, qualified_after_creation_at, intent_rank, has_content_interaction
-    from {{ ref('int_lead_touch_scores') }}
+    select touchpoint_id, person_id, occurred_at from {{ ref('int_touchpoint_people') }}
+
+),
+
+touchpoints as (
+
+    select touchpoint_id, touchpoint_type, content_id from {{ ref('int_touchpoints_classified') }}
+
+),
+
+scoring as (
+
+    select touchpoint_type, points, intent_tier, is_content_interaction from {{ ref('lead_scoring_points') }}
 
 ),
 
@@ -46,30 +77,81 @@ as_of as (
 
 ),
 
-scoring as (
+lead_persons as (
 
-    select touchpoint_type, points from {{ ref('lead_scoring_points') }}
+    select distinct person_id from lead_people
 
 ),
 
--- the touches of the window before the as-of point
-window_touches as (
+-- only the touches of people with a lead are scored
+person_touches as (
 
-    select touchpoint_people.person_id, coalesce(scoring.points, 0) as points
-    from {{ ref('int_touchpoint_people') }} as touchpoint_people
-    cross join as_of
-    inner join {{ ref('int_touchpoints_classified') }} as touchpoints
-        on touchpoint_people.touchpoint_id = touchpoints.touchpoint_id
+    select
+        touchpoint_people.person_id,
+        touchpoint_people.occurred_at,
+        coalesce(scoring.points, 0) as points,
+        case scoring.intent_tier when 'high' then 3 when 'medium' then 2 else 1 end as intent_rank,
+        (coalesce(scoring.is_content_interaction, false) or touchpoints.content_id is not null)
+            as is_content_interaction
+    from touchpoint_people
+    inner join lead_persons on touchpoint_people.person_id = lead_persons.person_id
+    inner join touchpoints on touchpoint_people.touchpoint_id = touchpoints.touchpoint_id
     left join scoring on touchpoints.touchpoint_type = scoring.touchpoint_type
-    where touchpoint_people.occurred_at >= {{ dbt.dateadd('day', -window_days, 'as_of.as_of_at') }}
+    where touchpoint_people.occurred_at is not null
 
 ),
 
-person_scores as (
+-- the score of the window that ends at each touch (touches at the same moment all count)
+touches_scored as (
 
-    select person_id, sum(points) as lead_score
-    from window_touches
-    group by person_id
+    select
+        person_id,
+        occurred_at,
+        points,
+        intent_rank,
+        is_content_interaction,
+        sum(points) over (
+            partition by person_id order by occurred_at
+            range between {{ days_interval(window_days) }} preceding and current row
+        ) as window_score
+    from person_touches
+
+),
+
+leads_touched as (
+
+    select
+        leads.lead_id,
+        sum(case
+            when
+                touches.occurred_at <= leads.created_at
+                and touches.occurred_at >= {{ dbt.dateadd('day', -window_days, 'leads.created_at') }}
+                then touches.points
+            else 0
+        end) as score_at_creation,
+        min(case
+            when touches.occurred_at > leads.created_at and touches.window_score >= {{ threshold }}
+                then touches.occurred_at
+        end) as qualified_after_creation_at,
+        sum(case
+            when touches.occurred_at >= {{ dbt.dateadd('day', -window_days, 'as_of.as_of_at') }}
+                then touches.points
+            else 0
+        end) as lead_score,
+        max(case when touches.occurred_at <= leads.created_at then touches.intent_rank end) as intent_rank,
+        max(case
+            when
+                touches.is_content_interaction
+                and touches.occurred_at <= coalesce(handoffs.handoff_at, as_of.as_of_at) then 1
+            else 0
+        end)
+            as has_content_interaction
+    from leads
+    inner join lead_people on leads.lead_id = lead_people.lead_id
+    inner join touches_scored as touches on lead_people.person_id = touches.person_id
+    left join handoffs on leads.lead_id = handoffs.lead_id
+    cross join as_of
+    group by leads.lead_id
 
 ),
 
@@ -85,27 +167,27 @@ leads_scored as (
         leads.source_campaign,
         leads.source_detail,
         leads.first_contact_at,
-        touch_scores.handoff_at,
+        handoffs.handoff_at,
         leads.lifecycle_stage,
-        coalesce(person_scores.lead_score, 0) as lead_score,
-        coalesce(touch_scores.score_at_creation, 0) as score_at_creation,
-        coalesce(person_scores.lead_score, 0) >= {{ threshold }} as is_score_qualified,
+        coalesce(leads_touched.lead_score, 0) as lead_score,
+        coalesce(leads_touched.score_at_creation, 0) as score_at_creation,
+        coalesce(leads_touched.lead_score, 0) >= {{ threshold }} as is_score_qualified,
         case
-            when coalesce(touch_scores.score_at_creation, 0) >= {{ threshold }} then leads.created_at
-            else touch_scores.qualified_after_creation_at
+            when coalesce(leads_touched.score_at_creation, 0) >= {{ threshold }} then leads.created_at
+            else leads_touched.qualified_after_creation_at
         end as mql_at,
-        case coalesce(touch_scores.intent_rank, 1) when 3 then 'high' when 2 then 'medium' else 'low' end
+        case coalesce(leads_touched.intent_rank, 1) when 3 then 'high' when 2 then 'medium' else 'low' end
             as intent_tier,
         (
             leads.source_channel is not null and leads.source_campaign is not null
             and leads.source_detail is not null
         ) as has_origin,
-        coalesce(touch_scores.has_content_interaction, false) as has_content_interaction,
+        coalesce(leads_touched.has_content_interaction = 1, false) as has_content_interaction,
         (leads.declared_need is not null or leads.product_interest is not null) as has_declared_need
     from leads
     left join lead_people on leads.lead_id = lead_people.lead_id
-    left join touch_scores on leads.lead_id = touch_scores.lead_id
-    left join person_scores on lead_people.person_id = person_scores.person_id
+    left join leads_touched on leads.lead_id = leads_touched.lead_id
+    left join handoffs on leads.lead_id = handoffs.lead_id
 
 ),
 
