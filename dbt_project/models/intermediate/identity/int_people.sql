@@ -36,17 +36,6 @@ touchpoint_people as (
 
 ),
 
-people_identified as (
-
-    select
-        person_id,
-        max(case when identifier like 'email:%' then 1 else 0 end) = 1 as has_email,
-        max(case when identifier like 'phone:%' then 1 else 0 end) = 1 as has_phone
-    from identity_people
-    group by person_id
-
-),
-
 person_leads as (
 
     select
@@ -73,15 +62,36 @@ person_leads as (
 
 ),
 
-earliest_leads as (
+-- one pass over every person's identifiers, touches and leads (a join of millions of people per part costs more):
+-- which kinds of identifier they have, and first contact, the earliest of the leads' first_contact_at and the
+-- touches; only the people identity resolution knows
+person_rows as (
 
-    select * from person_leads where person_lead_number = 1
+    select
+        person_id,
+        1 as is_resolved,
+        case when identifier like 'email:%' then 1 else 0 end as is_email,
+        case when identifier like 'phone:%' then 1 else 0 end as is_phone,
+        cast(null as {{ dbt.type_timestamp() }}) as contact_at
+    from identity_people
+    union all
+    select person_id, 0 as is_resolved, 0 as is_email, 0 as is_phone, occurred_at as contact_at from touchpoint_people
+    union all
+    select person_id, 0 as is_resolved, 0 as is_email, 0 as is_phone, first_contact_at as contact_at
+    from person_leads
 
 ),
 
-newest_leads as (
+people_summarised as (
 
-    select * from person_leads where newest_first = 1
+    select
+        person_id,
+        max(is_email) = 1 as has_email,
+        max(is_phone) = 1 as has_phone,
+        min(contact_at) as first_contact_at
+    from person_rows
+    group by person_id
+    having max(is_resolved) = 1
 
 ),
 
@@ -96,20 +106,28 @@ leads_summarised as (
 
 ),
 
--- first contact: the earliest of the leads' first_contact_at and the person's touchpoints
-contacts as (
+-- the merge rules over each person's leads, joined among the people with a lead before they meet everyone
+lead_facts as (
 
-    select person_id, first_contact_at as contact_at from person_leads
-    union all
-    select person_id, occurred_at from touchpoint_people
-
-),
-
-first_contacts as (
-
-    select person_id, min(contact_at) as first_contact_at
-    from contacts
-    group by person_id
+    select
+        leads_summarised.person_id,
+        leads_summarised.lead_count,
+        leads_summarised.furthest_stage_rank,
+        earliest_leads.source_channel as original_source_channel,
+        earliest_leads.source_campaign as original_source_campaign,
+        earliest_leads.source_detail as original_source_detail,
+        newest_leads.source_channel as latest_source_channel,
+        newest_leads.source_campaign as latest_source_campaign,
+        newest_leads.source_detail as latest_source_detail,
+        newest_leads.owner,
+        newest_leads.has_marketing_consent,
+        newest_leads.consent_at,
+        earliest_leads.lead_id as first_lead_id
+    from leads_summarised
+    left join person_leads as earliest_leads
+        on leads_summarised.person_id = earliest_leads.person_id and earliest_leads.person_lead_number = 1
+    left join person_leads as newest_leads
+        on leads_summarised.person_id = newest_leads.person_id and newest_leads.newest_first = 1
 
 ),
 
@@ -119,32 +137,29 @@ final as (
         people.person_id,
         identity_hashes.email_hash,
         identity_hashes.phone_hash,
-        earliest_leads.source_channel as original_source_channel,
-        earliest_leads.source_campaign as original_source_campaign,
-        earliest_leads.source_detail as original_source_detail,
-        newest_leads.source_channel as latest_source_channel,
-        newest_leads.source_campaign as latest_source_campaign,
-        newest_leads.source_detail as latest_source_detail,
-        first_contacts.first_contact_at,
-        case leads_summarised.furthest_stage_rank
+        lead_facts.original_source_channel,
+        lead_facts.original_source_campaign,
+        lead_facts.original_source_detail,
+        lead_facts.latest_source_channel,
+        lead_facts.latest_source_campaign,
+        lead_facts.latest_source_detail,
+        people.first_contact_at,
+        case lead_facts.furthest_stage_rank
             {%- for stage in stages_furthest_first %}
             when {{ stages_furthest_first | length - loop.index0 }} then '{{ stage }}'
             {%- endfor %}
         end as lifecycle_stage,
-        newest_leads.owner,
-        newest_leads.has_marketing_consent,
-        newest_leads.consent_at,
-        earliest_leads.lead_id as first_lead_id,
-        coalesce(leads_summarised.lead_count, 0) as lead_count,
+        lead_facts.owner,
+        lead_facts.has_marketing_consent,
+        lead_facts.consent_at,
+        lead_facts.first_lead_id,
+        coalesce(lead_facts.lead_count, 0) as lead_count,
         people.has_email,
         people.has_phone,
-        (leads_summarised.lead_count is null and not people.has_email and not people.has_phone) as is_anonymous
-    from people_identified as people
+        (lead_facts.lead_count is null and not people.has_email and not people.has_phone) as is_anonymous
+    from people_summarised as people
     left join identity_hashes on people.person_id = identity_hashes.person_id
-    left join earliest_leads on people.person_id = earliest_leads.person_id
-    left join newest_leads on people.person_id = newest_leads.person_id
-    left join leads_summarised on people.person_id = leads_summarised.person_id
-    left join first_contacts on people.person_id = first_contacts.person_id
+    left join lead_facts on people.person_id = lead_facts.person_id
 
 )
 
