@@ -120,7 +120,7 @@ class Settings:
     pg_user: str = "closedloop"
     pg_password: str = field(default="", repr=False)
     pg_database: str = "closedloop"
-    duckdb_memory_limit: str = "8GB"  # bounded: a full build of tens of millions of touchpoints spills to disk
+    duckdb_memory_limit: str = "7GB"  # bounded: a full build of tens of millions of touchpoints spills to disk
     # models built side by side on DuckDB: each query already uses every core, so more only shares the cores and the
     # memory limit (four threads cost a fifth more CPU and 1.6 GB more memory at 1 M leads, docs/benchmarks.md)
     dbt_threads: int = 2
