@@ -301,6 +301,23 @@ class ComponentsSql:
             from {self.new_nodes} n left join {labels} l on l.node = n.identifier
         """
 
+    def update_people(self, labels: str, people: str) -> list[str]:
+        """The statements that bring last night's people table `people` to select_updated_people's rows where it
+        is, on an engine that updates rows (DuckDB, PostgreSQL): the merged people's rows take their new key and
+        the new identifiers are added. A night changes a few per cent of the rows; writing them all again took
+        twice the time of the update's own work (7.8 s at 1 M leads, docs/benchmarks.md)."""
+        key = f"'p_' || substr(md5(coalesce(l.label, n.identifier)), 1, 16){self.default}"
+        return [
+            f"update {people} as kept set person_id = m.person_id_now{self.default} from {self.moves} m"
+            f" where kept.person_id = m.person_id{self.default}",
+            f"insert into {people} (identifier, person_id) select n.identifier{self.default}, {key}"
+            f" from {self.new_nodes} n left join {labels} l on l.node = n.identifier",
+        ]
+
+    def people_by_bytes(self, people: str) -> str:
+        """Table `people` as a relation that compares by bytes, like the work tables."""
+        return f"({self._known(people)})"
+
     def published_people(self) -> str:
         """The people with the database's own collation again (md5 of a `C` label is `C` on PostgreSQL too)."""
         return f"select identifier{self.default} as identifier, person_id{self.default} as person_id from {self.people}"
@@ -311,7 +328,7 @@ class ComponentsSql:
             f" from {self.moves}"
         )
 
-    def primaries(self) -> str:
+    def primaries(self, people: str | None = None) -> str:
         """Per person and kind (email, phone), the primary value: the first, by its bytes, among those seen on a
         lead (paired with a `lead:` identifier), else among all the person's; without its `kind:` prefix."""
         return f"""
@@ -323,7 +340,7 @@ class ComponentsSql:
             candidates as (
                 select p.person_id, p.identifier, substr(p.identifier, 1, 5) as kind,
                     case when o.identifier is null then 1 else 0 end as off_lead
-                from {self.people} p left join on_lead o on o.identifier = p.identifier
+                from {people or self.people} p left join on_lead o on o.identifier = p.identifier
                 where p.identifier like 'email:%' or p.identifier like 'phone:%'
             ),
             ranked as (
@@ -334,14 +351,14 @@ class ComponentsSql:
             select person_id, kind, substr(identifier, 7) as value from ranked where n = 1
         """
 
-    def figures(self) -> str:
+    def figures(self, people: str | None = None) -> str:
         """Identifiers, people, people with only cookies (anonymous visitors), leads and the people with leads."""
         return f"""
             with per_person as (
                 select person_id, count(*) as identifiers,
                     sum(case when identifier like 'anon:%' then 0 else 1 end) as known,
                     sum(case when identifier like 'lead:%' then 1 else 0 end) as leads
-                from {self.people} group by person_id
+                from {people or self.people} as people group by person_id
             )
             select sum(identifiers) as identifiers, count(*) as people,
                 sum(case when known = 0 then 1 else 0 end) as anonymous_people,
@@ -349,11 +366,13 @@ class ComponentsSql:
             from per_person
         """
 
-    def shared_leads(self, limit: int) -> str:
+    def shared_leads(self, limit: int, people: str | None = None) -> str:
         """The first lead ids, by their bytes, of leads that share their person with another lead."""
         return f"""
-            with leads as (select person_id, substr(identifier, 6) as lead_id from {self.people}
-                where identifier like 'lead:%'),
+            with leads as (
+                select person_id, substr(identifier, 6) as lead_id from {people or self.people} as people
+                where identifier like 'lead:%'
+            ),
             shared as (select person_id from leads group by person_id having count(*) > 1)
             select l.lead_id from leads l join shared s on s.person_id = l.person_id order by l.lead_id limit {limit}
         """

@@ -11,9 +11,10 @@ the phone rule) dropped, and the connected components labelled in a few rounds. 
 Python reads only the primaries (one row per person with an email or phone: one HMAC each, with the key that must
 not reach the engine) and a few figures.
 
-A night whose edges only add to last night's updates last night's people (`identity.py`); it keeps tonight's edges
-(`intermediate.identity_edges`) and what they were resolved with (`intermediate.identity_state`: the blocklist and
-the rules, and how many people rows were written) for the next. Anything else solves again: an edge gone (a changed
+A night whose edges only add to last night's updates last night's people (`identity.py`), in their table where the
+engine updates rows (DuckDB, PostgreSQL); it keeps tonight's edges (`intermediate.identity_edges`) and what they
+were resolved with (`intermediate.identity_state`: the blocklist and the rules, and how many people rows were
+written) for the next. Anything else solves again: an edge gone (a changed
 or erased record), another blocklist, people rows that are not the ones written (an erasure), no state at all.
 When last night's people can be updated, the edges read are, where possible, only the leads' and orders' and those of
 the touchpoints loaded since last night (`new_edges_added`). An update also writes the people it merged into
@@ -127,16 +128,18 @@ def resolve_identity(
             added = edges_added(warehouse, sql) if updatable else None
         updated_from = resolved_at(state) if added is not None else None
         warehouse.drop_table(STATE_TABLE)  # no update from these people until tonight's are written
-        rounds = solve_whole(warehouse, sql) if added is None else update_people(warehouse, sql)
-        hashes = primary_hashes(warehouse.read_text(sql.primaries()), key)
-        figures = warehouse.read_text(sql.figures()).to_pylist()[0]
+        rounds, people = solve_whole(warehouse, sql) if added is None else update_people(warehouse, sql)
+        hashes = primary_hashes(warehouse.read_text(sql.primaries(people)), key)
+        figures = warehouse.read_text(sql.figures(people)).to_pylist()[0]
         duplicates = DuplicateContacts(
             leads=int(figures["leads"] or 0),
             people_with_leads=int(figures["people_with_leads"] or 0),
-            sample_lead_ids=warehouse.read_text(sql.shared_leads(SAMPLE_SIZE)).column("lead_id").to_pylist(),
+            sample_lead_ids=warehouse.read_text(sql.shared_leads(SAMPLE_SIZE, people)).column("lead_id").to_pylist(),
         )
         checked_at = (now or datetime.now(UTC)).replace(tzinfo=None)
         whole = added is None
+        # the people are in their table already when it was updated where it is
+        people_written = {} if people != sql.people else {PEOPLE_TABLE: sql.published_people()}
         # the kept edges: tonight's after a whole solve, last night's plus the new ones after an update (none was
         # gone); the state last: a run that stops before it leaves none, and the next night solves whole
         warehouse.write(
@@ -146,7 +149,7 @@ def resolve_identity(
             },
             append={RESULTS_TABLE: result_row(run_id, duplicates, max_duplicate_contact_rate, checked_at)},
             replace_with={
-                PEOPLE_TABLE: sql.published_people(),
+                **people_written,
                 MOVES_TABLE: sql.published_moves(),
                 **({EDGES_STATE: sql.kept_edges(sql.edges)} if whole else {}),
                 # what the next night needs to read only the touchpoints loaded after tonight's
@@ -248,26 +251,31 @@ def edges_added(warehouse, sql: ComponentsSql) -> int | None:
     return int(changes["added"] or 0)
 
 
-def solve_whole(warehouse, sql: ComponentsSql) -> int:
-    """People from tonight's edges alone; the label rounds it took."""
+def solve_whole(warehouse, sql: ComponentsSql) -> tuple[int, str]:
+    """People from tonight's edges alone: the label rounds it took, and the work table of the people."""
     warehouse.create_table_as(sql.nodes, sql.select_nodes(BLOCKLIST))
     warehouse.create_table_as(sql.links, sql.select_links())
     labels, rounds = label_components(warehouse, sql)
     warehouse.create_table_as(sql.people, sql.select_people(labels))
     warehouse.create_table_as(sql.moves, sql.no_moves())
-    return rounds
+    return rounds, sql.people
 
 
-def update_people(warehouse, sql: ComponentsSql) -> int:
+def update_people(warehouse, sql: ComponentsSql) -> tuple[int, str]:
     """Last night's people with tonight's new edges: the components they merge are labelled over a graph of the
-    touched people's roots and the new identifiers; the label rounds it took."""
+    touched people's roots and the new identifiers. The label rounds it took, and where tonight's people are: the
+    people table itself, updated where it is, on an engine that updates rows (the state row is gone already, so a
+    run that stops after this solves whole the next night); else a work table, written over it at the end."""
     warehouse.create_table_as(sql.new_nodes, sql.select_new_nodes(BLOCKLIST, PEOPLE_TABLE))
     warehouse.create_table_as(sql.roots, sql.select_roots(PEOPLE_TABLE))
     warehouse.create_table_as(sql.links, sql.select_root_links(PEOPLE_TABLE))
     labels, rounds = label_components(warehouse, sql)
     warehouse.create_table_as(sql.moves, sql.select_moves(labels))
+    if warehouse.updates_rows:
+        warehouse.change(sql.update_people(labels, PEOPLE_TABLE))
+        return rounds, sql.people_by_bytes(PEOPLE_TABLE)
     warehouse.create_table_as(sql.people, sql.select_updated_people(labels, PEOPLE_TABLE))
-    return rounds
+    return rounds, sql.people
 
 
 def state_row(basis: str, people_rows: int, updated_from: datetime | None) -> pa.Table:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import ClassVar
@@ -34,6 +34,7 @@ class DuckDBWarehouse:
     a row, and computes little between them, holds one connection for all of them (`hold`)."""
 
     engine = "duckdb"
+    updates_rows = True  # offers `change`
 
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -80,6 +81,18 @@ class DuckDBWarehouse:
         with self._connection() as con:
             table = con.sql(sql).to_arrow_table()
         return table.cast(pa.schema([pa.field(name, pa.string()) for name in table.column_names]))
+
+    def change(self, statements: Sequence[str]) -> None:
+        """Runs `statements` (updates, inserts, deletes) in one transaction."""
+        with self._connection() as con:
+            con.execute("begin")
+            try:
+                for statement in statements:
+                    con.execute(statement)
+                con.execute("commit")
+            except BaseException:
+                con.execute("rollback")
+                raise
 
     def write(
         self,
@@ -128,6 +141,7 @@ class PostgresWarehouse:
     }
 
     engine = "postgres"
+    updates_rows = True
     hold = staticmethod(nullcontext)  # one connection already
 
     def __init__(self, conninfo: Mapping[str, str | int]):
@@ -168,6 +182,11 @@ class PostgresWarehouse:
             quoted_strings_can_be_null=False,
         )
         return pa_csv.read_csv(buffer, pa_csv.ReadOptions(column_names=columns), convert_options=options)
+
+    def change(self, statements: Sequence[str]) -> None:
+        with self.con, self.con.cursor() as cur:  # one transaction, rolled back on any error
+            for statement in statements:
+                cur.execute(statement)
 
     def write(
         self,
@@ -215,6 +234,7 @@ class SparkWarehouse:
     on its own: Parquet tables have no multi-table transaction."""
 
     engine = "spark"
+    updates_rows = False  # Parquet tables: replaced, never changed row by row
     hold = staticmethod(nullcontext)  # one session already
 
     def __init__(self):

@@ -19,7 +19,9 @@ edges = st.lists(st.one_of(st.tuples(identifiers, identifiers), st.tuples(identi
 
 def resolved(path):
     with duckdb.connect(str(path), read_only=True) as con:
-        people = dict(con.execute(f"select identifier, person_id from {PEOPLE_TABLE}").fetchall())
+        rows = con.execute(f"select identifier, person_id from {PEOPLE_TABLE}").fetchall()
+        people = dict(rows)
+        assert len(people) == len(rows), "an identifier has more than one row"
         hashes = sorted(con.execute(f"select * from {HASHES_TABLE}").fetchall())
     return people, hashes
 
@@ -127,3 +129,23 @@ def test_a_run_that_stops_leaves_no_state_to_update_from(tmp_path):
         resolve(path)
     replace_edges(path, [("lead:L1", "email:a@x.io")])
     assert resolve(path).added_edges == 0, "a run stopped before the state was dropped keeps it"
+
+
+def test_a_run_that_stops_after_updating_the_people_solves_whole_the_next_night(tmp_path, monkeypatch):
+    """The people table is updated where it is before the hashes are computed: a run that stops in between has
+    dropped the state already, so the next night solves whole and gets the same people as a whole solve."""
+    first = [("lead:L1", "email:a@x.io"), ("lead:L2", "email:b@x.io")]
+    tonight = [*first, ("email:a@x.io", "email:b@x.io")]  # a merge: as many people rows as last night
+    path = build_warehouse(tmp_path / "w.duckdb", first, BLOCKLIST)
+    resolve(path)
+    replace_edges(path, tonight)
+
+    def stop(*_):
+        raise RuntimeError("stopped")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("orchestration.lib.people.primary_hashes", stop)
+        with pytest.raises(RuntimeError):
+            resolve(path)
+    assert resolve(path).added_edges is None
+    assert resolved(path) == solved_whole(tmp_path, tonight)[0]
