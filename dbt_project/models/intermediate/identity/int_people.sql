@@ -1,6 +1,8 @@
 {#- Furthest first. disqualified and recycled are exits, not steps: they count only when none of the person's
     leads is at a funnel stage; recycled (handed back to marketing, still marketable) outranks disqualified. #}
-{% set stages_furthest_first = ['customer', 'opportunity', 'sql', 'mql', 'nurture', 'working', 'new', 'recycled', 'disqualified'] %}
+{% set stages_furthest_first = [
+    'customer', 'opportunity', 'sql', 'mql', 'nurture', 'working', 'new', 'recycled', 'disqualified'
+] %}
 -- One row per person (docs/identity.md), with the merge rules applied over the person's leads (survivorship):
 -- original source from the earliest lead, latest source, owner and consent from the newest, first contact from
 -- leads and touchpoints, and the furthest lifecycle stage reached.
@@ -46,7 +48,7 @@ person_leads as (
         ) as newest_first,
         case leads.lifecycle_stage
             {%- for stage in stages_furthest_first %}
-            when '{{ stage }}' then {{ stages_furthest_first | length - loop.index0 }}
+                when '{{ stage }}' then {{ stages_furthest_first | length - loop.index0 }}
             {%- endfor %}
         end as lifecycle_stage_rank,
         leads.lead_id,
@@ -146,7 +148,7 @@ final as (
         people.first_contact_at,
         case lead_facts.furthest_stage_rank
             {%- for stage in stages_furthest_first %}
-            when {{ stages_furthest_first | length - loop.index0 }} then '{{ stage }}'
+                when {{ stages_furthest_first | length - loop.index0 }} then '{{ stage }}'
             {%- endfor %}
         end as lifecycle_stage,
         lead_facts.owner,

@@ -24,7 +24,8 @@
 -- depends_on: {{ source('identity', 'identity_state') }}, {{ source('identity', 'identity_moves') }}
 -- depends_on: {{ source('identity', 'touchpoint_people_built') }}
 {%- set mode = touchpoint_people_mode() %}
-{%- set has_previous = target.type != 'spark' and has_column(adapter.get_relation(this.database, this.schema, this.identifier), 'person_since') %}
+{%- set existing = adapter.get_relation(this.database, this.schema, this.identifier) %}
+{%- set has_previous = target.type != 'spark' and has_column(existing, 'person_since') %}
 with
 
 touchpoints as {{ not_materialized() }} (
@@ -69,7 +70,7 @@ with_cookie as (
 
     select touchpoints.touchpoint_id, touchpoints.occurred_at, touchpoints._loaded_at, people_by_cookie.person_id
     from touchpoints
-    left join people_by_cookie on people_by_cookie.anonymous_id = touchpoints.anonymous_id
+    left join people_by_cookie on touchpoints.anonymous_id = people_by_cookie.anonymous_id
     where touchpoints.anonymous_id is not null
 
 ),
@@ -82,8 +83,8 @@ without_cookie as (
         touchpoints._loaded_at,
         coalesce(people_by_email.person_id, people_by_phone.person_id) as person_id
     from touchpoints
-    left join people_by_email on people_by_email.email = touchpoints.email
-    left join people_by_phone on people_by_phone.phone = touchpoints.phone
+    left join people_by_email on touchpoints.email = people_by_email.email
+    left join people_by_phone on touchpoints.phone = people_by_phone.phone
     where touchpoints.anonymous_id is null
 
 ),
@@ -112,7 +113,7 @@ assigned as (
 
     select touchpoint_id, person_id, occurred_at, _loaded_at from read_touches
     {%- if not is_incremental() %}
-    where person_id is not null
+        where person_id is not null
     {%- endif %}
     {%- if mode == 'moves' %}
     union all
@@ -129,9 +130,9 @@ final as (
         assigned.occurred_at,
         assigned._loaded_at as touch_loaded_at,
         {% if has_previous -%}
-        case when previous.person_id = assigned.person_id then previous.person_since else {{ run_timestamp() }} end
+            case when previous.person_id = assigned.person_id then previous.person_since else {{ run_timestamp() }} end
         {%- else -%}
-        {{ run_timestamp() }}
+            {{ run_timestamp() }}
         {%- endif %} as person_since
     from assigned
     {% if has_previous -%}
