@@ -10,7 +10,9 @@ spend as (
 final as (
 
     select
-        {{ composite_key(['spend.spend_date', 'spend.utm_source', 'spend.utm_medium', 'spend.utm_campaign']) }} as record_key,
+        {{ composite_key(
+            ['spend.spend_date', 'spend.utm_source', 'spend.utm_medium', 'spend.utm_campaign']
+        ) }} as record_key,
         spend.spend_date,
         spend.utm_source,
         spend.utm_medium,

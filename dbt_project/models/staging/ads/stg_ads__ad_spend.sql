@@ -28,7 +28,11 @@ cleaned as (
 
 latest as (
 
-    {{ latest_version('cleaned', 'spend_date, utm_source, utm_medium, utm_campaign', '_loaded_at desc, _source_file desc, _row_number desc') }}
+    {{ latest_version(
+        'cleaned',
+        'spend_date, utm_source, utm_medium, utm_campaign',
+        '_loaded_at desc, _source_file desc, _row_number desc'
+    ) }}
 
 ),
 

@@ -31,7 +31,9 @@ cleaned as (
 
 latest as (
 
-    {{ latest_version('cleaned', 'deal_id', 'updated_at desc nulls last, _loaded_at desc, _source_file desc, _row_number desc') }}
+    {{ latest_version(
+        'cleaned', 'deal_id', 'updated_at desc nulls last, _loaded_at desc, _source_file desc, _row_number desc'
+    ) }}
 
 ),
 
