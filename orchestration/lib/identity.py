@@ -304,8 +304,8 @@ class ComponentsSql:
     def update_people(self, labels: str, people: str) -> list[str]:
         """The statements that bring last night's people table `people` to select_updated_people's rows where it
         is, on an engine that updates rows (DuckDB, PostgreSQL): the merged people's rows take their new key and
-        the new identifiers are added. A night changes a few per cent of the rows; writing them all again took
-        twice the time of the update's own work (7.8 s at 1 M leads, docs/benchmarks.md)."""
+        the new identifiers are added. A night changes a few per cent of the rows; building them all in a work
+        table and copying it over took 7.8 s at 1 M leads (docs/benchmarks.md)."""
         key = f"'p_' || substr(md5(coalesce(l.label, n.identifier)), 1, 16){self.default}"
         return [
             f"update {people} as kept set person_id = m.person_id_now{self.default} from {self.moves} m"

@@ -14,12 +14,12 @@ not reach the engine) and a few figures.
 A night whose edges only add to last night's updates last night's people (`identity.py`), in their table where the
 engine updates rows (DuckDB, PostgreSQL); it keeps tonight's edges (`intermediate.identity_edges`) and what they
 were resolved with (`intermediate.identity_state`: the blocklist and the rules, and how many people rows were
-written) for the next. Anything else solves again: an edge gone (a changed
-or erased record), another blocklist, people rows that are not the ones written (an erasure), no state at all.
-When last night's people can be updated, the edges read are, where possible, only the leads' and orders' and those of
-the touchpoints loaded since last night (`new_edges_added`). An update also writes the people it merged into
-another (`intermediate.identity_moves`), and the state says which people it updated (`updated_from`), so that
-int_touchpoint_people can move those people's touches instead of assigning every touch again.
+written) for the next. Anything else solves again: an edge gone (a changed or erased record), another blocklist,
+people rows that are not the ones written (an erasure), no state at all. When last night's people can be updated,
+the edges read are, where possible, only the leads' and orders' and those of the touchpoints loaded since last night
+(`new_edges_added`). An update also writes the people it merged into another (`intermediate.identity_moves`), and
+the state says which people it updated (`updated_from`), so that int_touchpoint_people can move those people's
+touches instead of assigning every touch again.
 """
 
 from __future__ import annotations
