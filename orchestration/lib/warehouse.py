@@ -82,17 +82,23 @@ class DuckDBWarehouse:
             table = con.sql(sql).to_arrow_table()
         return table.cast(pa.schema([pa.field(name, pa.string()) for name in table.column_names]))
 
-    def change(self, statements: Sequence[str]) -> None:
-        """Runs `statements` (updates, inserts, deletes) in one transaction."""
+    @contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection inside one transaction: committed at the end of the block, rolled back on any error."""
         with self._connection() as con:
             con.execute("begin")
             try:
-                for statement in statements:
-                    con.execute(statement)
+                yield con
                 con.execute("commit")
             except BaseException:
                 con.execute("rollback")
                 raise
+
+    def change(self, statements: Sequence[str]) -> None:
+        """Runs `statements` (updates, inserts, deletes) in one transaction."""
+        with self._transaction() as con:
+            for statement in statements:
+                con.execute(statement)
 
     def write(
         self,
@@ -104,25 +110,19 @@ class DuckDBWarehouse:
         """Replaces the `replace` tables (schema.table → rows), appends to the existing `append` tables,
         replaces the `replace_with` tables by the rows of their queries (schema.table → select) and appends the rows
         of their queries to the `append_with` tables."""
-        with self._connection() as con:
-            con.execute("begin")
-            try:
-                for name, select in replace_with.items():
-                    self._create(con, name, select)
-                for name, select in append_with.items():
-                    con.execute(f"insert into {_qualified(name)} {select}")
-                for name, rows in replace.items():
-                    con.register("_rows", rows)
-                    self._create(con, name, "select * from _rows")
-                    con.unregister("_rows")
-                for name, rows in append.items():
-                    con.register("_rows", rows)
-                    con.execute(f"insert into {_qualified(name)} by name select * from _rows")
-                    con.unregister("_rows")
-                con.execute("commit")
-            except BaseException:
-                con.execute("rollback")
-                raise
+        with self._transaction() as con:
+            for name, select in replace_with.items():
+                self._create(con, name, select)
+            for name, select in append_with.items():
+                con.execute(f"insert into {_qualified(name)} {select}")
+            for name, rows in replace.items():
+                con.register("_rows", rows)
+                self._create(con, name, "select * from _rows")
+                con.unregister("_rows")
+            for name, rows in append.items():
+                con.register("_rows", rows)
+                con.execute(f"insert into {_qualified(name)} by name select * from _rows")
+                con.unregister("_rows")
 
     def close(self) -> None:
         pass
