@@ -11,6 +11,12 @@
     {{ return(known | select('in', chosen) | list) }}
 {%- endmacro %}
 
+{# The data-driven models among attribution_models() (markov, shapley): their shares are a per-night weight of the
+   conversion's channel set, not a rule over the path. They come last in attribution_models()' order. #}
+{% macro data_driven_models() -%}
+    {{ return(['markov', 'shapley'] | select('in', attribution_models()) | list) }}
+{%- endmacro %}
+
 {# The conversion types of docs/attribution.md, in their order. #}
 {% macro conversion_types() -%}
     {{ return(['lead_created', 'opportunity_created', 'deal_won', 'deal_lost']) }}

@@ -2,12 +2,13 @@
 dbt descriptions as field and schema metadata. A file whose table did not change since it was written is kept
 (its fingerprint says so), so a night writes only what changed.
 
-The two largest facts are folders of files instead, one file per month (`fct_touchpoints.parquet/`, by when the
-touch happened; `fct_attribution.parquet/`, by conversion month), because most of their rows do not change: a
-night writes again only the months whose rows changed. The long form of attribution (a view over
-fct_attribution_wide in the serving file) keeps its Markov and Shapley rows in a file of their own, since those
-shares move for every conversion each night. A folder's name is a link to a hidden version folder, swapped in one
-rename, so a reader sees one night's files, never a mix (docs/serving.md#the-largest-facts-are-folders)."""
+The largest facts are folders of files instead, one file per month (`fct_touchpoints.parquet/`, by when the
+touch happened; `fct_attribution.parquet/` and `fct_attribution_rule_based.parquet/`, by conversion month), because
+most of their rows do not change: a night writes again only the months whose rows changed. The long form of
+attribution (a view over fct_attribution_wide in the serving file) keeps its Markov and Shapley rows in a file of
+their own, since those shares move for every conversion each night. A folder's name is a link to a hidden version
+folder, swapped in one rename, so a reader sees one night's files, never a mix
+(docs/serving.md#the-largest-facts-are-folders)."""
 
 from __future__ import annotations
 
@@ -25,14 +26,20 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from orchestration.lib.files import atomic_replace, replace_synced
-from orchestration.lib.publish import PUBLISHED, SERVED_AS_VIEWS, attribution_long_form, published_tables
+from orchestration.lib.publish import PUBLISHED, attribution_long_form, published_tables
 from orchestration.lib.serving_docs import TableDoc, docs_from_duckdb
 from orchestration.lib.sql import quote_ident as _ident
 from orchestration.lib.sql import sql_literal
 
 # the facts exported as a folder of files, one per month of a column, so that a night writes only the months that
 # changed; fct_attribution's Markov and Shapley rows go into a file of their own
-BY_MONTH = {"marts.fct_attribution": "converted_at", "marts.fct_touchpoints": "occurred_at"}
+BY_MONTH = {
+    "marts.fct_attribution": "converted_at",
+    "marts.fct_attribution_rule_based": "converted_at",
+    "marts.fct_touchpoints": "occurred_at",
+}
+# the long form is written from the wide rows it unpivots: a tenth of the rows to read and fingerprint
+LONG_FORM = {"marts.fct_attribution": "marts.fct_attribution_wide"}
 DATA_DRIVEN = ("markov", "shapley")  # the models whose shares move for every conversion when a night adds paths
 
 
@@ -178,7 +185,7 @@ def _folder_parts(con, name: str, doc: TableDoc) -> list[Part]:
     rule-based models' rows by month and the data-driven models' in one file. Each is fingerprinted from the rows
     it comes from (for fct_attribution, the wide table's: a tenth of the long form's, whose hash would cost 4.6 s
     at 1 M leads)."""
-    base = SERVED_AS_VIEWS.get(name, name)
+    base = LONG_FORM.get(name, name)
     columns = [row[0] for row in con.execute(f"describe {base}").fetchall()]
     splits = _splits(name, columns)
     sums = ", ".join(f"sum(hash({', '.join(_ident(c) for c in chosen)})::hugeint)" for _, chosen, _ in splits)
@@ -190,7 +197,7 @@ def _folder_parts(con, name: str, doc: TableDoc) -> list[Part]:
 
     def part(file: str, rows: int, total: int | None, chosen: list[str], where: str = "") -> Part:
         relation = f"(select * from {base}{where})"
-        if name in SERVED_AS_VIEWS:
+        if name in LONG_FORM:
             query = attribution_long_form(relation, chosen)
         else:
             query = f"select {', '.join(_ident(c) for c in chosen)} from {relation}"
@@ -212,7 +219,7 @@ def _folder_parts(con, name: str, doc: TableDoc) -> list[Part]:
 def _splits(name: str, columns: list[str]) -> list[tuple[str, list[str], bool]]:
     """How a folder export divides a table's rows into files: (file name or prefix, its columns, whether one file
     per month). fct_attribution_wide's columns are those of the long form's files before it is unpivoted."""
-    if name not in SERVED_AS_VIEWS:
+    if name not in LONG_FORM:
         return [("", columns, True)]
     shares = [c for c in columns if c.startswith("share_")]
     data_driven = [c for c in shares if c.removeprefix("share_") in DATA_DRIVEN]

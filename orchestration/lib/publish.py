@@ -38,9 +38,15 @@ from orchestration.lib.sql import sql_literal, table_names
 STORAGE_VERSION = "v1.0.0"
 # schema → the tables published from it (None: all); quality.quarantined_keys is the gate's working state
 PUBLISHED = {"marts": None, "quality": ("runs", "results", "quarantine")}
-# marts the serving file holds as a view over another published table: fct_attribution is fct_attribution_wide (one
-# row per path touch, a share column per model) unpivoted by model, so a night writes a tenth of its rows
-SERVED_AS_VIEWS = {"marts.fct_attribution": "marts.fct_attribution_wide"}
+# marts the serving file holds as views over other published marts, in the order they are created. Wide is the
+# rule-based rows joined with the night's Markov/Shapley weights: a night that moves the weights writes a few
+# thousand weight rows, not every path touch. fct_attribution is wide (one row per path touch, a share column per
+# model) unpivoted by model, so the file holds a tenth of its rows.
+RULE_BASED, WEIGHTS = "marts.fct_attribution_rule_based", "marts.mart_attribution_channel_weights"
+SERVED_AS_VIEWS = {
+    "marts.fct_attribution_wide": (RULE_BASED, WEIGHTS),
+    "marts.fct_attribution": ("marts.fct_attribution_wide",),
+}
 
 
 class PublishError(Exception):
@@ -129,8 +135,19 @@ def attach_warehouse(
 
 
 def _not_views(names: list[str]) -> list[str]:
-    """The names the serving file holds as tables (a mart served as a view is built from another table)."""
-    return [name for name in names if name not in SERVED_AS_VIEWS]
+    """The names the serving file holds as tables (a mart served as a view is built from other tables)."""
+    return [name for name in names if name not in served_as_views(names)]
+
+
+def served_as_views(tables) -> dict[str, tuple[str, ...]]:
+    """The views of SERVED_AS_VIEWS that can be served beside the published `tables`: those whose bases are all
+    among them or served as views themselves. fct_attribution_wide stays a table where the two marts it is served
+    from are missing (a serving file of an earlier release, kept on a refused night)."""
+    served: dict[str, tuple[str, ...]] = {}
+    for view, bases in SERVED_AS_VIEWS.items():
+        if all(base in tables or base in served for base in bases):
+            served[view] = bases
+    return served
 
 
 def write_and_replace(
@@ -146,7 +163,8 @@ def write_and_replace(
     serving_path. Used by publishing, a refused night's quality update and erasure. `reuse`: start from a copy of
     the current serving file and write only what changed (`serving_changes`); erasure writes afresh, so that no
     erased row is left in the file's free blocks."""
-    tables = {name: query for name, query in tables.items() if name not in SERVED_AS_VIEWS}
+    views = served_as_views(tables)
+    tables = {name: query for name, query in tables.items() if name not in views}
     if not tables:
         raise PublishError("the warehouse has no marts to publish")
     serving_path.parent.mkdir(parents=True, exist_ok=True)
@@ -156,8 +174,8 @@ def write_and_replace(
     try:
         if reuse and reusable(serving_path, STORAGE_VERSION):
             shutil.copyfile(serving_path, staging_path)
-        counts, how, seconds = _write(con, staging_path, tables, docs)
-        counts |= _check(staging_path, counts)
+        counts, how, seconds = _write(con, staging_path, tables, views, docs)
+        counts |= _check(staging_path, counts, views)
         _replace(staging_path, serving_path)
     finally:
         remove_database(staging_path)
@@ -184,10 +202,10 @@ def ensure_no_writer(serving_path: Path) -> None:
 
 
 def _write(
-    con, path: Path, tables: dict[str, str], docs: dict[str, TableDoc]
+    con, path: Path, tables: dict[str, str], views: dict[str, tuple[str, ...]], docs: dict[str, TableDoc]
 ) -> tuple[dict[str, int], dict[str, str], dict[str, float]]:
-    """Writes `tables` into the file at `path` (new, or a copy of the current serving file); their rows, how each
-    was written, and the seconds each took."""
+    """Writes `tables` into the file at `path` (new, or a copy of the current serving file), then `views` over
+    them; the tables' rows, how each was written, and the seconds each took."""
     con.execute(f"attach {sql_literal(path)} as serving (storage_version '{STORAGE_VERSION}')")
     try:
         _drop_all_but(con, tables)
@@ -207,9 +225,8 @@ def _write(
             started = time.perf_counter()
             counts[name], how[name] = _write_table(con, name, tables[name], docs.get(name, TableDoc())), "written"
             seconds[name] += time.perf_counter() - started
-        for name, base in SERVED_AS_VIEWS.items():
-            if base in counts:
-                _write_view(con, name, base, docs.get(name, TableDoc()))
+        for name, bases in views.items():
+            _write_view(con, name, bases, docs.get(name, TableDoc()))
         con.execute("checkpoint serving")
     finally:
         con.execute("detach serving")
@@ -310,17 +327,25 @@ def _write_table(con, name: str, query: str, doc: TableDoc) -> int:
     return rows
 
 
-def _write_view(con, name: str, base: str, doc: TableDoc) -> None:
-    """The view `name` over the table `base` of the new serving file, with its comments. Its query names the table
-    without a catalog, so it reads the file it is in whatever the file is called (DuckDB before 1.2 resolves such a
-    name in the default database: a client of that age reads it with the serving file opened, not attached)."""
+def _write_view(con, name: str, bases: tuple[str, ...], doc: TableDoc) -> None:
+    """The view `name` over the tables (or views) `bases` of the new serving file, with its comments. Its query names
+    them without a catalog, so it reads the file it is in whatever the file is called (DuckDB before 1.2 resolves
+    such a name in the default database: a client of that age reads it with the serving file opened, not
+    attached)."""
     schema, table = name.split(".")
-    base_schema, base_table = base.split(".")
-    columns = [row[0] for row in con.execute(f"describe serving.{_ident(base_schema)}.{_ident(base_table)}").fetchall()]
-    query = attribution_long_form(f"{_ident(base_schema)}.{_ident(base_table)}", columns)
+    columns = [[row[0] for row in con.execute(f"describe serving.{_qualified(base)}").fetchall()] for base in bases]
+    relations = [_qualified(base) for base in bases]
+    if name == "marts.fct_attribution":
+        query = attribution_long_form(relations[0], columns[0])
+    else:
+        query = attribution_wide_form(*relations, *columns)
     target = f"serving.{_ident(schema)}.{_ident(table)}"
     con.execute(f"create view {target} as {query}")
     _comment(con, "view", target, [row[0] for row in con.execute(f"describe {target}").fetchall()], doc)
+
+
+def _qualified(name: str) -> str:
+    return ".".join(_ident(part) for part in name.split("."))
 
 
 def _comment(con, kind: str, target: str, columns: list[str], doc: TableDoc) -> None:
@@ -333,6 +358,26 @@ def _comment(con, kind: str, target: str, columns: list[str], doc: TableDoc) -> 
 
 def _comment_text(text: str | None) -> str:
     return sql_literal(text) if text else "null"
+
+
+def attribution_wide_form(rule_based: str, weights: str, rule_columns: list[str], weight_columns: list[str]) -> str:
+    """fct_attribution_wide from fct_attribution_rule_based and mart_attribution_channel_weights, as the dbt model
+    computes it (int_attribution_touches): the rule-based rows with their columns up to the shares, every share
+    (the rule-based ones, then each data-driven model's: its weight for the conversion's channel set split over the
+    channel's touches, 1 ÷ path_length where there is none) and the value."""
+    shares = [column for column in rule_columns if column.startswith("share_")]
+    keys = [column for column in rule_columns if column not in (*shares, "channel_set", "channel_touches", "value")]
+    data_driven = [
+        f"cast(coalesce(weights.{_ident(column)} / touches.channel_touches, 1.0 / touches.path_length) as double)"
+        f" as {_ident('share_' + column.removeprefix('weight_'))}"
+        for column in weight_columns
+        if column.startswith("weight_")
+    ]
+    chosen = [f"touches.{_ident(column)}" for column in (*keys, *shares)] + data_driven + ["touches.value"]
+    same = " and ".join(
+        f"touches.{column} = weights.{column}" for column in ("conversion_type", "channel_set", "channel")
+    )
+    return f"select {', '.join(chosen)} from {rule_based} as touches left join {weights} as weights on {same}"
 
 
 def attribution_long_form(relation: str, columns: list[str]) -> str:
@@ -354,18 +399,14 @@ def attribution_long_form(relation: str, columns: list[str]) -> str:
     )
 
 
-def _check(path: Path, expected: dict[str, int]) -> dict[str, int]:
+def _check(path: Path, expected: dict[str, int], views) -> dict[str, int]:
     """Checks the rows of every written table; returns the rows of the views over them."""
     with duckdb.connect(str(path), read_only=True) as con:
         for name, rows in expected.items():
             found = con.execute(f"select count(*) from {name}").fetchone()[0]
             if found != rows:
                 raise PublishError(f"{name}: {found} rows in the new serving file, {rows} written")
-        return {
-            name: con.execute(f"select count(*) from {name}").fetchone()[0]
-            for name, base in SERVED_AS_VIEWS.items()
-            if base in expected
-        }
+        return {name: con.execute(f"select count(*) from {name}").fetchone()[0] for name in views}
 
 
 def _replace(new_path: Path, serving_path: Path) -> None:

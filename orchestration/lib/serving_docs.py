@@ -4,9 +4,10 @@ The dbt YAML is the one place they are written. `docs_from_manifest` reads them 
 the `marts` schema, the gate's `quality` source tables); `docs_from_duckdb` reads them back from a published
 serving file, so a step that rebuilds the serving file from the old one (erasure, a refused night) keeps them.
 
-A key is the column with a `unique` test, or the columns of a `unique_combination` test. A mart whose YAML sets
-`meta: {serving_key: false}` publishes its key in the description only: an index over a fact with hundreds of
-millions of rows would cost more than a BI tool gains from it.
+A key is the column with a `unique` test, or the columns of a `unique_combination` test, or the columns a mart's
+YAML names in `meta: {serving_row_key: [...]}` (unique by construction, and compared by it; not declared). A mart
+whose YAML sets `meta: {serving_key: false}` publishes its key in the description only: an index over a fact with
+hundreds of millions of rows would cost more than a BI tool gains from it.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def docs_from_manifest(manifest_path: Path) -> dict[str, TableDoc]:
             ids[node["unique_id"]] = name
             meta = node.get("config", {}).get("meta", {})
             docs[name].declared, docs[name].whole = meta.get("serving_key", True), meta.get("serving_whole", False)
+            docs[name].key = tuple(meta.get("serving_row_key", ()))  # a tested key, added below, replaces it
     _add_keys(manifest, ids, docs)
     return docs
 

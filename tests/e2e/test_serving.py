@@ -96,8 +96,11 @@ def test_an_older_duckdb_client_reads_every_table_with_its_comments_and_keys(wor
                 " select schema_name, view_name from duckdb_views() where not internal"
             ).fetchall()
         }
-    # fct_attribution is a view over fct_attribution_wide, and the older client reads it too
+    # fct_attribution is a view over fct_attribution_wide, itself a view joining the rule-based rows with the
+    # night's weights, and the older client reads both
     assert expected["marts.fct_attribution"] > expected["marts.fct_attribution_wide"] > 0
+    assert expected["marts.fct_attribution_wide"] == expected["marts.fct_attribution_rule_based"]
+    assert expected["marts.mart_attribution_channel_weights"] > 0
     assert {name: t["rows"] for name, t in seen["tables"].items()} == expected
     assert len([n for n in expected if n.startswith("marts.")]) >= 17
     for name, table in seen["tables"].items():
@@ -116,9 +119,9 @@ def test_parquet_exports_carry_the_column_descriptions(workspace):
     assert schema.field("person_id").metadata[b"description"]
 
 
-@pytest.mark.parametrize("mart", ["fct_attribution", "fct_touchpoints"])
+@pytest.mark.parametrize("mart", ["fct_attribution", "fct_attribution_rule_based", "fct_touchpoints"])
 def test_the_folder_exports_read_as_the_served_mart_in_every_client(workspace, old_duckdb_python, mart):
-    """The two largest facts are folders: pandas, pyarrow and DuckDB read them by name, DuckDB 1.1 with a glob."""
+    """The largest facts are folders: pandas, pyarrow and DuckDB read them by name, DuckDB 1.1 with a glob."""
     import pandas as pd
 
     folder = workspace["data"] / "exports" / f"{mart}.parquet"

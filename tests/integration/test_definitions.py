@@ -74,7 +74,10 @@ def test_python_models_sit_between_intermediate_and_marts(defs):
         return {p.to_user_string() for p in graph.get(dg.AssetKey.from_user_string(key)).parent_keys}
 
     assert "intermediate/int_attribution_paths_counted" in parents("intermediate/attribution_channel_weights")
-    assert "intermediate/attribution_channel_weights" in parents("intermediate/int_attribution_touches")
+    assert "intermediate/attribution_channel_weights" in parents("intermediate/int_attribution_channel_weights")
+    assert "intermediate/int_attribution_channel_weights" in parents("intermediate/int_attribution_touches")
+    assert "intermediate/int_attribution_channel_weights" in parents("marts/mart_attribution_channel_weights")
+    assert "intermediate/int_attribution_touches" in parents("marts/fct_attribution_rule_based")
     assert "intermediate/int_attribution_touches" in parents("marts/fct_attribution_wide")
     assert "marts/fct_attribution_wide" in parents("marts/fct_attribution")
     assert "intermediate/attribution_removal_effects" in parents("marts/mart_markov_removal_effects")

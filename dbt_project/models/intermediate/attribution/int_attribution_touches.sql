@@ -4,8 +4,10 @@
 -- for the conversion's channel set (intermediate.attribution_channel_weights) split equally over the channel's
 -- touches, or linear where the weight is null or missing. fct_attribution unpivots it by model; int_roi_by_campaign
 -- sums it in one pass without the unpivot. A view: its rows are int_conversion_touches' (already incremental) and the
--- weights are small. Tagged after_python: the weights come from the Markov/Shapley step.
-{%- set data_driven = ['markov', 'shapley'] | select('in', attribution_models()) | list %}
+-- weights are small. Tagged after_python: the weights come from the Markov/Shapley step. It keeps the channel set
+-- and the channel's touches on the path, from which fct_attribution_rule_based's readers (the serving file's view)
+-- compute the same data-driven shares.
+{%- set data_driven = data_driven_models() %}
 with
 
 touches as (
@@ -26,18 +28,9 @@ paths as (
 
 ),
 
--- one row per conversion type × channel set × channel, a weight column per data-driven model
 weights as (
 
-    select
-        {% for model in data_driven %}
-            max(case when model = '{{ model }}' then weight end) as weight_{{ model }},
-        {% endfor %}
-        conversion_type,
-        channel_set,
-        channel
-    from {{ source('attribution', 'attribution_channel_weights') }}
-    group by conversion_type, channel_set, channel
+    select * from {{ ref('int_attribution_channel_weights') }}
 
 ),
 
@@ -68,7 +61,9 @@ final as (
                 cast(touches.share_{{ model }} as {{ type_double() }}) as share_{{ model }},
             {% endif %}
         {% endfor %}
-        touches.utm_campaign
+        touches.utm_campaign,
+        paths.channel_set,
+        touches.channel_touches
     from touches
     inner join conversions on touches.conversion_id = conversions.conversion_id
     inner join paths on touches.conversion_id = paths.conversion_id
