@@ -14,12 +14,12 @@ weights as (
 final as (
 
     select
+        {% for model in data_driven_models() %}
+            max(case when model = '{{ model }}' then weight end) as weight_{{ model }},
+        {% endfor %}
         conversion_type,
         channel_set,
-        channel{{ ',' if data_driven_models() }}
-        {% for model in data_driven_models() %}
-            max(case when model = '{{ model }}' then weight end) as weight_{{ model }}{{ ',' if not loop.last }}
-        {% endfor %}
+        channel
     from weights
     group by conversion_type, channel_set, channel
 
