@@ -84,12 +84,14 @@ def test_fingerprints_tell_a_changed_mart_apart(replayed, tmp_path):
     copy.write_bytes((root / "rebuild" / "serving.duckdb").read_bytes())
     with duckdb.connect(str(copy)) as con:
         con.execute(
-            "update marts.fct_attribution_wide set share_linear = share_linear + 1e-6"
-            " where rowid = (select min(rowid) from marts.fct_attribution_wide)"
+            "update marts.fct_attribution_rule_based set share_linear = share_linear + 1e-6"
+            " where rowid = (select min(rowid) from marts.fct_attribution_rule_based)"
         )
     changed = mart_fingerprints(copy)
-    # fct_attribution is a view over fct_attribution_wide in the serving file: one changed share shows in both
+    # fct_attribution_wide is a view over the rule-based rows in the serving file, and fct_attribution a view over
+    # it: one changed share shows in all three
     assert [name for name in changed if changed[name] != result.rebuild[name]] == [
         "marts.fct_attribution",
+        "marts.fct_attribution_rule_based",
         "marts.fct_attribution_wide",
     ]

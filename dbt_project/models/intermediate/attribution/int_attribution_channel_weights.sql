@@ -1,8 +1,9 @@
-{{ config(materialized='view', tags=['after_python']) }}
+{{ config(tags=['after_python']) }}
 -- One row per conversion type × converting channel set × channel, with a weight column per data-driven model
 -- (weight_markov, weight_shapley): the channel's share of a conversion whose distinct channels are that set, from
 -- the Markov/Shapley step. A few thousand rows; a conversion's data-driven shares are these weights split over the
--- channel's touches (int_attribution_touches). Tagged after_python: the step writes the weights.
+-- channel's touches (int_attribution_touches). Tagged after_python: the step writes the weights. A table, not a view:
+-- a view over the step's table would stop PostgreSQL from replacing that table the next night.
 with
 
 weights as (

@@ -1,8 +1,8 @@
 {{ config(materialized='view', contract={'enforced': false}) }}
 -- One row per conversion type × converting channel set × channel: each data-driven model's weight
 -- (docs/attribution.md). A conversion's Markov or Shapley share of a touch is the weight of the touch's channel in the
--- conversion's channel set, split equally over the channel's touches (fct_attribution_rule_based has both). A view;
--- its weight columns come first, as their number follows closedloop__attribution_models.
+-- conversion's channel set, split equally over the channel's touches (fct_attribution_rule_based has both). A view.
+-- Its weight columns come first, as their number follows closedloop__attribution_models.
 with
 
 weights as (
