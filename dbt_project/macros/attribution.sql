@@ -11,6 +11,13 @@
     {{ return(known | select('in', chosen) | list) }}
 {%- endmacro %}
 
+{# The columns that place a path touch, in fct_attribution_wide's order before its shares (fct_attribution_rule_based
+   has the same). #}
+{% macro attribution_touch_columns() -%}
+    {{ return(['conversion_id', 'conversion_type', 'person_id', 'lead_id', 'deal_id', 'converted_at', 'touchpoint_id',
+               'touch_position', 'path_length', 'channel', 'utm_source', 'utm_medium', 'utm_campaign']) }}
+{%- endmacro %}
+
 {# The data-driven models among attribution_models() (markov, shapley): their shares are a per-night weight of the
    conversion's channel set, not a rule over the path. They come last in attribution_models()' order. #}
 {% macro data_driven_models() -%}

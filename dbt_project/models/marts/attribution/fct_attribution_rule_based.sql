@@ -15,19 +15,9 @@ touches as (
 final as (
 
     select
-        conversion_id,
-        conversion_type,
-        person_id,
-        lead_id,
-        deal_id,
-        converted_at,
-        touchpoint_id,
-        touch_position,
-        path_length,
-        channel,
-        utm_source,
-        utm_medium,
-        utm_campaign,
+        {% for column in attribution_touch_columns() %}
+            {{ column }},
+        {% endfor %}
         channel_set,
         cast(channel_touches as integer) as channel_touches,
         {% for model in attribution_models() if model not in data_driven_models() %}
