@@ -41,11 +41,18 @@ PUBLISHED = {"marts": None, "quality": ("runs", "results", "quarantine")}
 # marts the serving file holds as views over other published marts, in the order they are created. Wide is the
 # rule-based rows joined with the night's Markov/Shapley weights: a night that moves the weights writes a few
 # thousand weight rows, not every path touch. fct_attribution is wide (one row per path touch, a share column per
-# model) unpivoted by model, so the file holds a tenth of its rows.
+# model) unpivoted by model, so the file holds a tenth of its rows. Each view: its bases, and its query from their
+# names and columns (the functions below).
 RULE_BASED, WEIGHTS = "marts.fct_attribution_rule_based", "marts.mart_attribution_channel_weights"
 SERVED_AS_VIEWS = {
-    "marts.fct_attribution_wide": (RULE_BASED, WEIGHTS),
-    "marts.fct_attribution": ("marts.fct_attribution_wide",),
+    "marts.fct_attribution_wide": (
+        (RULE_BASED, WEIGHTS),
+        lambda names, columns: attribution_wide_form(*names, *columns),
+    ),
+    "marts.fct_attribution": (
+        ("marts.fct_attribution_wide",),
+        lambda names, columns: attribution_long_form(names[0], columns[0]),
+    ),
 }
 
 
@@ -144,7 +151,7 @@ def served_as_views(tables) -> dict[str, tuple[str, ...]]:
     among them or served as views themselves. fct_attribution_wide stays a table where the two marts it is served
     from are missing (a serving file of an earlier release, kept on a refused night)."""
     served: dict[str, tuple[str, ...]] = {}
-    for view, bases in SERVED_AS_VIEWS.items():
+    for view, (bases, _) in SERVED_AS_VIEWS.items():
         if all(base in tables or base in served for base in bases):
             served[view] = bases
     return served
@@ -334,11 +341,8 @@ def _write_view(con, name: str, bases: tuple[str, ...], doc: TableDoc) -> None:
     attached)."""
     schema, table = name.split(".")
     columns = [[row[0] for row in con.execute(f"describe serving.{_qualified(base)}").fetchall()] for base in bases]
-    relations = [_qualified(base) for base in bases]
-    if name == "marts.fct_attribution":
-        query = attribution_long_form(relations[0], columns[0])
-    else:
-        query = attribution_wide_form(*relations, *columns)
+    _, view_query = SERVED_AS_VIEWS[name]
+    query = view_query([_qualified(base) for base in bases], columns)
     target = f"serving.{_ident(schema)}.{_ident(table)}"
     con.execute(f"create view {target} as {query}")
     _comment(con, "view", target, [row[0] for row in con.execute(f"describe {target}").fetchall()], doc)
@@ -399,7 +403,7 @@ def attribution_long_form(relation: str, columns: list[str]) -> str:
     )
 
 
-def _check(path: Path, expected: dict[str, int], views) -> dict[str, int]:
+def _check(path: Path, expected: dict[str, int], views: dict[str, tuple[str, ...]]) -> dict[str, int]:
     """Checks the rows of every written table; returns the rows of the views over them."""
     with duckdb.connect(str(path), read_only=True) as con:
         for name, rows in expected.items():
