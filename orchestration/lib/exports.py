@@ -26,18 +26,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from orchestration.lib.files import atomic_replace, replace_synced
-from orchestration.lib.publish import PUBLISHED, attribution_long_form, published_tables
+from orchestration.lib.publish import MONTH_COLUMNS, PUBLISHED, attribution_long_form, published_tables
 from orchestration.lib.serving_docs import TableDoc, docs_from_duckdb
 from orchestration.lib.sql import quote_ident as _ident
 from orchestration.lib.sql import sql_literal
 
 # the facts exported as a folder of files, one per month of a column, so that a night writes only the months that
 # changed; fct_attribution's Markov and Shapley rows go into a file of their own
-BY_MONTH = {
-    "marts.fct_attribution": "converted_at",
-    "marts.fct_attribution_rule_based": "converted_at",
-    "marts.fct_touchpoints": "occurred_at",
-}
+BY_MONTH = MONTH_COLUMNS
 # the long form is written from the wide rows it unpivots: a tenth of the rows to read and fingerprint
 LONG_FORM = {"marts.fct_attribution": "marts.fct_attribution_wide"}
 DATA_DRIVEN = ("markov", "shapley")  # the models whose shares move for every conversion when a night adds paths

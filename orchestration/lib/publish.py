@@ -44,6 +44,14 @@ PUBLISHED = {"marts": None, "quality": ("runs", "results", "quarantine")}
 # model) unpivoted by model, so the file holds a tenth of its rows. Each view: its bases, and its query from their
 # names and columns (the functions below).
 RULE_BASED, WEIGHTS = "marts.fct_attribution_rule_based", "marts.mart_attribution_channel_weights"
+# the largest facts and the time column whose month groups their rows. A night changes few months of them (it adds
+# touches and conversions to the newest): publishing compares them month by month before row by row, and the
+# exports write them as a file per month
+MONTH_COLUMNS = {
+    "marts.fct_attribution": "converted_at",
+    RULE_BASED: "converted_at",
+    "marts.fct_touchpoints": "occurred_at",
+}
 SERVED_AS_VIEWS = {
     "marts.fct_attribution_wide": (
         (RULE_BASED, WEIGHTS),
@@ -306,7 +314,7 @@ def _bring_up_to_date(con, name: str, query: str, key: tuple[str, ...]) -> tuple
         rows, total = fingerprint(con, f"({query})")
         return (rows, "kept") if (rows, total) == fingerprint(con, target) else (0, None)
     try:
-        done = apply_changes(con, target, query, key)
+        done = apply_changes(con, target, query, key, MONTH_COLUMNS.get(name))
     except duckdb.ConstraintException as exc:
         raise PublishError(f"{name}: its key ({', '.join(key)}) is not unique: {exc}") from exc
     if done is None:

@@ -166,3 +166,45 @@ def test_the_file_does_not_grow_when_a_big_table_is_written_again_every_night(wa
     # places a few row groups in new blocks (34 of 26 once in CI); a file with more than MAX_FREE_SHARE free is
     # then written afresh, so the file stays within a bound instead of growing by the table every night (6 x).
     assert max(total for total, _ in sizes) * 256 * 1024 <= 1.5 * first, sizes
+
+
+def test_a_fact_compared_month_by_month_reaches_the_file_as_a_fresh_write_would(warehouse, tmp_path):
+    # fct_touchpoints is compared by the months of occurred_at first: only the months that differ are joined by key
+    change(
+        warehouse,
+        "create table marts.fct_touchpoints as select 'tp' || i as touchpoint_id,"
+        " case when i < 5 then null else timestamp '2026-01-01' + i * interval 1 day end as occurred_at,"
+        " 'web' as channel from range(400) r(i)",
+    )
+    docs = {**DOCS, "marts.fct_touchpoints": TableDoc("Touches.", {}, ("touchpoint_id",), declared=False)}
+    serving = tmp_path / "serving.duckdb"
+    publish(warehouse, serving, "run1", docs)
+    assert publish(warehouse, serving, "run2", docs).how["marts.fct_touchpoints"] == "kept"
+    change(
+        warehouse,
+        "insert into marts.fct_touchpoints select 'tp' || i, timestamp '2027-03-01', 'email' from range(400, 420) r(i)",
+        "update marts.fct_touchpoints set channel = 'paid' where touchpoint_id = 'tp1'",  # a touch without a time
+        "update marts.fct_touchpoints set occurred_at = timestamp '2026-08-15' where touchpoint_id = 'tp40'",  # moved
+        "delete from marts.fct_touchpoints where touchpoint_id = 'tp200'",
+    )
+    night = publish(warehouse, serving, "run3", docs)
+    assert night.how["marts.fct_touchpoints"] == "changed" and night.tables["marts.fct_touchpoints"] == 419
+    fresh = tmp_path / "fresh.duckdb"
+    publish(warehouse, fresh, "fresh", docs)
+    assert contents(serving) == contents(fresh)
+
+
+def test_only_the_months_that_differ_are_compared_row_by_row(tmp_path):
+    with duckdb.connect() as con:
+        con.execute(
+            "create table served as select i as id, date '2026-01-01' + cast(i as integer) as day from range(90) r(i)"
+        )
+        con.execute(
+            "create table tonight as select id, case when id = 70 then date '2026-01-05' else day end as day"
+            " from served"
+        )
+        # id 70 moved from March to January: both months differ, February does not
+        months = serving_changes._changed_months(con, "served", "select * from tonight", "day")
+        assert sorted(str(m)[:7] for m in months) == ["2026-01", "2026-03"]
+        assert serving_changes.apply_changes(con, "served", "select * from tonight", ("id",), "day") == (90, 2)
+        assert con.execute("select day from served where id = 70").fetchone()[0].isoformat() == "2026-01-05"
