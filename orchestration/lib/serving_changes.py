@@ -95,13 +95,16 @@ def apply_changes(
     months = None if month_column is None else _changed_months(con, target, query, month_column)
     if months == []:
         return fingerprint(con, target)[0], 0
-    within = "" if months is None else _in_months(month_column, months)
+
+    def within(alias: str) -> str:  # the rows of the changed months, where the changed rows are
+        return "true" if months is None else _in_months(alias, month_column, months)
+
     keys = ", ".join(_ident(column) for column in key)
     # one full join of the two sides' (key, row hash): the keys whose rows differ, and on which side each has one
     con.execute(
         f"create or replace temp table serving_diff as"
-        f" with new_rows as (select {keys}, hash(r) as row_hash from ({query}) r{within}),"
-        f" old_rows as (select {keys}, hash(r) as row_hash from {target} r{within})"
+        f" with new_rows as (select {keys}, hash(r) as row_hash from ({query}) r where {within('r')}),"
+        f" old_rows as (select {keys}, hash(r) as row_hash from {target} r where {within('r')})"
         f" select {', '.join(f'coalesce(a.{_ident(c)}, b.{_ident(c)}) as {_ident(c)}' for c in key)},"
         f" a.row_hash is not null as in_new, b.row_hash is not null as in_old"
         f" from new_rows a full join old_rows b on {_same_key('a', 'b', key)}"
@@ -116,12 +119,13 @@ def apply_changes(
             return None
         if gone:
             con.execute(
-                f"delete from {target} as a using serving_diff as b where b.in_old and {_same_key('a', 'b', key)}"
+                f"delete from {target} as a using serving_diff as b"
+                f" where b.in_old and {_same_key('a', 'b', key)} and {within('a')}"
             )
         if added:
             con.execute(
-                f"insert into {target} select q.* from ({query}) q"
-                f" where exists (select 1 from serving_diff b where b.in_new and {_same_key('q', 'b', key)})"
+                f"insert into {target} select q.* from ({query}) q where {within('q')}"
+                f" and exists (select 1 from serving_diff b where b.in_new and {_same_key('q', 'b', key)})"
             )
         return rows, gone + added
     finally:
@@ -144,16 +148,16 @@ def _changed_months(con, target: str, query: str, column: str) -> list:
     return [month for month in new.keys() | old.keys() if new.get(month) != old.get(month)]
 
 
-def _in_months(column: str, months: list) -> str:
-    """A filter of the rows in `months`: ranges, which skip row groups by their statistics."""
+def _in_months(alias: str, column: str, months: list) -> str:
+    """The condition that row `alias` is in one of `months`: ranges, which skip row groups by their statistics."""
+    value = f"{alias}.{_ident(column)}"
     ranges = [
-        f"r.{_ident(column)} is null"
+        f"{value} is null"
         if month is None
-        else f"(r.{_ident(column)} >= {sql_literal(month)} and r.{_ident(column)} < {sql_literal(month)}::timestamp"
-        " + interval 1 month)"
+        else f"({value} >= {sql_literal(month)} and {value} < {sql_literal(month)}::timestamp + interval 1 month)"
         for month in months
     ]
-    return f" where {' or '.join(ranges)}"
+    return f"({' or '.join(ranges)})"
 
 
 def _same_key(left: str, right: str, key: tuple[str, ...]) -> str:
