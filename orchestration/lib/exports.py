@@ -27,13 +27,10 @@ import pyarrow.parquet as pq
 
 from orchestration.lib.files import atomic_replace, replace_synced
 from orchestration.lib.publish import MONTH_COLUMNS, PUBLISHED, attribution_long_form, published_tables
+from orchestration.lib.serving_changes import in_months
 from orchestration.lib.serving_docs import TableDoc, docs_from_duckdb
 from orchestration.lib.sql import quote_ident as _ident
-from orchestration.lib.sql import sql_literal
 
-# the facts exported as a folder of files, one per month of a column, so that a night writes only the months that
-# changed; fct_attribution's Markov and Shapley rows go into a file of their own
-BY_MONTH = MONTH_COLUMNS
 # the long form is written from the wide rows it unpivots: a tenth of the rows to read and fingerprint
 LONG_FORM = {"marts.fct_attribution": "marts.fct_attribution_wide"}
 DATA_DRIVEN = ("markov", "shapley")  # the models whose shares move for every conversion when a night adds paths
@@ -53,7 +50,7 @@ def export_parquet(serving_path: Path, exports_dir: Path, schemas: tuple[str, ..
             if schema in schemas
         }
         folders = []
-        for name in (name for name in targets if name in BY_MONTH):
+        for name in (name for name in targets if name in MONTH_COLUMNS):
             doc = docs.get(name, TableDoc())
             folder = _plan_folder(targets[name], _folder_parts(con, name, doc), doc)
             if folder is not None:  # None: nothing changed
@@ -71,7 +68,7 @@ def export_parquet(serving_path: Path, exports_dir: Path, schemas: tuple[str, ..
             tables = {
                 target: pool.submit(in_cursor, _write_parquet, name, docs.get(name, TableDoc()), target)
                 for name, target in targets.items()
-                if name not in BY_MONTH
+                if name not in MONTH_COLUMNS
             }
             for folder_write in folder_writes:
                 folder_write.result()  # raises what the write raised
@@ -177,7 +174,7 @@ class Folder:
 
 
 def _folder_parts(con, name: str, doc: TableDoc) -> list[Part]:
-    """The files of the folder export of `name`: one per month of its BY_MONTH column; for fct_attribution, the
+    """The files of the folder export of `name`: one per month of its MONTH_COLUMNS column; for fct_attribution, the
     rule-based models' rows by month and the data-driven models' in one file. Each is fingerprinted from the rows
     it comes from (for fct_attribution, the wide table's: a tenth of the long form's, whose hash would cost 4.6 s
     at 1 M leads)."""
@@ -185,14 +182,14 @@ def _folder_parts(con, name: str, doc: TableDoc) -> list[Part]:
     columns = [row[0] for row in con.execute(f"describe {base}").fetchall()]
     splits = _splits(name, columns)
     sums = ", ".join(f"sum(hash({', '.join(_ident(c) for c in chosen)})::hugeint)" for _, chosen, _ in splits)
-    column = BY_MONTH[name]
+    column = MONTH_COLUMNS[name]
     months = con.execute(
         f"select date_trunc('month', {_ident(column)}) as month, count(*), {sums} from {base} group by month"
     ).fetchall() or [(None, 0, *[None] * len(splits))]
     described = _described(con, name, con.sql(f"select * from {name}"), doc)
 
-    def part(file: str, rows: int, total: int | None, chosen: list[str], where: str = "") -> Part:
-        relation = f"(select * from {base}{where})"
+    def part(file: str, rows: int, total: int | None, chosen: list[str], within: str = "true") -> Part:
+        relation = f"(select * from {base} as r where {within})"
         if name in LONG_FORM:
             query = attribution_long_form(relation, chosen)
         else:
@@ -206,7 +203,13 @@ def _folder_parts(con, name: str, doc: TableDoc) -> list[Part]:
             parts.append(part(f"{prefix}.parquet", rows, total, chosen))
             continue
         parts += [  # the largest first
-            part(f"{prefix}{_month_name(m[0])}.parquet", m[1], m[2 + index], chosen, _in_month(column, m[0]))
+            part(
+                f"{prefix}{_month_name(m[0])}.parquet",
+                m[1],
+                m[2 + index],
+                chosen,
+                in_months("r", column, [m[0]]),
+            )
             for m in sorted(months, key=lambda m: -m[1])
         ]
     return parts
@@ -230,14 +233,6 @@ def _splits(name: str, columns: list[str]) -> list[tuple[str, list[str], bool]]:
 
 def _month_name(month) -> str:
     return "none" if month is None else f"{month:%Y-%m}"
-
-
-def _in_month(column: str, month) -> str:
-    """The filter of a month's rows: a range, which skips row groups and costs less than truncating every row."""
-    if month is None:
-        return f" where {_ident(column)} is null"
-    start = sql_literal(f"{month:%Y-%m-%d}")
-    return f" where {_ident(column)} >= {start} and {_ident(column)} < cast({start} as date) + interval 1 month"
 
 
 def _plan_folder(link: Path, parts: list[Part], doc: TableDoc) -> Folder | None:
